@@ -1,0 +1,34 @@
+# Fresh machine with Python 3.11: `make demo` and `make test` set up .venv themselves.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/irsa-nb check --bundle demo
+
+test: $(STAMP)
+	$(BIN)/ruff check irsa_nb tests benchmarks tools
+	$(BIN)/ruff format --check irsa_nb tests benchmarks tools
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check irsa_nb tests benchmarks tools
+
+format: $(STAMP)
+	$(BIN)/ruff format irsa_nb tests benchmarks tools
+	$(BIN)/ruff check --fix irsa_nb tests benchmarks tools
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_checks.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""irsa-nb: troubleshoot IAM Roles for Service Accounts (IRSA) on Amazon EKS.
+
+Public API::
+
+    inv = irsa_nb.load_bundle("demo")          # or a bundle directory / .tar.gz / .zip
+    df = irsa_nb.run_checks(inv, namespace="shop", service_account="cart")
+"""
+
+from .bundle import BundleError
+from .checks import REGISTRY, RESULT_COLUMNS, STATUSES, TargetNotFound, run_checks
+from .demo import demo_bundle
+from .inventory import Inventory, build_inventory, load_bundle
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY",
+    "RESULT_COLUMNS",
+    "STATUSES",
+    "BundleError",
+    "Inventory",
+    "TargetNotFound",
+    "build_inventory",
+    "demo_bundle",
+    "load_bundle",
+    "run_checks",
+]

@@ -1,0 +1,315 @@
+"""Evidence bundle layout: safe reading (directory, .tar.gz, .zip) and writing.
+
+A bundle maps relative paths (``aws/iam/get-role/app.json``) to documents: what
+``aws ... --output json`` or ``kubectl ... -o json`` printed. When an AWS command
+failed, ``<path without .json>.error.txt`` holds its stderr instead.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import stat
+import tarfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+DESCRIBE_CLUSTER = "aws/eks/describe-cluster.json"
+LIST_PROVIDERS = "aws/iam/list-open-id-connect-providers.json"
+SERVICE_ACCOUNTS = "k8s/serviceaccounts.json"
+PODS = "k8s/pods.json"
+VERSION = "k8s/version.json"
+ISSUER_CHAIN = "tls/issuer-chain.pem"
+
+MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
+MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
+
+
+class BundleError(ValueError):
+    """The bundle cannot be read at all (not found, unsafe archive, unknown format)."""
+
+
+@dataclass(frozen=True)
+class CallFailed:
+    """The command that produces a document failed; ``message`` is its stderr."""
+
+    message: str
+
+    @property
+    def not_found(self) -> bool:
+        """True when the error says the object does not exist (a finding, not an error)."""
+        return bool(
+            re.search(r"NoSuchEntity|ResourceNotFound|NotFound|\(404\)", self.message)
+        ) and not re.search(r"AccessDenied|Unauthorized|Forbidden", self.message)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """The document exists but cannot be parsed."""
+
+    message: str
+
+
+Document = Any  # parsed JSON/YAML, PEM text, CallFailed or Unreadable
+
+
+def provider_path(provider_arn: str) -> str:
+    """Bundle path of ``aws iam get-open-id-connect-provider`` for ``provider_arn``."""
+    resource = provider_arn.split("oidc-provider/", 1)[-1]
+    return f"aws/iam/get-open-id-connect-provider/{resource.replace('/', '_')}.json"
+
+
+def role_path(command: str, role_name: str) -> str:
+    """Bundle path of ``aws iam <command> --role-name <role_name>``."""
+    return f"aws/iam/{command}/{role_name}.json"
+
+
+def error_path(path: str) -> str:
+    """Where the stderr of the failed command producing ``path`` is stored."""
+    return re.sub(r"\.(json|ya?ml|pem)$", "", path) + ".error.txt"
+
+
+def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) -> str:
+    """The aws/kubectl/openssl command whose output belongs at ``path``."""
+    reg = f" --region {region}" if region else ""
+    name = PurePosixPath(path).stem
+    fixed = {
+        DESCRIBE_CLUSTER: f"aws eks describe-cluster --name {cluster}{reg} --output json",
+        LIST_PROVIDERS: "aws iam list-open-id-connect-providers --output json",
+        SERVICE_ACCOUNTS: "kubectl get serviceaccounts --all-namespaces -o json",
+        PODS: "kubectl get pods --all-namespaces -o json",
+        VERSION: "kubectl version -o json",
+        ISSUER_CHAIN: "openssl s_client -connect ISSUER_HOST:443 -servername ISSUER_HOST "
+        "-showcerts </dev/null",
+    }
+    if path in fixed:
+        return fixed[path]
+    parts = PurePosixPath(path).parts
+    if len(parts) == 4 and parts[:2] == ("aws", "iam"):
+        if parts[2] == "get-open-id-connect-provider":
+            arn = "arn:aws:iam::ACCOUNT:oidc-provider/" + name.replace("_", "/")
+            return f"aws iam get-open-id-connect-provider --open-id-connect-provider-arn {arn}"
+        return f"aws iam {parts[2]} --role-name {name} --output json"
+    return f"(the command that produces {path})"
+
+
+def read_documents(path: str | Path) -> dict[str, Document]:
+    """Read every document of a bundle directory or archive.
+
+    Parameters
+    ----------
+    path
+        A bundle directory, or a ``.tar.gz``/``.tgz``/``.tar``/``.zip`` of one. A single
+        top-level folder inside the archive or directory is looked through.
+
+    Returns
+    -------
+    dict
+        Relative POSIX path → parsed document. ``.error.txt`` files appear under the
+        path of the document they replace, as :class:`CallFailed`.
+
+    Raises
+    ------
+    BundleError
+        When the path does not exist, is not a bundle, or an archive holds unsafe members.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise BundleError(f"bundle not found: {path}")
+    if p.is_dir():
+        raw = _read_dir(p)
+    elif zipfile.is_zipfile(p):
+        raw = _read_zip(p)
+    elif _is_tar(p):
+        raw = _read_tar(p)
+    else:
+        raise BundleError(f"{path} is not a directory, .tar.gz or .zip bundle")
+    raw = _strip_single_root(raw)
+    if not any(k.startswith(("aws/", "k8s/")) for k in raw):
+        raise BundleError(
+            f"{path} holds no aws/ or k8s/ files; see the bundle layout in the README"
+        )
+    docs: dict[str, Document] = {}
+    for name in sorted(raw):
+        if name.endswith(".error.txt"):
+            continue
+        docs[_canonical(name)] = _parse(name, raw[name])
+    for name in sorted(raw):
+        if name.endswith(".error.txt"):
+            text = raw[name].decode("utf-8", "replace").strip()
+            for target in _targets_of_error(name):
+                docs.setdefault(target, CallFailed(text))
+    return docs
+
+
+def write_documents(documents: Mapping[str, Document], out: str | Path) -> Path:
+    """Write documents as a bundle directory, or as ``.tar.gz``/``.zip`` by suffix."""
+    out = Path(out)
+    files: dict[str, bytes] = {}
+    for name, doc in documents.items():
+        if isinstance(doc, CallFailed):
+            files[error_path(name)] = (doc.message.rstrip() + "\n").encode()
+        elif isinstance(doc, Unreadable):
+            continue
+        elif isinstance(doc, str):
+            files[name] = doc.encode()
+        else:
+            files[name] = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+    if out.name.endswith((".tar.gz", ".tgz")):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(out, "w:gz") as tar:
+            for name in sorted(files):
+                info = tarfile.TarInfo(name)
+                info.size = len(files[name])
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(files[name]))
+    elif out.suffix == ".zip":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in sorted(files):
+                zf.writestr(name, files[name])
+    else:
+        for name, data in files.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    return out
+
+
+# --- reading helpers ---------------------------------------------------------------------
+
+
+def _is_tar(p: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(p)
+    except OSError:
+        return False
+
+
+def _safe_name(name: str, where: Path) -> str:
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or re.match(r"^[A-Za-z]:", name) or ".." in pure.parts:
+        raise BundleError(f"{where}: refusing unsafe path {name!r} (outside the bundle)")
+    return "" if str(pure) == "." else str(pure)
+
+
+def _read_dir(root: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for f in root.rglob("*"):
+        if f.is_symlink():
+            log.warning("skipping symlink %s in bundle", f)
+            continue
+        if f.is_file():
+            if f.stat().st_size > MAX_FILE_BYTES:
+                raise BundleError(f"{f} is larger than {MAX_FILE_BYTES >> 20} MiB")
+            out[f.relative_to(root).as_posix()] = f.read_bytes()
+    return out
+
+
+def _read_tar(p: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(p) as tar:
+            for m in tar:
+                name = _safe_name(m.name, p)
+                if m.isdir():
+                    continue
+                if not m.isreg():
+                    raise BundleError(f"{p}: refusing link or special file {m.name!r}")
+                total += m.size
+                if m.size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+                    raise BundleError(f"{p}: {m.name!r} makes the archive too large")
+                f = tar.extractfile(m)
+                if name and f is not None:
+                    out[name] = f.read()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise BundleError(f"{p}: damaged archive ({exc})") from None
+    return out
+
+
+def _read_zip(p: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in zf.infolist():
+                name = _safe_name(info.filename, p)
+                if info.is_dir():
+                    continue
+                mode = info.external_attr >> 16
+                if mode and not stat.S_ISREG(mode):
+                    raise BundleError(f"{p}: refusing link or special file {info.filename!r}")
+                total += info.file_size
+                if info.file_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+                    raise BundleError(f"{p}: {info.filename!r} makes the archive too large")
+                with zf.open(info) as f:
+                    data = f.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    raise BundleError(f"{p}: {info.filename!r} is larger than declared")
+                if name:
+                    out[name] = data
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise BundleError(f"{p}: damaged archive ({exc})") from None
+    return out
+
+
+def _strip_single_root(raw: dict[str, bytes]) -> dict[str, bytes]:
+    """Look through one wrapping folder (``bundle/aws/...`` → ``aws/...``)."""
+    if any(k.startswith(("aws/", "k8s/", "tls/")) for k in raw):
+        return raw
+    roots = {k.split("/", 1)[0] for k in raw if "/" in k}
+    if len(roots) == 1:
+        root = roots.pop() + "/"
+        return {k[len(root) :]: v for k, v in raw.items() if k.startswith(root)}
+    return raw
+
+
+def _canonical(name: str) -> str:
+    """kubectl documents may be YAML; store them under their .json path."""
+    return re.sub(r"\.ya?ml$", ".json", name) if name.startswith("k8s/") else name
+
+
+def _targets_of_error(name: str) -> list[str]:
+    base = name[: -len(".error.txt")]
+    if base.startswith("tls/"):
+        return [base + ".pem"]
+    return [base + ".json"]
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML loader that refuses anchors/aliases (kubectl never writes them; bombs do)."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases are not allowed in a bundle")
+        return super().compose_node(parent, index)
+
+
+def _parse(name: str, data: bytes) -> Document:
+    if name.endswith(".pem"):
+        return data.decode("utf-8", "replace")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return Unreadable(f"{name} is not UTF-8 text")
+    try:
+        if name.endswith((".yaml", ".yml")):
+            return yaml.load(text, Loader=_NoAliasLoader)
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Unreadable(f"{name} is not valid JSON (line {exc.lineno}: {exc.msg})")
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        return Unreadable(f"{name} is not valid YAML ({first})")
+    except RecursionError:
+        return Unreadable(f"{name} is nested too deeply to read")

@@ -1,0 +1,178 @@
+"""Seed steps 6, 7, 9, 10, 13: what the pod spec shows about IRSA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..inventory import Cluster, Gap
+from ..k8s import TOKEN_DIR, Container, Pod
+from .registry import Context, Finding, Target, check, from_gap
+
+_POD_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html"
+_KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
+IRSA_VARS = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+SKIP_CONTAINERS_ANNOTATION = "eks.amazonaws.com/skip-containers"
+
+
+def restart_command(pod: Pod) -> str:
+    """The kubectl command that recreates ``pod`` so the webhook mutates it again."""
+    workload = pod.workload
+    if workload:
+        return f"kubectl rollout restart {workload[0]}/{workload[1]} -n {pod.namespace}"
+    return (
+        f"kubectl get pod {pod.name} -n {pod.namespace} -o yaml > pod.yaml && "
+        f"kubectl delete pod {pod.name} -n {pod.namespace} && kubectl apply -f pod.yaml"
+    )
+
+
+def skipped_containers(pod: Pod) -> set[str]:
+    """Containers the webhook leaves alone (``eks.amazonaws.com/skip-containers``)."""
+    raw = pod.annotations.get(SKIP_CONTAINERS_ANNOTATION, "")
+    return {c.strip() for c in raw.split(",") if c.strip()}
+
+
+def mutable_containers(pod: Pod) -> list[Container]:
+    skip = skipped_containers(pod)
+    return [c for c in pod.all_containers if c.name not in skip]
+
+
+@check("pod_uses_service_account", scope="pod", severity="high", seed_step=6, doc_url=_POD_DOC)
+def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    inv = ctx.inventory
+    params = {"used": pod.service_account, "expected": target.name}
+    if pod.service_account != target.name:
+        yield Finding("FAIL", "other", params, {"serviceAccountName": pod.service_account})
+        return
+    if isinstance(inv.service_accounts, Gap):
+        yield from_gap(inv.service_accounts, "the service account list")
+        return
+    ev = {"serviceAccountName": pod.service_account}
+    annotated = sorted(
+        name
+        for (ns, name), sa in inv.service_accounts.items()
+        if ns == pod.namespace and sa.role_arn
+    )
+    params["annotated"] = annotated
+    if target.sa is None:
+        yield Finding("FAIL", "missing", params, ev)
+    elif not target.sa.role_arn:
+        status = "WARN" if ctx.namespace_scope and not ctx.pod_requested else "FAIL"
+        yield Finding(status, "not_annotated", params, ev)
+    else:
+        yield Finding("PASS", "pass", params, ev)
+
+
+@check("pod_has_irsa_env", scope="pod", severity="high", seed_step=7, doc_url=_POD_DOC)
+def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    containers = mutable_containers(pod)
+    ev = {
+        c.name: {v: c.env_value(v) for v in (*IRSA_VARS, "AWS_REGION", "AWS_DEFAULT_REGION")}
+        | {"token_mount": TOKEN_DIR in c.mounts}
+        for c in containers
+    }
+    params = {"restart": restart_command(pod), "skipped": sorted(skipped_containers(pod))}
+    if not containers:
+        yield Finding("SKIP", "all_skipped", params, ev)
+        return
+    problems = []
+    for c in containers:
+        missing = [v for v in IRSA_VARS if c.env_value(v) is None]
+        token_file = c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or f"{TOKEN_DIR}/token"
+        mounted = any(token_file.startswith(path.rstrip("/") + "/") for path in c.mounts)
+        if not mounted:
+            missing.append(f"volumeMount {TOKEN_DIR}")
+        if missing:
+            problems.append(f"{c.name} (missing {', '.join(missing)})")
+    pod_identity = any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
+    if not problems:
+        yield Finding("PASS", "pass", params, ev)
+    elif len(problems) == len(containers) and not any(
+        c.env_value(v) for c in containers for v in IRSA_VARS
+    ):
+        key = "pod_identity" if pod_identity else "not_injected"
+        yield Finding("FAIL", key, params, ev)
+    else:
+        yield Finding("FAIL", "partial", {**params, "problems": problems}, ev)
+
+
+@check("pod_can_read_token", scope="pod", severity="high", seed_step=9, doc_url=_KC)
+def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    inv = ctx.inventory
+    version = inv.kubernetes_version
+    vt = tuple(int(x) for x in version.split(".")) if version else None
+    users = {
+        c.name: (c.run_as_user if c.run_as_user is not None else pod.run_as_user)
+        for c in mutable_containers(pod)
+        if any(path.startswith(TOKEN_DIR) for path in c.mounts)
+    }
+    ev = {"kubernetes_version": version, "fs_group": pod.fs_group, "run_as_user": users}
+    params = {"version": version or "unknown"}
+    if not users:
+        yield Finding("SKIP", "no_token", params, ev)
+    elif vt is None:
+        yield Finding("SKIP", "no_version", params, ev)
+    elif vt >= (1, 19):
+        yield Finding("PASS", "pass_new", params, ev)
+    elif pod.fs_group is not None:
+        yield Finding("PASS", "pass_fsgroup", {**params, "fs_group": pod.fs_group}, ev)
+    else:
+        non_root = sorted(n for n, uid in users.items() if uid not in (None, 0))
+        unknown = sorted(n for n, uid in users.items() if uid is None)
+        forced = [
+            n
+            for n in unknown
+            if next(c for c in pod.all_containers if c.name == n).run_as_non_root
+            or pod.run_as_non_root
+        ]
+        if non_root or forced:
+            yield Finding("FAIL", "non_root", {**params, "containers": non_root + forced}, ev)
+        elif unknown:
+            yield Finding("WARN", "user_unknown", {**params, "containers": unknown}, ev)
+        else:
+            yield Finding("PASS", "pass_root", params, ev)
+
+
+@check("pod_matches_annotation", scope="pod", severity="high", seed_step=10, doc_url=_KC)
+def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
+    injected = sorted(
+        {c.env_value("AWS_ROLE_ARN") for c in mutable_containers(pod)} - {None}  # type: ignore[arg-type]
+    )
+    wanted = sa.role_arn if sa else None
+    params = {
+        "restart": restart_command(pod),
+        "annotation": wanted or "-",
+        "injected": injected,
+        "service_account": pod.service_account,
+    }
+    ev = {"annotation": wanted, "pod_AWS_ROLE_ARN": injected, "created": pod.created}
+    if sa is None:
+        yield Finding("SKIP", "_no_service_account", params, ev)
+    elif not wanted and not injected:
+        yield Finding("SKIP", "_no_role_annotation", params, ev)
+    elif not injected:
+        yield Finding("FAIL", "not_injected", params, ev)
+    elif injected != [wanted]:
+        yield Finding("FAIL", "stale", params, ev)
+    else:
+        yield Finding("PASS", "pass", params, ev)
+
+
+@check("china_region_env", scope="cluster", severity="high", seed_step=13, doc_url=_KC)
+def china_region_env(ctx: Context) -> Iterator[Finding]:
+    cl = ctx.inventory.cluster
+    if isinstance(cl, Gap):
+        yield from_gap(cl, "the cluster description")
+        return
+    assert isinstance(cl, Cluster)
+    if not cl.region.startswith("cn-"):
+        yield Finding("SKIP", "not_china", {"region": cl.region})
+        return
+    for target in ctx.targets:
+        for pod in target.pods:
+            containers = mutable_containers(pod)
+            missing = [c.name for c in containers if not c.env_value("AWS_DEFAULT_REGION")]
+            ev = {c.name: c.env_value("AWS_DEFAULT_REGION") for c in containers}
+            params = {"region": cl.region, "containers": missing}
+            status, key = ("FAIL", "missing") if missing else ("PASS", "pass")
+            yield Finding(status, key, params, ev, target=target, pod=pod)

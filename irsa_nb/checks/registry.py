@@ -1,0 +1,125 @@
+"""The check registry: each check is metadata plus a small pure function.
+
+A check function takes a :class:`Context` and, by scope, a target service account
+and/or pod, and yields :class:`Finding` objects. Titles, details and remediation
+come from the text catalogue (:mod:`irsa_nb.text`) keyed by check id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..inventory import Gap, Inventory
+from ..k8s import Pod, ServiceAccount
+
+RESULT_COLUMNS = [
+    "check_id",
+    "title",
+    "status",
+    "severity",
+    "namespace",
+    "service_account",
+    "pod",
+    "role_arn",
+    "detail",
+    "remediation",
+    "doc_url",
+    "evidence",
+]
+STATUSES = ("PASS", "FAIL", "WARN", "INFO", "SKIP", "ERROR")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+Scope = Literal["cluster", "service_account", "pod"]
+
+
+@dataclass
+class Target:
+    """A service account under check and the pods in scope that use it."""
+
+    namespace: str
+    name: str
+    sa: ServiceAccount | None
+    pods: list[Pod]
+    requested: bool = False  # named explicitly by the user
+
+    @property
+    def role_arn(self) -> str | None:
+        return self.sa.role_arn if self.sa else None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of a check: status, catalogue key for the text, and its parameters."""
+
+    status: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] | None = None
+    target: Target | None = None  # set by cluster-scope checks that report per target
+    pod: Pod | None = None
+
+
+@dataclass
+class Context:
+    """What every check can read: the inventory, the caller's inputs and a shared cache."""
+
+    inventory: Inventory
+    sdk: dict[str, str] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
+    pod_requested: bool = False
+    namespace_scope: bool = False
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    scope: Scope
+    severity: str
+    seed_step: int | None  # section of the AWS article this check covers (1-13), None if new
+    doc_url: str
+    func: Callable[..., Iterable[Finding]]
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    id: str, *, scope: Scope, severity: str, seed_step: int | None, doc_url: str
+) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
+    """Register a check function under ``id``."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"{id}: unknown severity {severity}")
+
+    def register(func: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
+        if id in REGISTRY:
+            raise ValueError(f"check {id} registered twice")
+        REGISTRY[id] = Check(id, scope, severity, seed_step, doc_url, func)
+        return func
+
+    return register
+
+
+def needs_role_annotation(target: Target) -> Finding | None:
+    """The SKIP finding for a target without a service account or role annotation."""
+    if target.sa is None:
+        return Finding("SKIP", "_no_service_account")
+    if not target.role_arn:
+        return Finding("SKIP", "_no_role_annotation")
+    return None
+
+
+def from_gap(gap: Gap, what: str) -> Finding:
+    """The standard finding for evidence that is unavailable.
+
+    Not collected → SKIP naming the command; failed or unreadable → ERROR with the
+    message; "does not exist" is left to the caller (it is usually a finding).
+    """
+    params = {"what": what, "path": gap.path, "command": gap.command, "message": gap.message}
+    if gap.kind == "absent":
+        return Finding("SKIP", "_not_collected", params)
+    if gap.kind == "invalid":
+        return Finding("ERROR", "_invalid", params)
+    return Finding("ERROR", "_call_failed", params)

@@ -1,0 +1,159 @@
+"""Seed steps 2 and 3: the IAM role, its policies and its trust relationship."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from ..iam.arn import ArnError, is_valid_role_arn, issuer_host_path, oidc_provider_arn, parse_arn
+from ..iam.arn import role_name as arn_role_name
+from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
+from ..inventory import Gap, Role
+from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
+
+_ASSOCIATE = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
+
+
+def annotated_role(ctx: Context, target: Target) -> Role | Gap | Finding:
+    """The role named by the target's annotation, or the Finding that explains why not."""
+    skip = needs_role_annotation(target)
+    if skip:
+        return skip
+    arn = target.role_arn or ""
+    if not is_valid_role_arn(arn):
+        return Finding("SKIP", "_invalid_role_arn", {"annotation": arn})
+    role = ctx.inventory.role(arn_role_name(arn))
+    if isinstance(role, Role) and role.arn.split(":")[4] != arn.split(":")[4]:
+        return Finding("ERROR", "_other_account", {"collected_arn": role.arn, "annotation": arn})
+    return role
+
+
+@check("role_exists", scope="service_account", severity="critical", seed_step=2, doc_url=_ASSOCIATE)
+def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
+    role = annotated_role(ctx, target)
+    if isinstance(role, Finding):
+        yield role
+    elif isinstance(role, Role):
+        yield Finding("PASS", "pass", {"role": role.name}, {"arn": role.arn})
+    elif role.kind == "not_found":
+        yield Finding(
+            "FAIL",
+            "missing",
+            {"role": arn_role_name(target.role_arn or "")},
+            {"error": role.message},
+        )
+    else:
+        yield from_gap(role, "the IAM role")
+
+
+@check(
+    "role_has_policies", scope="service_account", severity="high", seed_step=2, doc_url=_ASSOCIATE
+)
+def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
+    role = annotated_role(ctx, target)
+    if isinstance(role, Finding):
+        yield role
+        return
+    if isinstance(role, Gap):
+        yield Finding("SKIP", "_role_unavailable")
+        return
+    lists = [x for x in (role.attached, role.inline) if not isinstance(x, Gap)]
+    if not lists:
+        assert isinstance(role.attached, Gap)
+        yield from_gap(role.attached, "the role's policy lists")
+        return
+    names = [n for lst in lists for n in lst]
+    ev = {
+        "attached": None if isinstance(role.attached, Gap) else list(role.attached),
+        "inline": None if isinstance(role.inline, Gap) else list(role.inline),
+    }
+    params = {"role": role.name, "policies": [n.rsplit("/", 1)[-1] for n in names]}
+    if names:
+        yield Finding("PASS", "pass", params, ev)
+    elif len(lists) == 2:
+        yield Finding("FAIL", "none", params, ev)
+    else:
+        gap = role.attached if isinstance(role.attached, Gap) else role.inline
+        assert isinstance(gap, Gap)
+        yield from_gap(gap, "one of the role's policy lists")
+
+
+@check(
+    "trust_policy_allows_service_account",
+    scope="service_account",
+    severity="critical",
+    seed_step=3,
+    doc_url=_ASSOCIATE,
+)
+def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterator[Finding]:
+    cl = ctx.inventory.cluster
+    if isinstance(cl, Gap):
+        yield from_gap(cl, "the cluster description")
+        return
+    role = annotated_role(ctx, target)
+    if isinstance(role, Finding):
+        yield role
+        return
+    if isinstance(role, Gap):
+        yield Finding("SKIP", "_role_unavailable")
+        return
+    if not cl.issuer:
+        yield Finding("SKIP", "no_issuer")
+        return
+    assert target.sa is not None
+    try:
+        account = parse_arn(role.arn).account
+    except ArnError:
+        account = cl.account
+    request = WebIdentityRequest(
+        provider_arn=oidc_provider_arn(cl.partition, account, cl.issuer),
+        issuer=issuer_host_path(cl.issuer),
+        sub=f"system:serviceaccount:{target.namespace}:{target.name}",
+        aud=target.sa.audience,
+    )
+    key = (role.name, request)
+    if key not in ctx.cache:
+        try:
+            ctx.cache[key] = evaluate_trust(role.trust_policy, request)
+        except PolicyError as exc:
+            ctx.cache[key] = exc
+    decision = ctx.cache[key]
+    params = {
+        "role": role.name,
+        "sub": request.sub,
+        "aud": request.aud,
+        "provider_arn": request.provider_arn,
+        "issuer": request.issuer,
+        "trust_json": _suggested_trust(request),
+    }
+    ev = {"trust_policy": _as_json(role.trust_policy), "request": vars(request)}
+    if isinstance(decision, PolicyError):
+        yield Finding("ERROR", "invalid_policy", {**params, "reason": str(decision)}, ev)
+    elif decision.allowed:
+        yield Finding("PASS", "pass", {**params, "statement": decision.allowed_by}, ev)
+    else:
+        yield Finding("FAIL", "denied", {**params, "reason": decision.reason}, ev)
+
+
+def _as_json(policy: object) -> object:
+    try:
+        return parse_policy(policy)  # type: ignore[arg-type]
+    except PolicyError:
+        return policy
+
+
+def _suggested_trust(req: WebIdentityRequest) -> str:
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": req.provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {f"{req.issuer}:sub": req.sub, f"{req.issuer}:aud": req.aud}
+                },
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2)

@@ -1,0 +1,213 @@
+"""run_checks: choose targets, run the registered checks, return one DataFrame."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from .. import text
+from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
+from ..k8s import Pod
+from .registry import REGISTRY, RESULT_COLUMNS, STATUSES, Check, Context, Finding, Target
+from .sdk import normalize_sdk
+
+IRSA_ENV = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+class TargetNotFound(ValueError):
+    """The pod named as a target is not in the inventory."""
+
+
+def run_checks(
+    inventory: Inventory,
+    namespace: str | None = None,
+    service_account: str | None = None,
+    pod: str | None = None,
+    sdk: Mapping[str, str] | None = None,
+    *,
+    checks: Iterable[str] | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Run the IRSA checks and return one row per finding.
+
+    Parameters
+    ----------
+    inventory
+        From :func:`irsa_nb.load_bundle` or :func:`irsa_nb.collect`.
+    namespace, service_account, pod
+        The target. With none, every service account carrying ``eks.amazonaws.com/role-arn``
+        and every pod using one (or carrying IRSA env, or naming a missing service account)
+        is checked. A namespace alone checks its annotated service accounts and all its pods.
+    sdk
+        The application's SDK versions, e.g. ``{"boto3": "1.9.100"}``; keys are
+        case-insensitive (``boto3, botocore, awscli, java, java2, go, go2, node, ruby, cpp,
+        dotnet, php`` and aliases such as ``python``, ``js``, ``.net``).
+    checks
+        Only these check ids (default: all registered).
+    lang
+        ``"en"`` or ``"zh"`` for titles, details and remediation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`RESULT_COLUMNS`; statuses in :data:`STATUSES`. Empty results keep
+        the columns.
+
+    Raises
+    ------
+    TargetNotFound
+        When ``pod`` is not in the inventory.
+    ValueError
+        For an unknown SDK name, unreadable SDK version, unknown check id or language.
+
+    Examples
+    --------
+    >>> import irsa_nb
+    >>> df = irsa_nb.run_checks(irsa_nb.load_bundle("demo"), "shop", "cart")
+    >>> df.loc[df.status == "FAIL", "check_id"].tolist()
+    ['trust_policy_allows_service_account']
+    """
+    text.catalogue(lang)
+    selected = _select_checks(checks)
+    ctx = Context(
+        inventory,
+        sdk=normalize_sdk(sdk),
+        pod_requested=pod is not None,
+        namespace_scope=namespace is not None and service_account is None and pod is None,
+    )
+    ctx.targets = _targets(inventory, namespace, service_account, pod)
+    rows: list[dict[str, Any]] = []
+    base = _base_params(inventory)
+    for chk in selected:
+        if chk.scope == "cluster":
+            for f in chk.func(ctx):
+                rows.append(_row(chk, f, f.target, f.pod, base, lang))
+        elif chk.scope == "service_account":
+            for t in ctx.targets:
+                for f in chk.func(ctx, t):
+                    rows.append(_row(chk, f, t, None, base, lang))
+        else:
+            for t in ctx.targets:
+                for p in t.pods:
+                    for f in chk.func(ctx, t, p):
+                        rows.append(_row(chk, f, t, p, base, lang))
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _select_checks(ids: Iterable[str] | None) -> list[Check]:
+    all_checks = sorted(REGISTRY.values(), key=lambda c: (c.seed_step or 99, c.id))
+    if ids is None:
+        return all_checks
+    wanted = list(ids)
+    unknown = [i for i in wanted if i not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown check id(s): {', '.join(unknown)}")
+    return [c for c in all_checks if c.id in wanted]
+
+
+def _targets(
+    inv: Inventory, namespace: str | None, service_account: str | None, pod: str | None
+) -> list[Target]:
+    sas = inv.service_accounts if not isinstance(inv.service_accounts, Gap) else {}
+    pods: tuple[Pod, ...] = inv.pods if not isinstance(inv.pods, Gap) else ()
+    if pod is not None:
+        matches = [p for p in pods if p.name == pod and namespace in (None, p.namespace)]
+        if not matches:
+            where = f" in namespace {namespace}" if namespace else ""
+            if isinstance(inv.pods, Gap):
+                raise TargetNotFound(f"pod {pod} not found: {inv.pods.message}")
+            raise TargetNotFound(f"pod {pod} not found{where} in {inv.source or 'the inventory'}")
+        if len(matches) > 1:
+            spaces = ", ".join(sorted(p.namespace for p in matches))
+            raise TargetNotFound(f"pod {pod} exists in several namespaces ({spaces}); name one")
+        p = matches[0]
+        name = service_account or p.service_account
+        return [Target(p.namespace, name, sas.get((p.namespace, name)), [p], requested=True)]
+
+    by_sa = pods_by_service_account(pods)
+    if service_account is not None:
+        spaces = [namespace] if namespace else sorted({ns for ns, n in sas if n == service_account})
+        spaces = spaces or sorted({ns for ns, n in by_sa if n == service_account}) or ["default"]
+        return [
+            Target(
+                ns,
+                service_account,
+                sas.get((ns, service_account)),
+                by_sa.get((ns, service_account), []),
+                requested=True,
+            )
+            for ns in spaces
+        ]
+
+    keys: dict[tuple[str, str], None] = {}
+    for key, sa in sorted(sas.items()):
+        if sa.role_arn and namespace in (None, key[0]):
+            keys[key] = None
+    for p in pods:
+        if namespace is not None and p.namespace != namespace:
+            continue
+        key = (p.namespace, p.service_account)
+        if namespace is not None or key not in sas or _has_irsa_env(p):
+            keys[key] = None
+    return [
+        Target(ns, name, sas.get((ns, name)), by_sa.get((ns, name), []))
+        for ns, name in sorted(keys)
+    ]
+
+
+def _has_irsa_env(pod: Pod) -> bool:
+    return any(c.env_value(v) is not None for c in pod.all_containers for v in IRSA_ENV)
+
+
+def _base_params(inv: Inventory) -> dict[str, Any]:
+    cl = inv.cluster
+    if isinstance(cl, Cluster):
+        return {
+            "cluster": cl.name,
+            "region": cl.region,
+            "account": cl.account,
+            "partition": cl.partition,
+            "issuer": cl.issuer,
+        }
+    return {"cluster": "CLUSTER", "region": "REGION", "account": "ACCOUNT_ID", "partition": "aws"}
+
+
+def _row(
+    chk: Check,
+    f: Finding,
+    target: Target | None,
+    pod: Pod | None,
+    base: dict[str, Any],
+    lang: str,
+) -> dict[str, Any]:
+    if f.status not in STATUSES:
+        raise AssertionError(f"{chk.id} returned unknown status {f.status}")
+    params = dict(base)
+    if target is not None:
+        params.update(
+            namespace=target.namespace, service_account=target.name, role_arn=target.role_arn or "-"
+        )
+    if pod is not None:
+        params.update(pod=pod.name, namespace=pod.namespace)
+    params.update(f.params)
+    section = ("_common",) if f.key.startswith("_") else (chk.id,)
+    remediation = (
+        "" if f.status == "PASS" else text.render(lang, (*section, "remediation", f.key), params)
+    )
+    return {
+        "check_id": chk.id,
+        "title": text.lookup(lang, chk.id, "title") or chk.id,
+        "status": f.status,
+        "severity": chk.severity,
+        "namespace": params.get("namespace", "") if target or pod else "",
+        "service_account": target.name if target else "",
+        "pod": pod.name if pod else "",
+        "role_arn": (target.role_arn or "") if target else "",
+        "detail": text.render(lang, (*section, "detail", f.key), params),
+        "remediation": remediation,
+        "doc_url": chk.doc_url,
+        "evidence": json.dumps(f.evidence, sort_keys=True, default=str) if f.evidence else "",
+    }

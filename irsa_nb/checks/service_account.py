@@ -1,0 +1,79 @@
+"""Seed steps 4 and 5: the service account exists and names a valid IAM role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
+from ..inventory import Cluster, Gap
+from .registry import Context, Finding, Target, check, from_gap
+
+_SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
+
+
+@check(
+    "service_account_exists",
+    scope="service_account",
+    severity="critical",
+    seed_step=4,
+    doc_url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
+)
+def service_account_exists(ctx: Context, target: Target) -> Iterator[Finding]:
+    inv = ctx.inventory
+    if target.namespace in inv.namespace_errors:
+        yield Finding(
+            "ERROR", "namespace_unreadable", {"message": inv.namespace_errors[target.namespace]}
+        )
+        return
+    if isinstance(inv.service_accounts, Gap):
+        yield from_gap(inv.service_accounts, "the service account list")
+        return
+    if target.sa is not None:
+        yield Finding("PASS", "pass")
+        return
+    others = sorted(
+        name
+        for (ns, name), sa in inv.service_accounts.items()
+        if ns == target.namespace and sa.role_arn
+    )
+    yield Finding("FAIL", "missing", {"pods": [p.name for p in target.pods], "annotated": others})
+
+
+@check(
+    "service_account_role_annotation",
+    scope="service_account",
+    severity="critical",
+    seed_step=5,
+    doc_url=_SA_DOC,
+)
+def service_account_role_annotation(ctx: Context, target: Target) -> Iterator[Finding]:
+    if target.sa is None:
+        yield Finding("SKIP", "_no_service_account")
+        return
+    cl = ctx.inventory.cluster
+    example = (
+        f"arn:{cl.partition}:iam::{cl.account}:role/ROLE_NAME"
+        if isinstance(cl, Cluster)
+        else "arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME"
+    )
+    arn = target.sa.role_arn
+    if arn is None:
+        yield Finding("FAIL", "missing", {"example_arn": example})
+        return
+    ev = {"annotation": arn}
+    if is_valid_role_arn(arn):
+        yield Finding("PASS", "pass", {"annotation": arn}, ev)
+        return
+    try:
+        parsed = parse_arn(arn)
+        reason = (
+            f"it names a {parsed.service} {parsed.resource.split('/')[0]}, not an IAM role"
+            if parsed.service != "iam" or not parsed.resource.startswith("role/")
+            else "the account must be 12 digits and the role name may only use letters, "
+            "digits and +=,.@_-/"
+        )
+    except ArnError as exc:
+        reason = str(exc)
+    yield Finding(
+        "FAIL", "invalid", {"annotation": arn, "reason": reason, "example_arn": example}, ev
+    )

@@ -1,0 +1,171 @@
+"""Command line: ``irsa-nb check|...``. Bad input ends in one line on stderr and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from . import text
+from .bundle import BundleError
+from .checks import STATUSES, TargetNotFound, run_checks
+from .inventory import Inventory, load_bundle
+
+log = logging.getLogger("irsa_nb")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def parse_sdk(values: Sequence[str] | None) -> dict[str, str]:
+    """``["boto3=1.9.100"]`` → ``{"boto3": "1.9.100"}``."""
+    out: dict[str, str] = {}
+    for item in values or ():
+        name, sep, version = item.partition("=")
+        if not sep or not name or not version:
+            raise UsageError(f"--sdk expects NAME=VERSION (e.g. boto3=1.34.0), got {item!r}")
+        out[name] = version
+    return out
+
+
+def add_target_args(p: argparse.ArgumentParser) -> None:
+    """The flags that choose what to check: a source and a target."""
+    src = p.add_argument_group("source")
+    src.add_argument(
+        "--bundle", metavar="PATH", help="bundle directory, .tar.gz or .zip; 'demo' or 'demo:NAME'"
+    )
+    tgt = p.add_argument_group("target")
+    tgt.add_argument("--namespace", "-n", metavar="NS")
+    tgt.add_argument("--service-account", "-s", metavar="SA")
+    tgt.add_argument("--pod", "-p", metavar="POD")
+    tgt.add_argument(
+        "--sdk", action="append", metavar="NAME=VERSION", help="application SDK, e.g. boto3=1.9.100"
+    )
+    p.add_argument("--lang", choices=text.LANGUAGES, default="en", help="text language")
+
+
+def load_source(args: argparse.Namespace) -> Inventory:
+    """The inventory the flags select."""
+    if not args.bundle:
+        raise UsageError("choose a source: --bundle PATH (or --bundle demo)")
+    return load_bundle(args.bundle)
+
+
+def results_for(args: argparse.Namespace) -> pd.DataFrame:
+    inv = load_source(args)
+    return run_checks(
+        inv,
+        namespace=args.namespace,
+        service_account=args.service_account,
+        pod=args.pod,
+        sdk=parse_sdk(args.sdk),
+        lang=args.lang,
+    )
+
+
+def format_table(df: pd.DataFrame, show_all: bool = False, width: int | None = None) -> str:
+    """Terminal rendering: counts per check, then each FAIL/ERROR/WARN/INFO row (every row
+    with ``show_all``) with its detail and how to fix it."""
+    width = width or shutil.get_terminal_size((100, 20)).columns
+    counts = df["status"].value_counts()
+    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
+    lines = [f"{len(df)} results: {summary or 'nothing to check'}", ""]
+    if df.empty:
+        return lines[0]
+    table = pd.crosstab(df["check_id"], df["status"]).reindex(
+        index=list(dict.fromkeys(df["check_id"])), columns=list(STATUSES), fill_value=0
+    )
+    cw = max(len(c) for c in table.index)
+    lines.append(f"{'CHECK':<{cw}}  " + "  ".join(f"{s:>5}" for s in STATUSES))
+    for check_id, row in table.iterrows():
+        cells = "  ".join(f"{(n or '.')!s:>5}" for n in row)
+        lines.append(f"{check_id:<{cw}}  {cells}")
+    shown = df if show_all else df[df["status"].isin(["FAIL", "ERROR", "WARN", "INFO"])]
+    wrap = max(width - 6, 40)
+    for r in shown.itertuples():
+        target = "/".join(x for x in (r.namespace, r.pod or r.service_account) if x)
+        lines += ["", f"{r.status:<5} {r.check_id}  {target or '(cluster)'}"]
+        lines += ["      " + ln for ln in textwrap.wrap(r.detail, wrap)]
+        if r.remediation and r.status != "PASS":
+            lines.append("      Fix:")
+            lines += ["        " + ln for ln in r.remediation.splitlines()]
+    if not show_all and len(shown) < len(df):
+        lines += [
+            "",
+            f"({len(df) - len(shown)} PASS/SKIP rows not shown; use --all or --format csv)",
+        ]
+    return "\n".join(lines)
+
+
+def emit(df: pd.DataFrame, fmt: str, show_all: bool = False) -> None:
+    if fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    else:
+        sys.stdout.write(format_table(df, show_all) + "\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    df = results_for(args)
+    emit(df, args.format, args.all)
+    return EXIT_FAIL if (df["status"] == "FAIL").any() else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="irsa-nb", description="Troubleshoot IRSA on Amazon EKS.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("check", help="run the IRSA checks and print the results")
+    add_target_args(p)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``irsa-nb`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
+    except (UsageError, BundleError, TargetNotFound, ValueError, OSError) as exc:
+        if debug:
+            raise
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        prefix = "" if isinstance(exc, UsageError) else "irsa-nb: error: "
+        print(f"{prefix}{msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("irsa-nb: interrupted", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug: still one line, but say how to see more
+        if debug:
+            raise
+        print(
+            f"irsa-nb: internal error: {type(exc).__name__}: {exc} (re-run with --debug)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,469 @@
+"""The Inventory: everything the checks read, built from bundle documents.
+
+Bundles, live collection and the demo all produce the same ``{path: document}``
+mapping (see :mod:`irsa_nb.bundle`); :func:`build_inventory` turns it into typed
+records. A piece of evidence that is unavailable is a :class:`Gap` saying why.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from . import bundle
+from .bundle import CallFailed, Document, Unreadable
+from .iam.arn import ArnError, parse_arn, partition_for_region
+from .k8s import Pod, ServiceAccount, items_of
+
+GapKind = Literal["absent", "not_found", "error", "invalid"]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Why a piece of evidence is unavailable, and the command that would collect it.
+
+    ``absent``: not collected; ``not_found``: the command said it does not exist;
+    ``error``: the command failed (e.g. AccessDenied); ``invalid``: unreadable file.
+    """
+
+    path: str
+    kind: GapKind
+    message: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    arn: str
+    region: str
+    account: str
+    partition: str
+    version: str  # Kubernetes "major.minor", e.g. "1.29"; "" when unknown
+    issuer: str  # https://... as describe-cluster reports it; "" when IRSA is not set up
+    endpoint: str = ""
+    platform_version: str = ""
+    endpoint_public_access: bool | None = None
+    endpoint_private_access: bool | None = None
+
+    @property
+    def version_tuple(self) -> tuple[int, int] | None:
+        m = re.match(r"^v?(\d+)\.(\d+)", self.version)
+        return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+@dataclass(frozen=True)
+class Provider:
+    arn: str
+    url: str
+    client_ids: tuple[str, ...]
+    thumbprints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    trust_policy: Any  # dict as decoded by AWS CLI/boto3, or the raw URL-encoded string
+    attached: tuple[str, ...] | Gap  # policy ARNs
+    inline: tuple[str, ...] | Gap  # policy names
+    max_session_duration: int | None = None
+
+
+@dataclass
+class Inventory:
+    """Typed view of one cluster's IRSA evidence.
+
+    Use :meth:`frames` for pandas tables; checks use the lookups.
+    """
+
+    source: str
+    documents: dict[str, Document] = field(repr=False)
+    cluster: Cluster | Gap
+    provider_arns: tuple[str, ...] | Gap
+    service_accounts: dict[tuple[str, str], ServiceAccount] | Gap
+    pods: tuple[Pod, ...] | Gap
+    kubernetes_version: str  # "major.minor" from k8s/version.json or describe-cluster
+    namespace_errors: dict[str, str] = field(default_factory=dict)
+    _roles: dict[str, Role | Gap] = field(default_factory=dict, repr=False)
+    _providers: dict[str, Provider | Gap] = field(default_factory=dict, repr=False)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def gap(self, path: str) -> Gap | None:
+        """The Gap for document ``path``, or None when it is present and readable."""
+        doc = self.documents.get(path)
+        cluster = self.cluster.name if isinstance(self.cluster, Cluster) else "CLUSTER"
+        region = self.cluster.region if isinstance(self.cluster, Cluster) else None
+        command = bundle.command_for(path, cluster, region)
+        if doc is None:
+            return Gap(path, "absent", f"{path} was not collected", command)
+        if isinstance(doc, CallFailed):
+            return Gap(path, "not_found" if doc.not_found else "error", doc.message, command)
+        if isinstance(doc, Unreadable):
+            return Gap(path, "invalid", doc.message, command)
+        return None
+
+    def role(self, name: str) -> Role | Gap:
+        """The IAM role named ``name`` (get-role plus its policy lists)."""
+        if name not in self._roles:
+            self._roles[name] = self._build_role(name)
+        return self._roles[name]
+
+    def provider(self, arn: str) -> Provider | Gap:
+        """Details of the IAM OIDC provider ``arn`` (get-open-id-connect-provider)."""
+        if arn not in self._providers:
+            self._providers[arn] = self._build_provider(arn)
+        return self._providers[arn]
+
+    def service_account(self, namespace: str, name: str) -> ServiceAccount | None:
+        if isinstance(self.service_accounts, Gap):
+            return None
+        return self.service_accounts.get((namespace, name))
+
+    @property
+    def issuer_chain(self) -> list[bytes] | Gap:
+        """DER certificates of the issuer's TLS chain as presented (leaf first)."""
+        gap = self.gap(bundle.ISSUER_CHAIN)
+        if gap:
+            return gap
+        ders = [
+            base64.b64decode("".join(m.split()))
+            for m in re.findall(
+                r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----",
+                self.documents[bundle.ISSUER_CHAIN],
+                re.S,
+            )
+        ]
+        if not ders:
+            return Gap(bundle.ISSUER_CHAIN, "invalid", "no PEM certificate in the file", "")
+        return ders
+
+    # -- builders ------------------------------------------------------------------------
+
+    def _build_role(self, name: str) -> Role | Gap:
+        path = bundle.role_path("get-role", name)
+        gap = self.gap(path)
+        if gap:
+            return gap
+        try:
+            r = self.documents[path]["Role"]
+            arn, trust = r["Arn"], r.get("AssumeRolePolicyDocument")
+            if not isinstance(arn, str):
+                raise TypeError
+        except (KeyError, TypeError):
+            return Gap(path, "invalid", f"{path} is not `aws iam get-role` output", "")
+        if isinstance(trust, str):
+            trust = urllib.parse.unquote(trust)
+        attached = self._policy_list(
+            name, "list-attached-role-policies", "AttachedPolicies", "PolicyArn"
+        )
+        inline = self._policy_list(name, "list-role-policies", "PolicyNames", None)
+        msd = r.get("MaxSessionDuration")
+        return Role(name, arn, trust, attached, inline, msd if isinstance(msd, int) else None)
+
+    def _policy_list(self, role: str, command: str, key: str, field_: str | None):
+        path = bundle.role_path(command, role)
+        gap = self.gap(path)
+        if gap:
+            return gap
+        try:
+            items = self.documents[path][key]
+            return tuple(str(i[field_] if field_ else i) for i in items)
+        except (KeyError, TypeError):
+            return Gap(path, "invalid", f"{path} is not `aws iam {command}` output", "")
+
+    def _build_provider(self, arn: str) -> Provider | Gap:
+        path = bundle.provider_path(arn)
+        gap = self.gap(path)
+        if gap:
+            return Gap(
+                gap.path,
+                gap.kind,
+                gap.message,
+                gap.command.replace(
+                    "arn:aws:iam::ACCOUNT:oidc-provider/" + arn.split("oidc-provider/")[-1], arn
+                ),
+            )
+        doc = self.documents[path]
+        if not isinstance(doc, dict) or not isinstance(doc.get("ClientIDList", []), list):
+            return Gap(path, "invalid", f"{path} is not get-open-id-connect-provider output", "")
+        return Provider(
+            arn,
+            str(doc.get("Url", "")),
+            tuple(str(c) for c in doc.get("ClientIDList") or ()),
+            tuple(str(t).lower() for t in doc.get("ThumbprintList") or ()),
+        )
+
+    # -- tables --------------------------------------------------------------------------
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The inventory as pandas tables: cluster, oidc_providers, roles, service_accounts,
+        pods, containers and sources (every document and whether it could be read)."""
+        cl = [vars(self.cluster)] if isinstance(self.cluster, Cluster) else []
+        provs = []
+        for arn in self.provider_arns if not isinstance(self.provider_arns, Gap) else ():
+            p = self.provider(arn)
+            provs.append(
+                {
+                    "arn": arn,
+                    "url": getattr(p, "url", None),
+                    "client_ids": list(getattr(p, "client_ids", ())),
+                    "thumbprints": list(getattr(p, "thumbprints", ())),
+                    "gap": p.message if isinstance(p, Gap) else None,
+                }
+            )
+        roles = []
+        for name in sorted(self.role_names()):
+            r = self.role(name)
+            roles.append(
+                {
+                    "role_name": name,
+                    "arn": getattr(r, "arn", None),
+                    "attached_policies": list(r.attached)
+                    if isinstance(r, Role) and not isinstance(r.attached, Gap)
+                    else None,
+                    "inline_policies": list(r.inline)
+                    if isinstance(r, Role) and not isinstance(r.inline, Gap)
+                    else None,
+                    "gap": r.message if isinstance(r, Gap) else None,
+                }
+            )
+        sas = [
+            {
+                "namespace": s.namespace,
+                "service_account": s.name,
+                "role_arn": s.role_arn,
+                "audience": s.audience,
+                "annotations": s.annotations,
+            }
+            for s in (
+                self.service_accounts.values() if not isinstance(self.service_accounts, Gap) else ()
+            )
+        ]
+        pods, containers = [], []
+        for p in self.pods if not isinstance(self.pods, Gap) else ():
+            pods.append(
+                {
+                    "namespace": p.namespace,
+                    "pod": p.name,
+                    "service_account": p.service_account,
+                    "owner_kind": p.owner_kind,
+                    "owner_name": p.owner_name,
+                    "node": p.node_name,
+                    "host_network": p.host_network,
+                    "fs_group": p.fs_group,
+                    "run_as_user": p.run_as_user,
+                    "created": p.created,
+                    "phase": p.phase,
+                }
+            )
+            for c in p.all_containers:
+                containers.append(
+                    {
+                        "namespace": p.namespace,
+                        "pod": p.name,
+                        "container": c.name,
+                        "init": c.init,
+                        "image": c.image,
+                        "aws_role_arn": c.env_value("AWS_ROLE_ARN"),
+                        "aws_web_identity_token_file": c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                        "env_names": sorted(c.env),
+                        "run_as_user": c.run_as_user,
+                    }
+                )
+        sources = []
+        for path in sorted(self.documents):
+            g = self.gap(path)
+            sources.append(
+                {"path": path, "status": g.kind if g else "ok", "message": g.message if g else ""}
+            )
+        return {
+            "cluster": pd.DataFrame(cl),
+            "oidc_providers": pd.DataFrame(
+                provs, columns=["arn", "url", "client_ids", "thumbprints", "gap"]
+            ),
+            "roles": pd.DataFrame(
+                roles, columns=["role_name", "arn", "attached_policies", "inline_policies", "gap"]
+            ),
+            "service_accounts": pd.DataFrame(
+                sas, columns=["namespace", "service_account", "role_arn", "audience", "annotations"]
+            ),
+            "pods": pd.DataFrame(
+                pods,
+                columns=[
+                    "namespace",
+                    "pod",
+                    "service_account",
+                    "owner_kind",
+                    "owner_name",
+                    "node",
+                    "host_network",
+                    "fs_group",
+                    "run_as_user",
+                    "created",
+                    "phase",
+                ],
+            ),
+            "containers": pd.DataFrame(
+                containers,
+                columns=[
+                    "namespace",
+                    "pod",
+                    "container",
+                    "init",
+                    "image",
+                    "aws_role_arn",
+                    "aws_web_identity_token_file",
+                    "env_names",
+                    "run_as_user",
+                ],
+            ),
+            "sources": pd.DataFrame(sources, columns=["path", "status", "message"]),
+        }
+
+    def role_names(self) -> set[str]:
+        """Names of roles present in the documents (collected or failed)."""
+        names = set()
+        for path in self.documents:
+            m = re.match(r"^aws/iam/get-role/(.+)\.json$", path)
+            if m:
+                names.add(m.group(1))
+        return names
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def build_inventory(documents: Mapping[str, Document], source: str = "") -> Inventory:
+    """Build an :class:`Inventory` from bundle documents (see :mod:`irsa_nb.bundle`)."""
+    docs = dict(documents)
+    probe = Inventory(source, docs, Gap("", "absent", "", ""), (), {}, (), "")
+    cluster = _cluster(probe)
+    probe.cluster = cluster
+    version = _server_version(docs.get(bundle.VERSION)) or (
+        cluster.version if isinstance(cluster, Cluster) else ""
+    )
+    ns_errors = {}
+    for path, doc in docs.items():
+        m = re.match(r"^k8s/namespaces/([^/]+)/(serviceaccounts|pods)\.json$", path)
+        if m and isinstance(doc, CallFailed):
+            ns_errors[m.group(1)] = doc.message
+    return Inventory(
+        source=source,
+        documents=docs,
+        cluster=cluster,
+        provider_arns=_provider_arns(probe),
+        service_accounts=_k8s_list(probe, bundle.SERVICE_ACCOUNTS, ServiceAccount.from_k8s, True),
+        pods=_k8s_list(probe, bundle.PODS, Pod.from_k8s, False),
+        kubernetes_version=version,
+        namespace_errors=ns_errors,
+    )
+
+
+def load_bundle(path: str | Path) -> Inventory:
+    """Load an evidence bundle (directory, ``.tar.gz`` or ``.zip``), or a demo bundle.
+
+    Parameters
+    ----------
+    path
+        Bundle location, or ``"demo"`` / ``"demo:NAME"`` for a bundle shipped with irsa-nb.
+
+    Examples
+    --------
+    >>> import irsa_nb
+    >>> inv = irsa_nb.load_bundle("demo")
+    >>> inv.cluster.name
+    'shop-prod'
+    """
+    from .demo import demo_bundle, is_demo_name
+
+    real = demo_bundle(str(path)) if is_demo_name(str(path)) else Path(path)
+    return build_inventory(bundle.read_documents(real), source=str(path))
+
+
+def _cluster(inv: Inventory) -> Cluster | Gap:
+    path = bundle.DESCRIBE_CLUSTER
+    gap = inv.gap(path)
+    if gap:
+        return gap
+    try:
+        c = inv.documents[path]["cluster"]
+        arn = parse_arn(c["arn"])
+        issuer = c.get("identity", {}).get("oidc", {}).get("issuer", "") or ""
+        vpc = c.get("resourcesVpcConfig") or {}
+        return Cluster(
+            name=str(c["name"]),
+            arn=str(arn),
+            region=arn.region,
+            account=arn.account,
+            partition=arn.partition or partition_for_region(arn.region),
+            version=str(c.get("version", "")),
+            issuer=str(issuer),
+            endpoint=str(c.get("endpoint", "")),
+            platform_version=str(c.get("platformVersion", "")),
+            endpoint_public_access=vpc.get("endpointPublicAccess"),
+            endpoint_private_access=vpc.get("endpointPrivateAccess"),
+        )
+    except (KeyError, TypeError, AttributeError, ArnError) as exc:
+        return Gap(path, "invalid", f"{path} is not `aws eks describe-cluster` output ({exc})", "")
+
+
+def _provider_arns(inv: Inventory) -> tuple[str, ...] | Gap:
+    path = bundle.LIST_PROVIDERS
+    gap = inv.gap(path)
+    if gap:
+        return gap
+    try:
+        return tuple(str(p["Arn"]) for p in inv.documents[path]["OpenIDConnectProviderList"])
+    except (KeyError, TypeError):
+        return Gap(
+            path, "invalid", f"{path} is not `aws iam list-open-id-connect-providers` output", ""
+        )
+
+
+def _k8s_list(inv: Inventory, path: str, parse, keyed: bool):
+    gap = inv.gap(path)
+    if gap:
+        return gap
+    try:
+        objs = [parse(o) for o in items_of(inv.documents[path])]
+    except (ValueError, TypeError, AttributeError) as exc:
+        return Gap(path, "invalid", f"{path}: {exc}", "")
+    if keyed:
+        return {(o.namespace, o.name): o for o in objs}
+    return tuple(objs)
+
+
+def _server_version(doc: Any) -> str:
+    sv = doc.get("serverVersion") if isinstance(doc, dict) else None
+    if not isinstance(sv, dict):
+        return ""
+    major = re.sub(r"\D", "", str(sv.get("major", "")))
+    minor = re.sub(r"\D", "", str(sv.get("minor", "")))
+    if major and minor:
+        return f"{major}.{minor}"
+    m = re.match(r"^v?(\d+)\.(\d+)", str(sv.get("gitVersion", "")))
+    return f"{m.group(1)}.{m.group(2)}" if m else ""
+
+
+def sha1_thumbprint(der: bytes) -> str:
+    """IAM's thumbprint of a certificate: lower-case hex SHA-1 of its DER bytes."""
+    return hashlib.sha1(der).hexdigest()
+
+
+def pods_by_service_account(pods) -> dict[tuple[str, str], list[Pod]]:
+    """Index pods by (namespace, service account)."""
+    out: dict[tuple[str, str], list[Pod]] = defaultdict(list)
+    for p in pods:
+        out[(p.namespace, p.service_account)].append(p)
+    return out

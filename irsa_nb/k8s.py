@@ -1,0 +1,315 @@
+"""Kubernetes objects as the checks need them: parsing and slimming of raw JSON.
+
+``slim_*`` keep only the fields the checks read (and mask secret env values); the
+live collector stores slimmed objects, so a written bundle loads back identically.
+``ServiceAccount.from_k8s`` / ``Pod.from_k8s`` turn raw or slim JSON into records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .redact import mask_env_value
+
+IRSA_PREFIX = "eks.amazonaws.com/"
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
+TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+TOKEN_VOLUME = "aws-iam-token"
+_DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+
+def _d(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    return {str(k): _s(v) for k, v in _d(value).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """One container env entry; ``source`` is ``value`` or e.g. ``secretKeyRef:name/key``."""
+
+    name: str
+    value: str
+    source: str = "value"
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str
+    init: bool
+    env: dict[str, EnvVar]
+    env_from: tuple[str, ...]  # "secretRef:name" / "configMapRef:name"
+    mounts: dict[str, str]  # mountPath -> volume name
+    run_as_user: int | None
+    run_as_group: int | None
+    run_as_non_root: bool | None
+
+    def env_value(self, name: str) -> str | None:
+        var = self.env.get(name)
+        return var.value if var is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenVolume:
+    """A projected serviceAccountToken volume."""
+
+    name: str
+    audience: str
+    expiration_seconds: int | None
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    namespace: str
+    name: str
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def role_arn(self) -> str | None:
+        return self.annotations.get(ROLE_ARN_ANNOTATION)
+
+    @property
+    def audience(self) -> str:
+        return self.annotations.get(AUDIENCE_ANNOTATION) or DEFAULT_AUDIENCE
+
+    @classmethod
+    def from_k8s(cls, obj: Mapping[str, Any]) -> ServiceAccount:
+        meta = _d(obj.get("metadata"))
+        annotations = {
+            k: v for k, v in _str_map(meta.get("annotations")).items() if k not in _DROP_ANNOTATIONS
+        }
+        return cls(_s(meta.get("namespace")), _s(meta.get("name")), annotations)
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    namespace: str
+    name: str
+    service_account: str
+    annotations: dict[str, str]
+    owner_kind: str
+    owner_name: str
+    node_name: str
+    host_network: bool
+    node_selector: dict[str, str]
+    fs_group: int | None
+    run_as_user: int | None
+    run_as_non_root: bool | None
+    containers: tuple[Container, ...]
+    init_containers: tuple[Container, ...]
+    token_volumes: dict[str, TokenVolume]
+    created: str
+    phase: str
+
+    @property
+    def all_containers(self) -> tuple[Container, ...]:
+        return self.init_containers + self.containers
+
+    @property
+    def workload(self) -> tuple[str, str] | None:
+        """(kind, name) of the controller to restart, e.g. ("deployment", "web")."""
+        kind, name = self.owner_kind, self.owner_name
+        if kind == "ReplicaSet" and "-" in name:
+            return "deployment", name.rsplit("-", 1)[0]
+        if kind in ("DaemonSet", "StatefulSet", "Deployment"):
+            return kind.lower(), name
+        return None
+
+    @classmethod
+    def from_k8s(cls, obj: Mapping[str, Any]) -> Pod:
+        meta = _d(obj.get("metadata"))
+        spec = _d(obj.get("spec"))
+        sc = _d(spec.get("securityContext"))
+        owners = [o for o in _l(meta.get("ownerReferences")) if isinstance(o, dict)]
+        owner = next((o for o in owners if o.get("controller")), owners[0] if owners else {})
+        volumes: dict[str, TokenVolume] = {}
+        for v in _l(spec.get("volumes")):
+            v = _d(v)
+            for src in _l(_d(v.get("projected")).get("sources")):
+                tok = _d(_d(src).get("serviceAccountToken"))
+                if tok:
+                    volumes[_s(v.get("name"))] = TokenVolume(
+                        _s(v.get("name")),
+                        _s(tok.get("audience")),
+                        _int(tok.get("expirationSeconds")),
+                        _s(tok.get("path")),
+                    )
+        return cls(
+            namespace=_s(meta.get("namespace")),
+            name=_s(meta.get("name")),
+            service_account=_s(spec.get("serviceAccountName") or spec.get("serviceAccount"))
+            or "default",
+            annotations={
+                k: v
+                for k, v in _str_map(meta.get("annotations")).items()
+                if k.startswith(IRSA_PREFIX)
+            },
+            owner_kind=_s(owner.get("kind")),
+            owner_name=_s(owner.get("name")),
+            node_name=_s(spec.get("nodeName")),
+            host_network=spec.get("hostNetwork") is True,
+            node_selector=_str_map(spec.get("nodeSelector")),
+            fs_group=_int(sc.get("fsGroup")),
+            run_as_user=_int(sc.get("runAsUser")),
+            run_as_non_root=sc.get("runAsNonRoot")
+            if isinstance(sc.get("runAsNonRoot"), bool)
+            else None,
+            containers=tuple(_container(c, False) for c in _l(spec.get("containers"))),
+            init_containers=tuple(_container(c, True) for c in _l(spec.get("initContainers"))),
+            token_volumes=volumes,
+            created=_s(meta.get("creationTimestamp")),
+            phase=_s(_d(obj.get("status")).get("phase")),
+        )
+
+
+def _env_source(entry: dict) -> str:
+    ref = _d(entry.get("valueFrom"))
+    for kind in ("secretKeyRef", "configMapKeyRef"):
+        r = _d(ref.get(kind))
+        if r:
+            return f"{kind}:{_s(r.get('name'))}/{_s(r.get('key'))}"
+    if "fieldRef" in ref:
+        return f"fieldRef:{_s(_d(ref.get('fieldRef')).get('fieldPath'))}"
+    if "resourceFieldRef" in ref:
+        return "resourceFieldRef"
+    return "value"
+
+
+def _container(raw: Any, init: bool) -> Container:
+    c = _d(raw)
+    sc = _d(c.get("securityContext"))
+    env: dict[str, EnvVar] = {}
+    for e in _l(c.get("env")):
+        e = _d(e)
+        name = _s(e.get("name"))
+        if name:
+            env[name] = EnvVar(name, mask_env_value(name, _s(e.get("value"))), _env_source(e))
+    env_from = []
+    for ef in _l(c.get("envFrom")):
+        ef = _d(ef)
+        for kind in ("secretRef", "configMapRef"):
+            if kind in ef:
+                env_from.append(f"{kind}:{_s(_d(ef.get(kind)).get('name'))}")
+    mounts = {_s(_d(m).get("mountPath")): _s(_d(m).get("name")) for m in _l(c.get("volumeMounts"))}
+    return Container(
+        name=_s(c.get("name")),
+        image=_s(c.get("image")),
+        init=init,
+        env=env,
+        env_from=tuple(env_from),
+        mounts=mounts,
+        run_as_user=_int(sc.get("runAsUser")),
+        run_as_group=_int(sc.get("runAsGroup")),
+        run_as_non_root=sc.get("runAsNonRoot")
+        if isinstance(sc.get("runAsNonRoot"), bool)
+        else None,
+    )
+
+
+# --- slimming (what the collector keeps) ------------------------------------------------
+
+
+def _pick(d: dict, *keys: str) -> dict:
+    return {k: d[k] for k in keys if k in d}
+
+
+def slim_service_account(obj: Mapping[str, Any]) -> dict:
+    """A ServiceAccount reduced to namespace, name and annotations."""
+    meta = _d(obj.get("metadata"))
+    out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")
+    ann = {k: v for k, v in _d(meta.get("annotations")).items() if k not in _DROP_ANNOTATIONS}
+    if ann:
+        out_meta["annotations"] = ann
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": out_meta}
+
+
+def _slim_container(c: Any) -> dict:
+    c = _d(c)
+    out = _pick(c, "name", "image")
+    env = []
+    for e in _l(c.get("env")):
+        e = _d(e)
+        item = _pick(e, "name", "valueFrom")
+        if "value" in e:
+            item["value"] = mask_env_value(_s(e.get("name")), _s(e.get("value")))
+        env.append(item)
+    if env:
+        out["env"] = env
+    if c.get("envFrom"):
+        out["envFrom"] = c["envFrom"]
+    mounts = [_pick(_d(m), "name", "mountPath", "readOnly") for m in _l(c.get("volumeMounts"))]
+    if mounts:
+        out["volumeMounts"] = mounts
+    sc = _pick(_d(c.get("securityContext")), "runAsUser", "runAsGroup", "runAsNonRoot")
+    if sc:
+        out["securityContext"] = sc
+    return out
+
+
+def slim_pod(obj: Mapping[str, Any]) -> dict:
+    """A Pod reduced to the fields the checks read; secret env values are masked."""
+    meta = _d(obj.get("metadata"))
+    spec = _d(obj.get("spec"))
+    out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")
+    ann = {k: v for k, v in _d(meta.get("annotations")).items() if k.startswith(IRSA_PREFIX)}
+    if ann:
+        out_meta["annotations"] = ann
+    if meta.get("ownerReferences"):
+        out_meta["ownerReferences"] = [
+            _pick(_d(o), "apiVersion", "kind", "name", "controller")
+            for o in _l(meta["ownerReferences"])
+        ]
+    out_spec = _pick(
+        spec, "serviceAccountName", "serviceAccount", "nodeName", "hostNetwork", "nodeSelector"
+    )
+    sc = _pick(
+        _d(spec.get("securityContext")), "fsGroup", "runAsUser", "runAsGroup", "runAsNonRoot"
+    )
+    if sc:
+        out_spec["securityContext"] = sc
+    for key in ("initContainers", "containers"):
+        if spec.get(key):
+            out_spec[key] = [_slim_container(c) for c in _l(spec[key])]
+    vols = [
+        v
+        for v in _l(spec.get("volumes"))
+        if any(
+            "serviceAccountToken" in _d(s) for s in _l(_d(_d(v).get("projected")).get("sources"))
+        )
+    ]
+    if vols:
+        out_spec["volumes"] = vols
+    out = {"apiVersion": "v1", "kind": "Pod", "metadata": out_meta, "spec": out_spec}
+    phase = _d(obj.get("status")).get("phase")
+    if phase:
+        out["status"] = {"phase": phase}
+    return out
+
+
+def items_of(doc: Any) -> list[dict]:
+    """Items of a ``kubectl get -o json`` List (or a single object)."""
+    if isinstance(doc, dict) and isinstance(doc.get("items"), list):
+        return [i for i in doc["items"] if isinstance(i, dict)]
+    if isinstance(doc, dict) and doc.get("kind") not in (None, "List") and "metadata" in doc:
+        return [doc]
+    raise ValueError("expected a Kubernetes List with an 'items' array")

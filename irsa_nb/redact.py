@@ -1,0 +1,71 @@
+"""Masking of secrets: one place that decides what looks secret.
+
+Used when parsing Kubernetes objects (env values never reach an Inventory
+unmasked) and when writing evidence.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# Env names whose values are secrets (AWS_SECRET_ACCESS_KEY, DB_PASSWORD, API_TOKEN, ...).
+_SECRET_NAME = re.compile(
+    r"(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|CREDENTIAL|PRIVATE|SESSION|AUTH|COOKIE|SIGNATURE)",
+    re.IGNORECASE,
+)
+# Names that match the pattern above but hold paths or switches, not secrets.
+_SAFE_NAMES = frozenset(
+    {
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_ROLE_SESSION_NAME",
+    }
+)
+
+_PATTERNS = [
+    # JSON Web Tokens (service-account tokens): header.payload.signature, base64url.
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    # AWS access key ids (long-term AKIA, temporary ASIA, and the other documented prefixes).
+    re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+    # `aws_secret_access_key = ...` / `"SecretAccessKey": "..."` / session tokens in text.
+    re.compile(
+        r"(?i)((?:aws_)?secret_?access_?key|session_?token|x-amz-security-token)"
+        r"([\"']?\s*[:=]\s*[\"']?)([A-Za-z0-9/+=]{16,})"
+    ),
+    # Presigned EKS tokens (`aws eks get-token`): k8s-aws-v1.<base64url>.
+    re.compile(r"\bk8s-aws-v1\.[A-Za-z0-9_-]{10,}"),
+]
+
+
+def is_secret_name(name: str) -> bool:
+    """True when an environment variable or key name suggests a secret value.
+
+    >>> is_secret_name("AWS_SECRET_ACCESS_KEY"), is_secret_name("AWS_ROLE_ARN")
+    (True, False)
+    """
+    return name not in _SAFE_NAMES and bool(_SECRET_NAME.search(name))
+
+
+def mask_text(text: str) -> tuple[str, int]:
+    """Mask access key ids, secret keys, session tokens and JWTs in free text.
+
+    Returns the masked text and how many secrets were masked.
+    """
+    count = 0
+    for pattern in _PATTERNS:
+        if pattern.groups == 3:
+            text, n = pattern.subn(lambda m: m.group(1) + m.group(2) + MASK, text)
+        else:
+            text, n = pattern.subn(MASK, text)
+        count += n
+    return text, count
+
+
+def mask_env_value(name: str, value: str) -> str:
+    """The value to keep for env var ``name``: masked when the name or value looks secret."""
+    if is_secret_name(name):
+        return MASK if value else value
+    return mask_text(value)[0]

@@ -1,0 +1,56 @@
+"""The text catalogue: titles, details, remediation and explanations per check id.
+
+Text lives in ``en.yaml`` (and translations such as ``zh.yaml``) keyed by check id;
+code only names keys and passes parameters. Missing translations fall back to English.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("en", "zh")
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@cache
+def catalogue(lang: str = "en") -> dict[str, Any]:
+    """The catalogue for ``lang`` (``en`` or ``zh``)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    text = resources.files(__package__).joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text) or {}
+
+
+def lookup(lang: str, *path: str) -> Any:
+    """The entry at ``path`` (e.g. ``"role_exists", "detail", "pass"``), English fallback."""
+    for cat in (catalogue(lang), catalogue("en")) if lang != "en" else (catalogue("en"),):
+        node: Any = cat
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if node is not None:
+            return node
+    return None
+
+
+def render(lang: str, path: tuple[str, ...], params: dict[str, Any]) -> str:
+    """Render the template at ``path`` with ``params`` (unknown placeholders stay visible)."""
+    template = lookup(lang, *path)
+    if template is None:
+        return ""
+    return str(template).format_map(_Missing({k: _fmt(v) for k, v in params.items()})).strip()
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value) if value else "-"
+    return str(value)
