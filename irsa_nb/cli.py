@@ -14,7 +14,8 @@ import pandas as pd
 from . import text
 from .bundle import BundleError
 from .checks import STATUSES, TargetNotFound, run_checks
-from .inventory import Inventory, load_bundle
+from .inventory import Inventory
+from .sources import open_inventory
 
 log = logging.getLogger("irsa_nb")
 
@@ -61,7 +62,7 @@ def load_source(args: argparse.Namespace) -> Inventory:
     """The inventory the flags select."""
     if not args.bundle:
         raise UsageError("choose a source: --bundle PATH (or --bundle demo)")
-    return load_bundle(args.bundle)
+    return open_inventory(bundle=args.bundle)
 
 
 def results_for(args: argparse.Namespace) -> pd.DataFrame:
