@@ -1,0 +1,1 @@
+"""Pure IAM helpers for IRSA troubleshooting: ARN parsing and trust-policy evaluation."""
