@@ -176,7 +176,10 @@ def write_documents(documents: Mapping[str, Document], out: str | Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in sorted(files):
-                zf.writestr(name, files[name])
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                info.external_attr = (stat.S_IFREG | 0o644) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, files[name])
     else:
         for name, data in files.items():
             target = out / name
@@ -246,8 +249,8 @@ def _read_zip(p: Path) -> dict[str, bytes]:
                 name = _safe_name(info.filename, p)
                 if info.is_dir():
                     continue
-                mode = info.external_attr >> 16
-                if mode and not stat.S_ISREG(mode):
+                kind = stat.S_IFMT(info.external_attr >> 16)
+                if kind not in (0, stat.S_IFREG):
                     raise BundleError(f"{p}: refusing link or special file {info.filename!r}")
                 total += info.file_size
                 if info.file_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:

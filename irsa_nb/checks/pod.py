@@ -71,6 +71,13 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
         for c in containers
     }
     params = {"restart": restart_command(pod), "skipped": sorted(skipped_containers(pod))}
+    has_env = any(c.env_value(v) for c in containers for v in IRSA_VARS)
+    if isinstance(ctx.inventory.service_accounts, Gap) and not has_env:
+        yield from_gap(ctx.inventory.service_accounts, "the service account list")
+        return
+    if target.sa is not None and not target.role_arn and not has_env and not ctx.pod_requested:
+        yield Finding("SKIP", "_no_role_annotation", params, ev)
+        return
     if not containers:
         yield Finding("SKIP", "all_skipped", params, ev)
         return
@@ -86,9 +93,7 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
     pod_identity = any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
     if not problems:
         yield Finding("PASS", "pass", params, ev)
-    elif len(problems) == len(containers) and not any(
-        c.env_value(v) for c in containers for v in IRSA_VARS
-    ):
+    elif not has_env:
         key = "pod_identity" if pod_identity else "not_injected"
         yield Finding("FAIL", key, params, ev)
     else:

@@ -11,7 +11,16 @@ import pandas as pd
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
 from ..k8s import Pod
-from .registry import REGISTRY, RESULT_COLUMNS, STATUSES, Check, Context, Finding, Target
+from .registry import (
+    REGISTRY,
+    RESULT_COLUMNS,
+    STATUSES,
+    Check,
+    Context,
+    Finding,
+    Target,
+    from_gap,
+)
 from .sdk import normalize_sdk
 
 IRSA_ENV = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
@@ -81,6 +90,13 @@ def run_checks(
     ctx.targets = _targets(inventory, namespace, service_account, pod)
     rows: list[dict[str, Any]] = []
     base = _base_params(inventory)
+    # A list that could not be read leaves nothing to iterate: say so once.
+    gaps = [("pod_uses_service_account", inventory.pods, "the pod list")]
+    if not ctx.targets:
+        gaps.append(("service_account_exists", inventory.service_accounts, "the service accounts"))
+    for check_id, listing, what in gaps:
+        if isinstance(listing, Gap) and REGISTRY[check_id] in selected:
+            rows.append(_row(REGISTRY[check_id], from_gap(listing, what), None, None, base, lang))
     for chk in selected:
         if chk.scope == "cluster":
             for f in chk.func(ctx):
@@ -146,11 +162,13 @@ def _targets(
     for key, sa in sorted(sas.items()):
         if sa.role_arn and namespace in (None, key[0]):
             keys[key] = None
+    sa_list_known = not isinstance(inv.service_accounts, Gap)
     for p in pods:
         if namespace is not None and p.namespace != namespace:
             continue
         key = (p.namespace, p.service_account)
-        if namespace is not None or key not in sas or _has_irsa_env(p):
+        names_missing_sa = sa_list_known and key not in sas
+        if namespace is not None or names_missing_sa or _has_irsa_env(p):
             keys[key] = None
     return [
         Target(ns, name, sas.get((ns, name)), by_sa.get((ns, name), []))

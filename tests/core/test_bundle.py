@@ -1,0 +1,216 @@
+"""Reading bundles: directories, archives, error files, YAML, and unsafe or broken input."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import stat
+import tarfile
+import zipfile
+
+import pytest
+
+from irsa_nb import BundleError, build_inventory, demo_bundle, load_bundle, run_checks
+from irsa_nb.bundle import CallFailed, Unreadable, read_documents, write_documents
+
+from .helpers import demo_docs, only
+
+
+def _tar(path, members):
+    with tarfile.open(path, "w:gz") as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def _file(name, data: bytes):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def test_directory_tar_gz_and_zip_give_identical_results(tmp_path):
+    expected = run_checks(load_bundle("demo"))
+    for out in (tmp_path / "b.tar.gz", tmp_path / "b.zip", tmp_path / "dir"):
+        write_documents(read_documents(demo_bundle()), out)
+        got = run_checks(load_bundle(out))
+        assert got.drop(columns="evidence").equals(expected.drop(columns="evidence")), out
+
+
+def test_a_single_wrapping_folder_is_looked_through(tmp_path):
+    shutil.copytree(demo_bundle(), tmp_path / "outer" / "customer-bundle")
+    inv = load_bundle(tmp_path / "outer")
+    assert inv.cluster.name == "shop-prod"
+    archive = tmp_path / "wrapped.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(demo_bundle(), arcname="bundle-2026-11-29")
+    assert load_bundle(archive).cluster.name == "shop-prod"
+
+
+def test_error_txt_files_replace_the_document(tmp_path):
+    write_documents(demo_docs(), tmp_path)
+    (tmp_path / "aws/iam/get-role/irsa-checkout.json").unlink()
+    (tmp_path / "aws/iam/get-role/irsa-checkout.error.txt").write_text(
+        "\nAn error occurred (AccessDenied) when calling the GetRole operation: not allowed\n"
+    )
+    docs = read_documents(tmp_path)
+    assert docs["aws/iam/get-role/irsa-checkout.json"] == CallFailed(
+        "An error occurred (AccessDenied) when calling the GetRole operation: not allowed"
+    )
+    df = run_checks(load_bundle(tmp_path), "shop", "checkout")
+    assert only(df, "role_exists").status == "ERROR"
+
+
+@pytest.mark.parametrize(
+    ("message", "not_found"),
+    [
+        ("An error occurred (NoSuchEntity) when calling the GetRole operation: x", True),
+        ("An error occurred (ResourceNotFoundException) when calling DescribeCluster", True),
+        ("An error occurred (AccessDenied) when calling the GetRole operation: x", False),
+        ("Error from server (Forbidden): pods is forbidden", False),
+        ("Could not connect to the endpoint URL", False),
+    ],
+)
+def test_call_failed_tells_not_found_from_errors(message, not_found):
+    assert CallFailed(message).not_found is not_found
+
+
+def test_kubectl_yaml_files_load(tmp_path):
+    import yaml
+
+    write_documents(demo_docs(), tmp_path)
+    pods = json.loads((tmp_path / "k8s/pods.json").read_text())
+    (tmp_path / "k8s/pods.json").unlink()
+    (tmp_path / "k8s/pods.yaml").write_text(yaml.safe_dump(pods))
+    assert run_checks(load_bundle(tmp_path)).equals(run_checks(load_bundle("demo")))
+
+
+def test_yaml_alias_bombs_are_refused(tmp_path):
+    write_documents(demo_docs(), tmp_path)
+    (tmp_path / "k8s/pods.json").unlink()
+    bomb = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nitems: [*c, *c]\n"
+    (tmp_path / "k8s/pods.yaml").write_text(bomb)
+    doc = read_documents(tmp_path)["k8s/pods.json"]
+    assert isinstance(doc, Unreadable) and "aliases" in doc.message
+
+
+def test_invalid_json_is_unreadable_with_line_number(tmp_path):
+    write_documents(demo_docs(), tmp_path)
+    (tmp_path / "aws/eks/describe-cluster.json").write_text('{"cluster": {"name": "x",\n')
+    doc = read_documents(tmp_path)["aws/eks/describe-cluster.json"]
+    assert isinstance(doc, Unreadable) and "line" in doc.message
+    df = run_checks(load_bundle(tmp_path))
+    assert only(df, "oidc_provider_exists").status == "ERROR"
+
+
+def test_missing_path_and_non_bundles_raise_bundle_error(tmp_path):
+    with pytest.raises(BundleError, match="not found"):
+        load_bundle(tmp_path / "nope")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(BundleError, match="not a directory"):
+        load_bundle(tmp_path / "notes.txt")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BundleError, match="no aws/ or k8s/"):
+        load_bundle(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    "name", ["../escape.json", "/etc/passwd", "k8s/../../x.json", "C:/windows/x.json"]
+)
+def test_tar_members_outside_the_bundle_are_refused(tmp_path, name):
+    archive = _tar(tmp_path / "evil.tar.gz", [_file("k8s/pods.json", b"{}"), _file(name, b"{}")])
+    with pytest.raises(BundleError, match="unsafe path"):
+        load_bundle(archive)
+
+
+def test_tar_links_are_refused(tmp_path):
+    link = tarfile.TarInfo("k8s/pods.json")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "/etc/passwd"
+    archive = _tar(
+        tmp_path / "link.tar.gz", [_file("aws/eks/describe-cluster.json", b"{}"), (link, None)]
+    )
+    with pytest.raises(BundleError, match="link"):
+        load_bundle(archive)
+    hard = tarfile.TarInfo("k8s/sa.json")
+    hard.type = tarfile.LNKTYPE
+    hard.linkname = "aws/eks/describe-cluster.json"
+    archive = _tar(
+        tmp_path / "hard.tar.gz", [_file("aws/eks/describe-cluster.json", b"{}"), (hard, None)]
+    )
+    with pytest.raises(BundleError, match="link"):
+        load_bundle(archive)
+
+
+def test_zip_symlinks_and_traversal_are_refused(tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("k8s/pods.json", "{}")
+        info = zipfile.ZipInfo("k8s/serviceaccounts.json")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(BundleError, match="link"):
+        load_bundle(archive)
+    with zipfile.ZipFile(tmp_path / "trav.zip", "w") as zf:
+        zf.writestr("k8s/pods.json", "{}")
+        zf.writestr("../../outside.json", "{}")
+    with pytest.raises(BundleError, match="unsafe path"):
+        load_bundle(tmp_path / "trav.zip")
+
+
+def test_damaged_archive_is_a_clear_error(tmp_path):
+    write_documents(demo_docs(), tmp_path / "ok.tar.gz")
+    data = (tmp_path / "ok.tar.gz").read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BundleError, match="damaged archive"):
+        load_bundle(tmp_path / "cut.tar.gz")
+
+
+def test_symlinks_inside_a_bundle_directory_are_not_followed(tmp_path):
+    write_documents(demo_docs(), tmp_path / "b")
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"items": []}')
+    (tmp_path / "b/k8s/pods.json").unlink()
+    (tmp_path / "b/k8s/pods.json").symlink_to(secret)
+    docs = read_documents(tmp_path / "b")
+    assert "k8s/pods.json" not in docs
+
+
+def test_inventory_frames_are_tables_of_the_inventory():
+    frames = load_bundle("demo").frames()
+    assert set(frames) == {
+        "cluster",
+        "oidc_providers",
+        "roles",
+        "service_accounts",
+        "pods",
+        "containers",
+        "sources",
+    }
+    assert frames["cluster"].loc[0, "region"] == "us-west-2"
+    sas = frames["service_accounts"]
+    assert (
+        sas.loc[(sas.namespace == "shop") & (sas.service_account == "analytics"), "audience"].item()
+        == "sts.amazon.com"
+    )
+    roles = frames["roles"].set_index("role_name")
+    assert roles.loc["irsa-payments", "gap"].startswith("An error occurred (NoSuchEntity)")
+    assert roles.loc["irsa-checkout", "inline_policies"] == ["checkout-dynamodb"]
+    assert (frames["sources"].status == "ok").sum() >= 30
+
+
+def test_secret_env_values_never_reach_the_inventory(tmp_path):
+    docs = demo_docs()
+    pod = docs["k8s/pods.json"]["items"][3]
+    pod["spec"]["containers"][0]["env"] += [
+        {"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+        {"name": "AWS_ACCESS_KEY_ID", "value": "AKIAIOSFODNN7EXAMPLE"},
+        {"name": "NOTE", "value": "token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl here"},
+    ]
+    inv = build_inventory(docs)
+    env = next(p for p in inv.pods if p.name == pod["metadata"]["name"]).containers[0].env
+    assert env["AWS_SECRET_ACCESS_KEY"].value == "***"
+    assert env["AWS_ACCESS_KEY_ID"].value == "***"
+    assert "eyJ" not in env["NOTE"].value
+    assert "wJalrXUtnFEMI" not in inv.frames()["containers"].to_json()

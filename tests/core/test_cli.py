@@ -1,0 +1,170 @@
+"""The `irsa-nb check` command: formats, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from irsa_nb import RESULT_COLUMNS
+from irsa_nb.cli import main
+
+# Every failure the demo bundles were built to show, by check id and target.
+DEMO_FAILURES = {
+    ("role_exists", "shop", "payments", ""),
+    ("role_has_policies", "shop", "search", ""),
+    ("trust_policy_allows_service_account", "shop", "cart", ""),
+    ("service_account_exists", "shop", "order", ""),
+    ("service_account_role_annotation", "shop", "inventory", ""),
+    ("service_account_role_annotation", "shop", "reports", ""),
+    ("pod_uses_service_account", "shop", "order", "orders-api-7b6c5d4f3-h8j9k"),
+    ("pod_uses_service_account", "shop", "reports", "reports-4b3a2f1e0-w5e6r"),
+    ("pod_has_irsa_env", "shop", "notifications", "notifications-9f8e7d6c5-a1b2c"),
+    ("pod_has_irsa_env", "shop", "emailer", "emailer-5c4b3a2f1-e3r4t"),
+    ("pod_has_irsa_env", "shop", "order", "orders-api-7b6c5d4f3-h8j9k"),
+    ("pod_matches_annotation", "shop", "notifications", "notifications-9f8e7d6c5-a1b2c"),
+    ("pod_matches_annotation", "shop", "recommender", "recommender-6d5c4b3a2-p0o9i"),
+    ("pod_matches_annotation", "shop", "reports", "reports-4b3a2f1e0-w5e6r"),
+    ("provider_audience_matches", "shop", "analytics", ""),
+}
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_reports_every_demo_failure_under_its_check_id(capsys):
+    code, out, err = run(capsys, "check", "--bundle", "demo", "--format", "json")
+    rows = json.loads(out)
+    assert code == 1 and err == ""
+    assert all(list(r) == RESULT_COLUMNS for r in rows)
+    fails = {
+        (r["check_id"], r["namespace"], r["service_account"], r["pod"])
+        for r in rows
+        if r["status"] == "FAIL"
+    }
+    assert fails == DEMO_FAILURES
+    healthy = [r for r in rows if r["service_account"] == "checkout"]
+    assert healthy and not [r for r in healthy if r["status"] in ("FAIL", "ERROR", "WARN")]
+
+
+@pytest.mark.parametrize(
+    ("bundle", "check_id", "status"),
+    [
+        ("demo:no-oidc", "oidc_provider_exists", "FAIL"),
+        ("demo:k8s-118", "pod_can_read_token", "FAIL"),
+        ("demo:k8s-118", "provider_thumbprint_matches", "WARN"),
+        ("demo:china", "china_region_env", "FAIL"),
+    ],
+)
+def test_small_demo_clusters_show_the_cluster_wide_failures(capsys, bundle, check_id, status):
+    code, out, _ = run(capsys, "check", "--bundle", bundle, "--format", "json")
+    rows = json.loads(out)
+    assert status in {r["status"] for r in rows if r["check_id"] == check_id}
+    assert code == (1 if any(r["status"] == "FAIL" for r in rows) else 0)
+
+
+def test_healthy_target_exits_zero_and_csv_has_the_columns(capsys):
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--bundle",
+        "demo",
+        "-n",
+        "shop",
+        "-s",
+        "checkout",
+        "--sdk",
+        "boto3=1.34.0",
+        "--format",
+        "csv",
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert list(rows[0]) == RESULT_COLUMNS
+    sdk = [r for r in rows if r["check_id"] == "sdk_version_supported"]
+    assert [r["status"] for r in sdk] == ["PASS"]
+
+
+def test_table_lists_failures_with_the_fix(capsys):
+    code, out, _ = run(capsys, "check", "--bundle", "demo", "-n", "shop", "-s", "cart")
+    assert code == 1
+    assert "FAIL  trust_policy_allows_service_account  shop/cart" in out
+    assert "aws iam update-assume-role-policy --role-name irsa-cart" in out
+    assert "PASS/SKIP rows not shown" in out
+
+
+def test_old_sdk_fails_the_run(capsys):
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--bundle",
+        "demo",
+        "-n",
+        "shop",
+        "-s",
+        "checkout",
+        "--sdk",
+        "boto3=1.9.100",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    assert {r["status"] for r in json.loads(out) if r["check_id"] == "sdk_version_supported"} == {
+        "FAIL"
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "--bundle", "/nonexistent/bundle"], "bundle not found"),
+        (["check"], "choose a source"),
+        (["check", "--bundle", "demo", "--sdk", "boto3"], "NAME=VERSION"),
+        (["check", "--bundle", "demo", "--sdk", "cobol=1"], "unknown SDK"),
+        (["check", "--bundle", "demo", "-n", "shop", "-p", "ghost"], "pod ghost not found"),
+        (["check", "--bundle", "demo:nope"], "unknown demo bundle"),
+        (["check", "--bundle", "demo", "--format", "xml"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_unsafe_archive_is_refused_by_the_cli(capsys, tmp_path: Path):
+    import tarfile
+
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/x")
+        info.size = 0
+        tar.addfile(info, io.BytesIO(b""))
+    code, _, err = run(capsys, "check", "--bundle", str(archive))
+    assert code == 2 and "unsafe path" in err
+
+
+def test_console_script_runs_as_installed():
+    exe = Path(sys.executable).with_name("irsa-nb")
+    proc = subprocess.run(
+        [str(exe), "check", "--bundle", "demo:china", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert any(
+        r["check_id"] == "china_region_env" and r["status"] == "FAIL"
+        for r in json.loads(proc.stdout)
+    )
