@@ -136,7 +136,7 @@ def test_old_sdk_fails_the_run(capsys):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
-    code, out, err = run(capsys, *argv)
+    code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
