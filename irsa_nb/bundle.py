@@ -29,6 +29,9 @@ SERVICE_ACCOUNTS = "k8s/serviceaccounts.json"
 PODS = "k8s/pods.json"
 VERSION = "k8s/version.json"
 ISSUER_CHAIN = "tls/issuer-chain.pem"
+# Optional documents read by the checks beyond the AWS article.
+POD_IDENTITY_ASSOCIATIONS = "aws/eks/list-pod-identity-associations.json"
+WEBHOOK_CONFIGURATIONS = "k8s/mutatingwebhookconfigurations.json"
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
@@ -87,6 +90,9 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         LIST_PROVIDERS: "aws iam list-open-id-connect-providers --output json",
         SERVICE_ACCOUNTS: "kubectl get serviceaccounts --all-namespaces -o json",
         PODS: "kubectl get pods --all-namespaces -o json",
+        POD_IDENTITY_ASSOCIATIONS: f"aws eks list-pod-identity-associations --cluster-name {cluster}"
+        f"{reg} --output json",
+        WEBHOOK_CONFIGURATIONS: "kubectl get mutatingwebhookconfigurations -o json",
         VERSION: "kubectl version -o json",
         ISSUER_CHAIN: "openssl s_client -connect ISSUER_HOST:443 -servername ISSUER_HOST "
         "-showcerts </dev/null",

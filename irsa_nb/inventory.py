@@ -79,6 +79,16 @@ class Role:
     max_session_duration: int | None = None
 
 
+@dataclass(frozen=True)
+class PodIdentityAssociation:
+    """One EKS Pod Identity association (``aws eks list-pod-identity-associations``)."""
+
+    namespace: str
+    service_account: str
+    association_id: str
+    association_arn: str
+
+
 @dataclass
 class Inventory:
     """Typed view of one cluster's IRSA evidence.
@@ -129,6 +139,37 @@ class Inventory:
         if isinstance(self.service_accounts, Gap):
             return None
         return self.service_accounts.get((namespace, name))
+
+    def pod_identity_associations(self) -> tuple[PodIdentityAssociation, ...] | Gap:
+        """EKS Pod Identity associations of the cluster, or the Gap saying why not."""
+        path = bundle.POD_IDENTITY_ASSOCIATIONS
+        gap = self.gap(path)
+        if gap:
+            return gap
+        doc = self.documents[path]
+        items = doc.get("associations") if isinstance(doc, dict) else None
+        if not isinstance(items, list) or not all(isinstance(a, dict) for a in items):
+            return Gap(path, "invalid", f"{path} is not list-pod-identity-associations output", "")
+        return tuple(
+            PodIdentityAssociation(
+                str(a.get("namespace", "")),
+                str(a.get("serviceAccount", "")),
+                str(a.get("associationId", "")),
+                str(a.get("associationArn", "")),
+            )
+            for a in items
+        )
+
+    def webhook_configurations(self) -> tuple[dict, ...] | Gap:
+        """MutatingWebhookConfiguration objects as kubectl printed them, or the Gap."""
+        path = bundle.WEBHOOK_CONFIGURATIONS
+        gap = self.gap(path)
+        if gap:
+            return gap
+        try:
+            return tuple(items_of(self.documents[path]))
+        except ValueError as exc:
+            return Gap(path, "invalid", f"{path}: {exc}", "")
 
     @property
     def issuer_chain(self) -> list[bytes] | Gap:
