@@ -90,8 +90,8 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         LIST_PROVIDERS: "aws iam list-open-id-connect-providers --output json",
         SERVICE_ACCOUNTS: "kubectl get serviceaccounts --all-namespaces -o json",
         PODS: "kubectl get pods --all-namespaces -o json",
-        POD_IDENTITY_ASSOCIATIONS: f"aws eks list-pod-identity-associations --cluster-name {cluster}"
-        f"{reg} --output json",
+        POD_IDENTITY_ASSOCIATIONS: "aws eks list-pod-identity-associations "
+        f"--cluster-name {cluster}{reg} --output json",
         WEBHOOK_CONFIGURATIONS: "kubectl get mutatingwebhookconfigurations -o json",
         VERSION: "kubectl version -o json",
         ISSUER_CHAIN: "openssl s_client -connect ISSUER_HOST:443 -servername ISSUER_HOST "
