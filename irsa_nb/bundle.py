@@ -32,6 +32,7 @@ ISSUER_CHAIN = "tls/issuer-chain.pem"
 # Optional documents read by the checks beyond the AWS article.
 POD_IDENTITY_ASSOCIATIONS = "aws/eks/list-pod-identity-associations.json"
 WEBHOOK_CONFIGURATIONS = "k8s/mutatingwebhookconfigurations.json"
+DISCOVERY = "tls/discovery.json"  # OIDC discovery + JWKS fetch record (irsa-nb collect)
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
@@ -96,6 +97,7 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         VERSION: "kubectl version -o json",
         ISSUER_CHAIN: "openssl s_client -connect ISSUER_HOST:443 -servername ISSUER_HOST "
         "-showcerts </dev/null",
+        DISCOVERY: f"irsa-nb collect --cluster {cluster}{reg} --out DIR",
     }
     if path in fixed:
         return fixed[path]

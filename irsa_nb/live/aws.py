@@ -1,0 +1,167 @@
+"""The AWS side of live collection: EKS and IAM read calls, as AWS CLI JSON documents.
+
+Configuration is boto3's own (``AWS_PROFILE``, ``AWS_CONFIG_FILE``, ``AWS_ENDPOINT_URL``,
+``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``, ...). Retries default to botocore's ``standard``
+mode with :data:`DEFAULT_MAX_ATTEMPTS`; a failed call becomes :class:`~irsa_nb.bundle.CallFailed`
+carrying the message the AWS CLI would print, so one failure never loses the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+
+from .. import bundle
+from ..bundle import CallFailed
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS = 8  # total attempts per call (botocore standard mode: backoff ≤ 20 s)
+CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError)
+
+#: The AWS API operations live collection may call (docs/permissions.md lists them).
+OPERATIONS = (
+    "eks:DescribeCluster",
+    "eks:ListPodIdentityAssociations",
+    "iam:ListOpenIDConnectProviders",
+    "iam:GetOpenIDConnectProvider",
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+)
+
+
+class AwsConfigError(ValueError):
+    """AWS cannot be called at all (no credentials, no region, unknown profile)."""
+
+
+def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    """A boto3 session the standard way (``profile_name``/``region_name``)."""
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as exc:
+        raise AwsConfigError(f"{exc}; list profiles with `aws configure list-profiles`") from None
+
+
+def client_config(session: boto3.Session, max_pool: int) -> Config:
+    """Retries in standard mode unless the user chose otherwise (env or profile)."""
+    core = session._session  # botocore session: reads AWS_RETRY_MODE, retry_mode, ...
+    retries: dict[str, Any] = {"mode": core.get_config_variable("retry_mode") or "standard"}
+    if core.get_config_variable("max_attempts") is None:
+        retries["total_max_attempts"] = DEFAULT_MAX_ATTEMPTS
+    return Config(retries=retries, max_pool_connections=max_pool)
+
+
+def cli_json(response: dict[str, Any]) -> dict[str, Any]:
+    """A boto3 response as ``aws ... --output json`` prints it (no metadata, ISO dates)."""
+    body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    return json.loads(json.dumps(body, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def call(func: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] | CallFailed:
+    """Run one boto3 call; a failure becomes CallFailed with the AWS CLI's message.
+
+    Credential problems are raised as :class:`AwsConfigError`: every call would fail alike.
+    """
+    try:
+        return cli_json(func(**kwargs))
+    except CREDENTIAL_ERRORS as exc:
+        raise AwsConfigError(
+            f"{exc}: configure credentials (aws configure, AWS_PROFILE or --profile)"
+        ) from None
+    except NoRegionError:
+        raise AwsConfigError("no AWS region: pass --region or set AWS_REGION") from None
+    except ClientError as exc:
+        return CallFailed(str(exc))
+    except BotoCoreError as exc:
+        return CallFailed(str(exc))
+
+
+def paginate(client: Any, operation: str, **kwargs: Any) -> dict[str, Any] | CallFailed:
+    """All pages of a paginated call merged, as the AWS CLI prints them."""
+    try:
+        result = client.get_paginator(operation).paginate(**kwargs).build_full_result()
+    except CREDENTIAL_ERRORS as exc:
+        raise AwsConfigError(f"{exc}: configure credentials") from None
+    except ClientError as exc:
+        return CallFailed(str(exc))
+    except BotoCoreError as exc:
+        return CallFailed(str(exc))
+    result.pop("IsTruncated", None)
+    result.pop("Marker", None)
+    return cli_json(result)
+
+
+class AwsCollector:
+    """EKS and IAM read calls for one cluster, each returning a bundle document.
+
+    Parameters
+    ----------
+    session
+        A boto3 session; clients are created once and shared by the worker threads.
+    max_workers
+        The size of the caller's thread pool (sets the HTTP connection pool).
+    """
+
+    def __init__(self, session: boto3.Session, max_workers: int = 8) -> None:
+        cfg = client_config(session, max_workers)
+        try:
+            self.eks = session.client("eks", config=cfg)
+            self.iam = session.client("iam", config=cfg)
+        except NoRegionError:
+            raise AwsConfigError("no AWS region: pass --region or set AWS_REGION") from None
+        self.region = self.eks.meta.region_name
+
+    def describe_cluster(self, name: str) -> dict[str, Any] | CallFailed:
+        return call(self.eks.describe_cluster, name=name)
+
+    def list_pod_identity_associations(self, cluster: str) -> dict[str, Any] | CallFailed:
+        return paginate(self.eks, "list_pod_identity_associations", clusterName=cluster)
+
+    def list_providers(self) -> dict[str, Any] | CallFailed:
+        return call(self.iam.list_open_id_connect_providers)
+
+    def get_provider(self, arn: str) -> dict[str, Any] | CallFailed:
+        return call(self.iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+
+    def role_documents(self, role_name: str) -> dict[str, Any]:
+        """get-role, list-attached-role-policies and list-role-policies for one role."""
+        docs: dict[str, Any] = {
+            bundle.role_path("get-role", role_name): call(self.iam.get_role, RoleName=role_name)
+        }
+        got = docs[bundle.role_path("get-role", role_name)]
+        if isinstance(got, CallFailed) and got.not_found:
+            # No role, no policies: record the same answer without two more calls.
+            for cmd in ("list-attached-role-policies", "list-role-policies"):
+                docs[bundle.role_path(cmd, role_name)] = got
+            return docs
+        docs[bundle.role_path("list-attached-role-policies", role_name)] = paginate(
+            self.iam, "list_attached_role_policies", RoleName=role_name
+        )
+        docs[bundle.role_path("list-role-policies", role_name)] = paginate(
+            self.iam, "list_role_policies", RoleName=role_name
+        )
+        return docs

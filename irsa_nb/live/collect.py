@@ -1,0 +1,274 @@
+"""Collect a live cluster into the same ``{path: document}`` mapping a bundle holds.
+
+:func:`collect_documents` calls AWS (boto3) and Kubernetes (kubeconfig) read-only and
+returns bundle documents; :func:`collect` builds the :class:`~irsa_nb.inventory.Inventory`
+from them through :func:`irsa_nb.inventory.build_inventory`, the same path a bundle takes,
+so ``write_documents(inv.documents, out)`` then ``load_bundle(out)`` gives the same results.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from .. import bundle
+from ..bundle import CallFailed, Document
+from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
+from ..inventory import Inventory, build_inventory
+from ..k8s import ROLE_ARN_ANNOTATION
+from . import aws, kube, tls
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 8
+#: Optional documents (defined in :mod:`irsa_nb.bundle` by the checks that read them).
+POD_IDENTITY_PATH = getattr(bundle, "POD_IDENTITY_ASSOCIATIONS", None)
+WEBHOOKS_PATH = getattr(bundle, "WEBHOOK_CONFIGURATIONS", None)
+DISCOVERY_PATH = getattr(bundle, "DISCOVERY", "tls/discovery.json")
+
+
+def collect(
+    cluster_name: str,
+    region: str | None = None,
+    profile: str | None = None,
+    context: str | None = None,
+    namespaces: Sequence[str] | None = None,
+    *,
+    progress: bool | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> Inventory:
+    """Collect a live EKS cluster's IRSA evidence (read-only) into an Inventory.
+
+    Parameters
+    ----------
+    cluster_name
+        The EKS cluster name (``aws eks describe-cluster --name``).
+    region, profile
+        As for ``boto3.Session``; the region defaults to the session's (``AWS_REGION``,
+        the profile), else to the one in the kubeconfig context's EKS endpoint.
+    context
+        kubeconfig context (``KUBECONFIG`` is honoured); default: the context whose server is
+        the cluster's endpoint, else the current one.
+    namespaces
+        Only these namespaces (default: cluster-wide lists).
+    progress
+        Show a progress bar on stderr (default: when stderr is a terminal).
+    max_workers
+        Concurrent AWS/issuer calls.
+
+    Returns
+    -------
+    Inventory
+        ``inv.documents`` is the bundle: ``irsa_nb.bundle.write_documents(inv.documents, out)``.
+
+    Examples
+    --------
+    >>> import irsa_nb
+    >>> inv = irsa_nb.collect("prod", region="eu-west-1")  # doctest: +SKIP
+    >>> irsa_nb.run_checks(inv, namespace="shop")  # doctest: +SKIP
+    """
+    docs = collect_documents(
+        cluster_name,
+        region=region,
+        profile=profile,
+        context=context,
+        namespaces=namespaces,
+        progress=progress,
+        max_workers=max_workers,
+    )
+    return build_inventory(docs, source=f"live:{cluster_name}")
+
+
+def collect_documents(
+    cluster_name: str,
+    region: str | None = None,
+    profile: str | None = None,
+    context: str | None = None,
+    namespaces: Sequence[str] | None = None,
+    *,
+    progress: bool | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> dict[str, Document]:
+    """The bundle documents of a live cluster (see :func:`collect`)."""
+    if not cluster_name:
+        raise ValueError("name the EKS cluster (--cluster NAME)")
+    contexts, current = kube.list_contexts()
+    session = aws.make_session(profile, region)
+    if not session.region_name:
+        by_name = {c.name: c for c in contexts}
+        guess = by_name.get(context or current or "")
+        region = kube.region_from_server(guess.server) if guess else None
+        if not region:
+            raise aws.AwsConfigError("no AWS region: pass --region or set AWS_REGION")
+        session = aws.make_session(profile, region)
+    bar = _Progress(progress)
+    try:
+        return _Collection(cluster_name, session, context, namespaces, bar, max_workers).run()
+    finally:
+        bar.close()
+
+
+class _Collection:
+    """One collection run: AWS calls in a bounded pool while Kubernetes lists page by page."""
+
+    def __init__(
+        self,
+        cluster: str,
+        session: Any,
+        context: str | None,
+        namespaces: Sequence[str] | None,
+        bar: _Progress,
+        max_workers: int,
+    ) -> None:
+        self.cluster = cluster
+        self.aws = aws.AwsCollector(session, max_workers)
+        self.context = context
+        self.namespaces = list(namespaces) if namespaces else None
+        self.bar = bar
+        self.max_workers = max(1, max_workers)
+        self.docs: dict[str, Document] = {}
+
+    def run(self) -> dict[str, Document]:
+        docs = self.docs
+        docs[bundle.DESCRIBE_CLUSTER] = described = self.aws.describe_cluster(self.cluster)
+        cluster = described.get("cluster", {}) if isinstance(described, dict) else {}
+        ctx = kube.choose_context(self.context, cluster.get("endpoint"))
+        log.info("cluster %s: kubeconfig context %s (%s)", self.cluster, ctx.name, ctx.server)
+        reader = kube.KubeReader.from_kubeconfig(ctx.name, on_page=self.bar.page)
+        issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer") or ""
+
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="irsa-nb-collect") as pool:
+            pending: list[Future[dict[str, Document]]] = [
+                pool.submit(self._providers, issuer),
+                pool.submit(self._kube_small, reader),
+            ]
+            if issuer:
+                pending.append(pool.submit(_issuer_documents, issuer))
+            if POD_IDENTITY_PATH:
+                pending.append(
+                    pool.submit(
+                        _one,
+                        POD_IDENTITY_PATH,
+                        self.aws.list_pod_identity_associations,
+                        self.cluster,
+                    )
+                )
+            lister = kube.ListCollector(reader, self.namespaces)
+            docs.update(lister.collect("serviceaccounts"))
+            roles = _role_names(docs.get(bundle.SERVICE_ACCOUNTS))
+            self.bar.add_total(len(roles))
+            pending += [pool.submit(self._role, name) for name in roles]
+            docs.update(lister.collect("pods"))
+            docs.update(lister.retry_unknown())
+            for fut in pending:
+                docs.update(fut.result())
+        return docs
+
+    def _role(self, name: str) -> dict[str, Document]:
+        out = self.aws.role_documents(name)
+        self.bar.update(1)
+        return out
+
+    def _providers(self, issuer: str) -> dict[str, Document]:
+        listed = self.aws.list_providers()
+        out: dict[str, Document] = {bundle.LIST_PROVIDERS: listed}
+        if not issuer or not isinstance(listed, dict):
+            return out
+        try:
+            want = issuer_host_path(issuer)
+        except ValueError:
+            return out
+        for entry in listed.get("OpenIDConnectProviderList") or []:
+            arn = str(entry.get("Arn", ""))
+            if arn.split("oidc-provider/", 1)[-1].rstrip("/") == want:
+                out[bundle.provider_path(arn)] = self.aws.get_provider(arn)
+        return out
+
+    def _kube_small(self, reader: kube.KubeReader) -> dict[str, Document]:
+        out: dict[str, Document] = {bundle.VERSION: reader.version()}
+        if WEBHOOKS_PATH:
+            try:
+                out[WEBHOOKS_PATH] = kube.kube_list(reader.list("mutatingwebhookconfigurations"))
+            except kube.FAILURES as exc:
+                out[WEBHOOKS_PATH] = CallFailed(kube.describe_error(exc))
+        return out
+
+
+def _one(path: str, func: Callable[..., Document], *args: Any) -> dict[str, Document]:
+    return {path: func(*args)}
+
+
+def _issuer_documents(issuer: str) -> dict[str, Document]:
+    """``tls/issuer-chain.pem`` and ``tls/discovery.json`` for the issuer."""
+    out: dict[str, Document] = {}
+    try:
+        ders = tls.fetch_chain(issuer)
+        host = "{}:{}".format(*tls.host_port(issuer))
+        out[bundle.ISSUER_CHAIN] = (
+            tls.chain_text(ders, host) if ders else CallFailed(f"{host}: no certificate presented")
+        )
+    except (OSError, ValueError) as exc:
+        out[bundle.ISSUER_CHAIN] = CallFailed(f"connect to {issuer} failed: {exc}")
+    out[DISCOVERY_PATH] = tls.discovery(issuer)
+    return out
+
+
+def _role_names(sa_doc: Document) -> list[str]:
+    """Distinct role names annotated on service accounts (valid role ARNs only)."""
+    names: dict[str, None] = {}
+    if not isinstance(sa_doc, dict):
+        return []
+    for item in sa_doc.get("items") or []:
+        arn = ((item.get("metadata") or {}).get("annotations") or {}).get(ROLE_ARN_ANNOTATION)
+        if isinstance(arn, str) and is_valid_role_arn(arn):
+            names[role_name(arn)] = None
+    return list(names)
+
+
+class _Progress:
+    """A tqdm bar on stderr counting listed objects and IAM roles (off when not a TTY)."""
+
+    def __init__(self, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self._bar = None
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {}
+        self._estimates: dict[str, int] = {}
+        self._roles = 0
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=0, unit="obj", desc="collect", file=sys.stderr, leave=False)
+
+    def page(self, kind: str, n: int, remaining: int | None) -> None:
+        if self._bar is None:
+            return
+        with self._lock:
+            seen = self._seen[kind] = self._seen.get(kind, 0) + n
+            est = seen + remaining if remaining is not None else seen
+            self._estimates[kind] = max(est, seen)
+            self._bar.total = sum(self._estimates.values()) + self._roles
+            self._bar.set_description(f"collect {kind}", refresh=False)
+            self._bar.update(n)
+
+    def add_total(self, n: int) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._roles += n
+                self._bar.total = sum(self._estimates.values()) + self._roles
+                self._bar.set_description("collect IAM roles", refresh=False)
+                self._bar.refresh()
+
+    def update(self, n: int) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

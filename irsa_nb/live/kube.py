@@ -1,0 +1,398 @@
+"""The Kubernetes side of live collection: kubeconfig, paginated raw-JSON lists, retries.
+
+The kubernetes client is used for configuration, authentication (tokens, exec plugins such
+as ``aws eks get-token``, client certificates) and transport only: responses are read as raw
+JSON (``_preload_content=False``) and slimmed page by page with :func:`irsa_nb.k8s.slim_pod`
+/ :func:`irsa_nb.k8s.slim_service_account`, so memory stays flat on big clusters. Every
+request is an HTTP GET.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import urllib3
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from .. import bundle
+from ..bundle import CallFailed
+from ..k8s import slim_pod, slim_service_account
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ATTEMPTS = 5  # per page: 1 + 4 retries with exponential backoff (0.5 s … 4 s, jittered)
+MAX_RESTARTS = 3  # a list restarted after 410 Gone (stale continue token) at most this often
+REQUEST_TIMEOUT = (10, 120)  # connect, read seconds
+
+#: The Kubernetes resources live collection may list or get (docs/permissions.md).
+RESOURCES = (
+    ("", "serviceaccounts", "list"),
+    ("", "pods", "list"),
+    ("", "namespaces", "list"),
+    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "list"),
+)
+NON_RESOURCE_URLS = ("/version",)
+
+#: What a failed request raises (HTTP status, connection, TLS, bad JSON).
+FAILURES = (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError)
+
+_sleep = time.sleep  # one name for every retry wait in this module
+
+
+class KubeConfigError(ValueError):
+    """No usable kubeconfig or context."""
+
+
+@dataclass(frozen=True)
+class KubeContext:
+    """A kubeconfig context: its name and the API server it points at."""
+
+    name: str
+    server: str
+
+
+def kubeconfig_path() -> str:
+    """``KUBECONFIG`` (may list several files) or ``~/.kube/config``, as kubectl reads it."""
+    return os.environ.get("KUBECONFIG") or os.path.join("~", ".kube", "config")
+
+
+def list_contexts(config_file: str | None = None) -> tuple[list[KubeContext], str | None]:
+    """All contexts of the kubeconfig with their servers, and the current context's name."""
+    path = config_file or kubeconfig_path()
+    try:
+        merged = k8s_config.kube_config.KubeConfigMerger(path).config
+    except (OSError, ValueError, ConfigException) as exc:
+        raise KubeConfigError(f"cannot read kubeconfig {path}: {exc}") from None
+    if merged is None:
+        raise KubeConfigError(
+            f"no kubeconfig at {path}: run `aws eks update-kubeconfig --name CLUSTER` "
+            "or set KUBECONFIG"
+        )
+    cfg = _plain(merged)
+    clusters = [_plain(c) for c in cfg.get("clusters") or []]
+    servers = {
+        c.get("name"): (c.get("cluster") or {}).get("server", "")
+        for c in clusters
+        if isinstance(c, dict)
+    }
+    contexts = []
+    for c in (_plain(x) for x in cfg.get("contexts") or []):
+        if isinstance(c, dict) and c.get("name"):
+            cluster = (c.get("context") or {}).get("cluster")
+            contexts.append(KubeContext(str(c["name"]), str(servers.get(cluster) or "")))
+    return contexts, cfg.get("current-context")
+
+
+def _plain(node: Any) -> Any:
+    """The dict inside the client's ConfigNode wrappers."""
+    return node.value if hasattr(node, "value") else node
+
+
+def _norm_server(url: str) -> str:
+    return re.sub(r"^https?://", "", url.strip().lower()).rstrip("/").removesuffix(":443")
+
+
+def choose_context(
+    explicit: str | None, eks_endpoint: str | None, config_file: str | None = None
+) -> KubeContext:
+    """The context to use: ``explicit``; else the one whose server is the EKS endpoint;
+    else the current context."""
+    contexts, current = list_contexts(config_file)
+    by_name = {c.name: c for c in contexts}
+    if explicit:
+        if explicit not in by_name:
+            names = ", ".join(sorted(by_name)) or "none"
+            raise KubeConfigError(f"context {explicit!r} not in kubeconfig (contexts: {names})")
+        return by_name[explicit]
+    if eks_endpoint:
+        for c in contexts:
+            if c.server and _norm_server(c.server) == _norm_server(eks_endpoint):
+                return c
+    if current and current in by_name:
+        if eks_endpoint:
+            log.warning(
+                "no kubeconfig context points at %s; using the current context %s",
+                eks_endpoint,
+                current,
+            )
+        return by_name[current]
+    raise KubeConfigError(
+        "no kubeconfig context for this cluster: run `aws eks update-kubeconfig --name CLUSTER`"
+        " or pass --context"
+    )
+
+
+def region_from_server(server: str) -> str | None:
+    """The AWS region of an EKS API endpoint (``https://X.gr7.us-west-2.eks.amazonaws.com``)."""
+    m = re.search(r"\.([a-z]{2}(?:-[a-z]+)+-\d+)\.eks\.amazonaws\.com(?:\.cn)?(?::\d+)?/?$", server)
+    return m.group(1) if m else None
+
+
+def describe_error(exc: BaseException) -> str:
+    """What kubectl would print for a failed request."""
+    if isinstance(exc, ApiException):
+        try:
+            status = json.loads(exc.body or "")
+        except (TypeError, ValueError):
+            status = None
+        if isinstance(status, dict) and status.get("kind") == "Status":
+            reason = status.get("reason") or exc.reason or exc.status
+            return f"Error from server ({reason}): {status.get('message', '')}".rstrip(": ")
+        body = (exc.body or "").strip().splitlines()
+        detail = f": {body[0][:300]}" if body else ""
+        return f"Error from server ({exc.reason or exc.status}) (HTTP {exc.status}){detail}"
+    return f"Unable to connect to the server: {exc}"
+
+
+class KubeReader:
+    """Read-only raw-JSON access to one cluster's API server.
+
+    Parameters
+    ----------
+    api_client
+        A configured ``kubernetes.client.ApiClient`` (see :meth:`from_kubeconfig`).
+    page_size
+        ``limit`` of each list request.
+    on_page
+        Called with ``(kind, items_in_page, remaining_item_count_or_None)`` after each page.
+    """
+
+    def __init__(
+        self,
+        api_client: k8s_client.ApiClient,
+        page_size: int = PAGE_SIZE,
+        on_page: Callable[[str, int, int | None], None] | None = None,
+    ) -> None:
+        self.api = api_client
+        self.core = k8s_client.CoreV1Api(api_client)
+        self.page_size = page_size
+        self.on_page = on_page
+        self.requests = 0
+
+    @classmethod
+    def from_kubeconfig(cls, context: str, config_file: str | None = None, **kw: Any) -> KubeReader:
+        try:
+            api = k8s_config.new_client_from_config(
+                config_file=config_file or kubeconfig_path(), context=context, persist_config=False
+            )
+        except (ConfigException, OSError, ValueError) as exc:
+            raise KubeConfigError(f"kubeconfig context {context!r} is not usable: {exc}") from None
+        return cls(api, **kw)
+
+    # -- single requests ------------------------------------------------------------------
+
+    def _get(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One GET with retries on 429/5xx and connection errors; returns parsed JSON."""
+        for attempt in range(MAX_ATTEMPTS):
+            retry_after = None
+            try:
+                self.requests += 1
+                resp = func(
+                    *args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs
+                )
+                return json.loads(resp.data)
+            except ApiException as exc:
+                if exc.status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                retry_after = _retry_after(exc)
+                log.debug("HTTP %s, retrying (%d)", exc.status, attempt + 1)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise
+                log.debug("%s, retrying (%d)", exc, attempt + 1)
+            delay = min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2)
+            _sleep(max(delay, min(retry_after or 0, 30.0)))
+        raise AssertionError("unreachable")
+
+    def version(self) -> dict[str, Any] | CallFailed:
+        """``/version`` wrapped as ``kubectl version -o json`` prints it."""
+        try:
+            info = self._get(k8s_client.VersionApi(self.api).get_code)
+        except FAILURES as exc:
+            return CallFailed(describe_error(exc))
+        return {"serverVersion": info}
+
+    def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Every object of ``kind`` (cluster-wide or in ``namespace``), slimmed, page by page.
+
+        A 410 Gone (the continue token expired) restarts the list from the beginning.
+        Raises ``ApiException`` (or a connection error) when the list cannot be read.
+        """
+        func, slim = self._lister(kind, namespace)
+        args = (namespace,) if namespace else ()
+        for _restart in range(MAX_RESTARTS + 1):
+            items: list[dict[str, Any]] = []
+            cont: str | None = None
+            try:
+                while True:
+                    kw: dict[str, Any] = {"limit": self.page_size}
+                    if cont:
+                        kw["_continue"] = cont
+                    page = self._get(func, *args, **kw)
+                    raw = page.get("items") or []
+                    items.extend(slim(o) for o in raw if isinstance(o, dict))
+                    meta = page.get("metadata") or {}
+                    cont = meta.get("continue") or None
+                    if self.on_page:
+                        self.on_page(kind, len(raw), meta.get("remainingItemCount"))
+                    if not cont:
+                        return items
+            except ApiException as exc:
+                if exc.status != 410 or not cont:
+                    raise
+                log.info("%s list expired (410 Gone); restarting it", kind)
+        raise ApiException(status=410, reason=f"{kind} list kept expiring; try a smaller cluster")
+
+    def _lister(self, kind: str, namespace: str | None) -> tuple[Callable[..., Any], Callable]:
+        c = self.core
+        if kind == "serviceaccounts":
+            f = (
+                c.list_namespaced_service_account
+                if namespace
+                else c.list_service_account_for_all_namespaces
+            )
+            return f, slim_service_account
+        if kind == "pods":
+            return (c.list_namespaced_pod if namespace else c.list_pod_for_all_namespaces), slim_pod
+        if kind == "namespaces":
+            return c.list_namespace, _slim_name
+        if kind == "mutatingwebhookconfigurations":
+            adm = k8s_client.AdmissionregistrationV1Api(self.api)
+            return adm.list_mutating_webhook_configuration, _identity
+        raise ValueError(f"unknown kind {kind}")
+
+    def namespace_names(self) -> list[str] | None:
+        """Names of all namespaces, or None when they may not be listed."""
+        try:
+            return sorted(o["metadata"]["name"] for o in self.list("namespaces"))
+        except FAILURES as exc:
+            log.info("namespaces cannot be listed: %s", describe_error(exc))
+            return None
+
+
+def _identity(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj
+
+
+def _slim_name(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata": {"name": (obj.get("metadata") or {}).get("name", "")}}
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    value = (exc.headers or {}).get("Retry-After") if exc.headers else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def kube_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Objects wrapped as ``kubectl get ... -o json`` prints a list."""
+    return {
+        "apiVersion": "v1",
+        "items": list(items),
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    }
+
+
+def namespace_path(namespace: str, kind: str) -> str:
+    """Where the per-namespace list (or its failure) of ``kind`` is recorded."""
+    return f"k8s/namespaces/{namespace}/{kind}.json"
+
+
+_UNKNOWN_NAMESPACES = "the namespaces to list one by one are unknown"
+
+
+class ListCollector:
+    """Service accounts and pods as bundle documents, with the 403 fallback.
+
+    Cluster-wide lists unless ``namespaces`` is given. A 403 on a cluster-wide list falls
+    back to one list per namespace: namespaces from ``list namespaces`` if allowed, else
+    from the objects of the other kind that could be listed. A namespace that cannot be
+    read is recorded as CallFailed under ``k8s/namespaces/<ns>/<kind>.json``.
+    """
+
+    PATHS: ClassVar[dict[str, str]] = {
+        "serviceaccounts": bundle.SERVICE_ACCOUNTS,
+        "pods": bundle.PODS,
+    }
+
+    def __init__(self, reader: KubeReader, namespaces: Sequence[str] | None = None) -> None:
+        self.reader = reader
+        self.requested = list(dict.fromkeys(namespaces)) if namespaces else None
+        self._namespaces: list[str] | None = None
+        self._listed_namespaces = False
+        self.docs: dict[str, Any] = {}
+
+    def collect(self, kind: str) -> dict[str, Any]:
+        """The documents for ``kind`` (``serviceaccounts`` or ``pods``)."""
+        path = self.PATHS[kind]
+        if self.requested:
+            out = self._per_namespace(kind, self.requested)
+        else:
+            try:
+                out = {path: kube_list(self.reader.list(kind))}
+            except FAILURES as exc:
+                out = self._fallback(kind, exc)
+        self.docs.update(out)
+        return out
+
+    def retry_unknown(self) -> dict[str, Any]:
+        """Kinds that failed only because no namespace was known, retried with the
+        namespaces the other kind revealed."""
+        out: dict[str, Any] = {}
+        for kind, path in self.PATHS.items():
+            doc = self.docs.get(path)
+            if isinstance(doc, CallFailed) and _UNKNOWN_NAMESPACES in doc.message:
+                names = self._namespaces_from_docs()
+                if names:
+                    out.update(self._per_namespace(kind, names))
+        self.docs.update(out)
+        return out
+
+    def _fallback(self, kind: str, exc: BaseException) -> dict[str, Any]:
+        path = self.PATHS[kind]
+        failure = describe_error(exc)
+        if not (isinstance(exc, ApiException) and exc.status == 403):
+            return {path: CallFailed(failure)}
+        if not self._listed_namespaces:
+            self._listed_namespaces = True
+            self._namespaces = self.reader.namespace_names()
+        names = self._namespaces or self._namespaces_from_docs()
+        if not names:
+            return {path: CallFailed(f"{failure} (and {_UNKNOWN_NAMESPACES}: pass --namespace)")}
+        log.info("%s: cluster-wide list forbidden; listing %d namespaces", kind, len(names))
+        return self._per_namespace(kind, names)
+
+    def _namespaces_from_docs(self) -> list[str]:
+        found: set[str] = set()
+        for path in self.PATHS.values():
+            doc = self.docs.get(path)
+            if isinstance(doc, dict):
+                found |= {(i.get("metadata") or {}).get("namespace", "") for i in doc["items"]}
+        return sorted(found - {""})
+
+    def _per_namespace(self, kind: str, names: list[str]) -> dict[str, Any]:
+        docs: dict[str, Any] = {}
+        items: list[dict[str, Any]] = []
+        for ns in names:
+            try:
+                items.extend(self.reader.list(kind, ns))
+            except FAILURES as exc:
+                docs[namespace_path(ns, kind)] = CallFailed(describe_error(exc))
+        docs[self.PATHS[kind]] = kube_list(items)
+        return docs
