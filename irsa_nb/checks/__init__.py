@@ -1,6 +1,6 @@
 """The IRSA checks. Importing this package registers every check."""
 
-from . import oidc, pod, role, sdk, service_account  # noqa: F401  (registration)
+from . import discovery, namespaces, oidc, pod, role, sdk, service_account  # noqa: F401
 from .registry import REGISTRY, RESULT_COLUMNS, SEVERITIES, STATUSES, Check, Finding
 from .runner import TargetNotFound, run_checks
 

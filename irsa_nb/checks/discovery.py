@@ -1,0 +1,82 @@
+"""The issuer's OIDC discovery documents can be fetched (what STS does to verify a token).
+
+Reads ``tls/discovery.json``, written by ``irsa-nb collect`` (see :mod:`irsa_nb.live.tls`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .. import bundle
+from ..inventory import Gap
+from .oidc import EKS_ISSUER_SUFFIXES
+from .registry import Context, Finding, check, from_gap
+
+_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html"
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+
+
+@check(
+    "issuer_discovery_reachable",
+    scope="cluster",
+    severity="medium",
+    seed_step=None,
+    doc_url=_DOC,
+)
+def issuer_discovery_reachable(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    cl = inv.cluster
+    if isinstance(cl, Gap):
+        yield from_gap(cl, "the cluster description")
+        return
+    if not cl.issuer:
+        yield Finding("SKIP", "no_issuer")
+        return
+    gap = inv.gap(bundle.DISCOVERY)
+    if gap:
+        yield from_gap(gap, "the issuer's discovery record")
+        return
+    doc = inv.documents[bundle.DISCOVERY]
+    conf = doc.get("openid_configuration") if isinstance(doc, dict) else None
+    if not isinstance(conf, dict):
+        yield Finding(
+            "ERROR",
+            "_invalid",
+            {
+                "what": "the issuer's discovery record",
+                "path": bundle.DISCOVERY,
+                "message": "no openid_configuration entry",
+                "command": bundle.command_for(bundle.DISCOVERY, cl.name, cl.region),
+            },
+        )
+        return
+    jwks = doc.get("jwks") if isinstance(doc.get("jwks"), dict) else None
+    ev = {"openid_configuration": conf, "jwks": jwks}
+    params: dict[str, Any] = {"url": conf.get("url", ""), "error": conf.get("error") or ""}
+    if conf.get("error"):
+        key = "unreachable" if conf.get("status") is None else "bad_response"
+        yield Finding("WARN" if key == "unreachable" else "FAIL", key, params, ev)
+        return
+    found = str(conf.get("issuer") or "")
+    if found.rstrip("/") != cl.issuer.rstrip("/"):
+        yield Finding("FAIL", "issuer_mismatch", {**params, "found": found or "nothing"}, ev)
+        return
+    if jwks is None:
+        yield Finding("FAIL", "no_jwks_uri", params, ev)
+        return
+    params.update(url=jwks.get("url", ""), error=jwks.get("error") or "")
+    if jwks.get("error"):
+        key = "unreachable" if jwks.get("status") is None else "bad_response"
+        yield Finding("WARN" if key == "unreachable" else "FAIL", key, params, ev)
+        return
+    params["keys"] = jwks.get("keys")
+    untrusted = [r for r in (conf, jwks) if r.get("tls_verified") is False]
+    if untrusted and not _host(cl.issuer).endswith(EKS_ISSUER_SUFFIXES):
+        reason = untrusted[0].get("tls_error") or "certificate not trusted"
+        yield Finding("WARN", "untrusted", {**params, "reason": reason}, ev)
+        return
+    yield Finding("PASS", "pass", params, ev)

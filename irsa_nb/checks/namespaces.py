@@ -1,0 +1,44 @@
+"""Every namespace's service accounts and pods could be listed.
+
+Live collection falls back to one list per namespace when a cluster-wide list is forbidden;
+a namespace that still cannot be read is recorded under ``k8s/namespaces/<ns>/`` and
+reported here as ERROR, so nothing in it is silently left unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..bundle import CallFailed
+from .registry import Context, Finding, Target, check
+
+_KINDS = (("serviceaccounts", "service accounts"), ("pods", "pods"))
+
+
+@check(
+    "namespaces_readable",
+    scope="cluster",
+    severity="high",
+    seed_step=None,
+    doc_url="https://kubernetes.io/docs/reference/access-authn-authz/rbac/",
+)
+def namespaces_readable(ctx: Context) -> Iterator[Finding]:
+    inv = ctx.inventory
+    for ns in sorted(inv.namespace_errors):
+        kinds = [
+            label
+            for kind, label in _KINDS
+            if isinstance(inv.documents.get(f"k8s/namespaces/{ns}/{kind}.json"), CallFailed)
+        ]
+        params = {
+            "namespace": ns,
+            "kinds": " and ".join(kinds) or "objects",
+            "message": inv.namespace_errors[ns],
+        }
+        yield Finding(
+            "ERROR",
+            "unreadable",
+            params,
+            {"namespace": ns, "error": params["message"]},
+            target=Target(ns, "", None, []),
+        )
