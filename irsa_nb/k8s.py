@@ -183,6 +183,8 @@ class Pod:
 
 
 def _env_source(entry: dict) -> str:
+    if "valueFrom" not in entry:
+        return "value"
     ref = _d(entry.get("valueFrom"))
     for kind in ("secretKeyRef", "configMapKeyRef"):
         r = _d(ref.get(kind))

@@ -7,6 +7,7 @@ unmasked) and when writing evidence.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MASK = "***"
 
@@ -40,6 +41,10 @@ _PATTERNS = [
 ]
 
 
+# Cheap pre-filter: text without any of these cannot hold a pattern above.
+_MAYBE = re.compile(r"eyJ|A[A-Z]{3}[A-Z0-9]{16}|secret|session|security|k8s-aws-v1", re.IGNORECASE)
+
+
 def is_secret_name(name: str) -> bool:
     """True when an environment variable or key name suggests a secret value.
 
@@ -55,6 +60,8 @@ def mask_text(text: str) -> tuple[str, int]:
     Returns the masked text and how many secrets were masked.
     """
     count = 0
+    if not _MAYBE.search(text):
+        return text, 0
     for pattern in _PATTERNS:
         if pattern.groups == 3:
             text, n = pattern.subn(lambda m: m.group(1) + m.group(2) + MASK, text)
@@ -69,3 +76,34 @@ def mask_env_value(name: str, value: str) -> str:
     if is_secret_name(name):
         return MASK if value else value
     return mask_text(value)[0]
+
+
+def mask_data(value: Any, key: str = "") -> tuple[Any, int]:
+    """Mask secrets in JSON-like data (dicts, lists, strings), e.g. evidence or parameters.
+
+    A string under a key that :func:`is_secret_name` flags is replaced by :data:`MASK`;
+    every other string goes through :func:`mask_text`. Returns the masked copy and how many
+    secrets were masked.
+
+    >>> mask_data({"env": {"DB_PASSWORD": "hunter2", "REGION": "us-east-1"}})
+    ({'env': {'DB_PASSWORD': '***', 'REGION': 'us-east-1'}}, 1)
+    """
+    if isinstance(value, str):
+        if key and value and value != MASK and is_secret_name(key):
+            return MASK, 1
+        return mask_text(value)
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        total = 0
+        for k, v in value.items():
+            out[k], n = mask_data(v, str(k))
+            total += n
+        return out, total
+    if isinstance(value, list | tuple):
+        items, total = [], 0
+        for v in value:
+            masked, n = mask_data(v, key)
+            items.append(masked)
+            total += n
+        return (tuple(items) if isinstance(value, tuple) else items), total
+    return value, 0

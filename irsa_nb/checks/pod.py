@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..inventory import Cluster, Gap
 from ..k8s import TOKEN_DIR, Container, Pod
-from .registry import Context, Finding, Target, check, from_gap
+from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
 _POD_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html"
 _KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
@@ -47,12 +47,7 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
         yield from_gap(inv.service_accounts, "the service account list")
         return
     ev = {"serviceAccountName": pod.service_account}
-    annotated = sorted(
-        name
-        for (ns, name), sa in inv.service_accounts.items()
-        if ns == pod.namespace and sa.role_arn
-    )
-    params["annotated"] = annotated
+    params["annotated"] = annotated_service_accounts(ctx, pod.namespace)
     if target.sa is None:
         yield Finding("FAIL", "missing", params, ev)
     elif not target.sa.role_arn:

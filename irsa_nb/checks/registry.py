@@ -102,6 +102,18 @@ def check(
     return register
 
 
+def annotated_service_accounts(ctx: Context, namespace: str) -> list[str]:
+    """Names of the service accounts in ``namespace`` that carry a role annotation."""
+    if "annotated" not in ctx.cache:
+        sas = ctx.inventory.service_accounts
+        by_ns: dict[str, list[str]] = {}
+        for (ns, name), sa in sorted(({} if isinstance(sas, Gap) else sas).items()):
+            if sa.role_arn:
+                by_ns.setdefault(ns, []).append(name)
+        ctx.cache["annotated"] = by_ns
+    return ctx.cache["annotated"].get(namespace, [])
+
+
 def needs_role_annotation(target: Target) -> Finding | None:
     """The SKIP finding for a target without a service account or role annotation."""
     if target.sa is None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
 from ..inventory import Cluster, Gap
-from .registry import Context, Finding, Target, check, from_gap
+from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
 _SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 
@@ -31,12 +31,9 @@ def service_account_exists(ctx: Context, target: Target) -> Iterator[Finding]:
     if target.sa is not None:
         yield Finding("PASS", "pass")
         return
-    others = sorted(
-        name
-        for (ns, name), sa in inv.service_accounts.items()
-        if ns == target.namespace and sa.role_arn
-    )
-    yield Finding("FAIL", "missing", {"pods": [p.name for p in target.pods], "annotated": others})
+    pods = [p.name for p in target.pods]
+    annotated = annotated_service_accounts(ctx, target.namespace)
+    yield Finding("FAIL", "missing", {"pods": pods, "annotated": annotated})
 
 
 @check(

@@ -1,0 +1,112 @@
+"""Beyond the article: credentials that win over IRSA (Pod Identity, static keys, profiles)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..credentials import CONTAINER_URIS, association_for, chain_for, predict
+from ..inventory import Gap
+from ..k8s import Pod
+from .pod import IRSA_VARS, restart_command
+from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
+
+_POD_IDENTITY_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html"
+_CHAIN_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts-minimum-sdk.html"
+
+
+def _has_container_credentials(pod: Pod) -> bool:
+    return any(c.env_value(v) for c in pod.all_containers for v in CONTAINER_URIS)
+
+
+@check(
+    "pod_identity_precedence",
+    scope="service_account",
+    severity="high",
+    seed_step=None,
+    doc_url=_POD_IDENTITY_DOC,
+)
+def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
+    """An EKS Pod Identity association for the same service account overrides IRSA."""
+    skip = needs_role_annotation(target)
+    if skip:
+        yield skip
+        return
+    associations = ctx.inventory.pod_identity_associations()
+    if isinstance(associations, Gap):
+        yield from_gap(associations, "the EKS Pod Identity associations")
+        return
+    mine = [
+        a
+        for a in associations
+        if (a.namespace, a.service_account) == (target.namespace, target.name)
+    ]
+    with_env = sorted(p.name for p in target.pods if _has_container_credentials(p))
+    ev = {
+        "associations": [vars(a) for a in mine],
+        "pods_with_container_credentials": with_env,
+    }
+    params = {"associations": [a.association_id for a in mine], "pods": with_env}
+    if mine:
+        yield Finding("FAIL", "overrides", params, ev)
+    elif with_env:
+        yield Finding("WARN", "stale_pods", params, ev)
+    else:
+        yield Finding("PASS", "pass", params, ev)
+
+
+@check(
+    "no_credentials_override",
+    scope="pod",
+    severity="high",
+    seed_step=None,
+    doc_url=_CHAIN_DOC,
+)
+def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    """Nothing earlier in the SDK's credential chain beats web identity (see credentials.py)."""
+    containers = [c for c in pod.all_containers if any(c.env_value(v) for v in IRSA_VARS)]
+    params = {"restart": restart_command(pod)}
+    if not containers:
+        yield Finding("SKIP", "no_irsa_env", params)
+        return
+    assoc = association_for(
+        ctx.inventory.pod_identity_associations(), pod.namespace, pod.service_account
+    )
+    sdks: list[tuple[str | None, str | None]] = list(ctx.sdk.items()) or [(None, None)]
+    overrides: list[str] = []
+    possible: list[str] = []
+    selected = 0
+    ev: dict[str, list[dict]] = {}
+    for c in containers:
+        for key, version in sdks:
+            pr = predict(pod, c, key, version, assoc)
+            ev.setdefault(c.name, []).append(
+                {
+                    "sdk": pr.sdk,
+                    "source": pr.source,
+                    "certainty": pr.certainty,
+                    "role_arn": pr.role_arn,
+                    "rule": pr.rule,
+                }
+            )
+            winner = pr.winner
+            where = f"{c.name} ({pr.sdk})"
+            order = chain_for(key, version).order
+            if (
+                winner.certainty == "certain"
+                and winner.source in order
+                and order.index(winner.source) < order.index("web_identity")
+            ):
+                overrides.append(f"{where}: {winner.rule}")
+            elif winner.source == "web_identity":
+                selected += 1
+                if len(pr.steps) > 1:
+                    possible.append(f"{where}: {pr.steps[0].rule}")
+    if overrides:
+        yield Finding("FAIL", "override", {**params, "overrides": overrides}, ev)
+    elif possible:
+        yield Finding("WARN", "possible", {**params, "overrides": possible}, ev)
+    elif selected:
+        yield Finding("PASS", "pass", params, ev)
+    else:
+        yield Finding("SKIP", "incomplete", params, ev)
+

@@ -1,0 +1,59 @@
+"""Beyond the article: a trust policy that admits more than the intended service account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..iam.arn import issuer_host_path
+from ..iam.trust import PolicyError, overbroad_findings
+from ..inventory import Gap
+from .registry import Context, Finding, Target, check, from_gap
+from .role import annotated_role
+
+_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
+# overbroad_findings() phrases a namespace-wide pattern this way; it is a deliberate, documented
+# choice (webhook README, EKS User Guide), so it warns instead of failing.
+_NAMESPACE_WIDE = "which matches every service account in namespace"
+
+
+@check(
+    "trust_policy_not_overbroad",
+    scope="service_account",
+    severity="high",
+    seed_step=None,
+    doc_url=_DOC,
+)
+def trust_policy_not_overbroad(ctx: Context, target: Target) -> Iterator[Finding]:
+    """The trust policy limits ``<issuer>:sub`` to named service accounts."""
+    cl = ctx.inventory.cluster
+    if isinstance(cl, Gap):
+        yield from_gap(cl, "the cluster description")
+        return
+    role = annotated_role(ctx, target)
+    if isinstance(role, Finding):
+        yield role
+        return
+    if isinstance(role, Gap):
+        yield Finding("SKIP", "_role_unavailable")
+        return
+    if not cl.issuer:
+        yield Finding("SKIP", "no_issuer")
+        return
+    issuer = issuer_host_path(cl.issuer)
+    params = {
+        "role": role.name,
+        "issuer_host_path": issuer,
+        "sub": f"system:serviceaccount:{target.namespace}:{target.name}",
+    }
+    try:
+        findings = overbroad_findings(role.trust_policy, cl.issuer)
+    except PolicyError as exc:
+        yield Finding("ERROR", "invalid_policy", {**params, "reason": str(exc)})
+        return
+    ev = {"findings": findings}
+    if not findings:
+        yield Finding("PASS", "pass", params, ev)
+    elif all(_NAMESPACE_WIDE in f for f in findings):
+        yield Finding("WARN", "namespace_wide", {**params, "findings": findings}, ev)
+    else:
+        yield Finding("FAIL", "overbroad", {**params, "findings": findings}, ev)
