@@ -419,6 +419,21 @@ def main_demo():
         docs, "irsa-emailer", t("shop", "emailer"), ["arn:aws:iam::aws:policy/AmazonSESFullAccess"]
     )
     add_role(docs, "irsa-reports", t("shop", "reports"), [s3])
+    # Beyond the article (irsa_nb/checks/precedence.py, sts.py, trust_scope.py, webhook.py).
+    add_role(docs, "irsa-ledger", t("shop", "ledger"), [s3])
+    add_role(docs, "irsa-fulfillment", t("shop", "fulfillment"), [sqs])
+    audit_trust = t("shop", "audit")
+    audit_cond = audit_trust["Statement"][0]["Condition"]
+    audit_cond["StringLike"] = {
+        k: "system:serviceaccount:*:audit" for k in audit_cond["StringEquals"] if k.endswith(":sub")
+    }
+    audit_cond["StringEquals"] = {
+        k: v for k, v in audit_cond["StringEquals"].items() if not k.endswith(":sub")
+    }
+    add_role(docs, "irsa-audit", audit_trust, [s3])  # sub matches "audit" in any namespace
+    add_role(docs, "irsa-exporter", t("shop", "exporter"), [s3])
+    add_role(docs, "irsa-batch", t("shop", "batch"), [s3])
+    missing_role(docs, "irsa-mirror")  # annotated with an aws-cn ARN in an aws cluster
 
     sas = [
         sa("kube-system", "aws-node", "AmazonEKS_CNI_Role"),
@@ -441,6 +456,17 @@ def main_demo():
         ),  # audience typo
         sa("shop", "emailer", "irsa-emailer"),  # hand-written AWS_ROLE_ARN blocks injection
         sa("shop", "reports"),  # annotation removed, pods still carry the old role
+        sa("shop", "ledger", "irsa-ledger"),  # pod also gets static keys from a secret
+        sa("shop", "fulfillment", "irsa-fulfillment"),  # a Pod Identity association wins
+        sa("shop", "audit", "irsa-audit"),  # trust policy admits any namespace
+        sa("shop", "exporter", "irsa-exporter"),  # skip-containers skips a container using AWS
+        sa(
+            "shop",
+            "batch",
+            "irsa-batch",
+            extra={"eks.amazonaws.com/token-expiration": "24h"},
+        ),  # not an integer: ignored by the webhook
+        sa("shop", "mirror", "irsa-mirror", partition="aws-cn"),  # wrong partition
     ]
     pods = [
         pod(
@@ -487,6 +513,48 @@ def main_demo():
         ),
         pod("shop", "reports-4b3a2f1e0-w5e6r", "reports", role="irsa-reports"),
         pod("shop", "frontend-7f6e5d4c3-t7y8u", "default"),
+        pod(
+            "shop",
+            "ledger-6a5b4c3d2-g7h8j",
+            "ledger",
+            role="irsa-ledger",
+            env=[
+                {
+                    "name": name,
+                    "valueFrom": {"secretKeyRef": {"name": "ledger-aws-keys", "key": key}},
+                }
+                for name, key in (
+                    ("AWS_ACCESS_KEY_ID", "access-key-id"),
+                    ("AWS_SECRET_ACCESS_KEY", "secret-access-key"),
+                )
+            ],
+        ),
+        pod(
+            "shop",
+            "fulfillment-3c2b1a0f9-d4f5g",
+            "fulfillment",
+            env=[
+                {
+                    "name": "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "value": "http://169.254.170.23/v1/credentials",
+                },
+                {
+                    "name": "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                    "value": "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/"
+                    "eks-pod-identity-token",
+                },
+            ],
+        ),
+        pod("shop", "audit-2b1a0f9e8-s6d7f", "audit", role="irsa-audit"),
+        pod(
+            "shop",
+            "exporter-1a0f9e8d7-k9l0z",
+            "exporter",
+            role="irsa-exporter",
+            containers=("exporter", "metrics"),
+        ),
+        pod("shop", "batch-0f9e8d7c6-x2c3v", "batch", role="irsa-batch"),
+        pod("shop", "mirror-9e8d7c6b5-b4n5m", "mirror", role="irsa-mirror", partition="aws-cn"),
     ]
     # The inventory pod: injected with the malformed ARN exactly as the webhook does.
     for c in pods[6]["spec"]["containers"]:
@@ -497,10 +565,73 @@ def main_demo():
     pods[10]["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["audience"] = (
         "sts.amazon.com"
     )
+    # The exporter pod: the webhook skipped "metrics", which talks to CloudWatch via AWS_REGION.
+    exporter = next(p for p in pods if p["metadata"]["name"].startswith("exporter-"))
+    exporter["metadata"]["annotations"] = {"eks.amazonaws.com/skip-containers": "metrics"}
+    metrics = exporter["spec"]["containers"][1]
+    metrics["env"] = [
+        {"name": "AWS_REGION", "value": region},
+        {"name": "CLOUDWATCH_NAMESPACE", "value": "shop/exporter"},
+    ]
+    metrics["volumeMounts"] = [m for m in metrics["volumeMounts"] if m["name"] != "aws-iam-token"]
     docs["k8s/serviceaccounts.json"] = kube_list(sas)
     docs["k8s/pods.json"] = kube_list(pods)
     docs["k8s/version.json"] = version("29+", "v1.29.10-eks-7f9249a")
+    docs["k8s/mutatingwebhookconfigurations.json"] = kube_list([eks_webhook_configuration()])
+    docs["aws/eks/list-pod-identity-associations.json"] = {
+        "associations": [
+            {
+                "clusterName": "shop-prod",
+                "namespace": "shop",
+                "serviceAccount": "fulfillment",
+                "associationArn": f"arn:aws:eks:{region}:{ACCOUNT}:podidentityassociation/"
+                "shop-prod/a-4fqbz1xkvmd0cwrpe",
+                "associationId": "a-4fqbz1xkvmd0cwrpe",
+            }
+        ]
+    }
     return docs
+
+
+def eks_webhook_configuration():
+    """The EKS-managed pod identity webhook as ``kubectl get mutatingwebhookconfigurations``."""
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "MutatingWebhookConfiguration",
+        "metadata": {
+            "name": "pod-identity-webhook",
+            "uid": "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+            "resourceVersion": "412",
+            "creationTimestamp": "2026-03-18T10:33:12Z",
+        },
+        "webhooks": [
+            {
+                "name": "iam-for-pods.amazonaws.com",
+                "admissionReviewVersions": ["v1beta1"],
+                "clientConfig": {
+                    "url": "https://127.0.0.1:23443/mutate",
+                    "caBundle": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkemVtbwotLS0tLUVORCBD"
+                    "RVJUSUZJQ0FURS0tLS0tCg==",
+                },
+                "failurePolicy": "Ignore",
+                "matchPolicy": "Equivalent",
+                "namespaceSelector": {},
+                "objectSelector": {},
+                "reinvocationPolicy": "IfNeeded",
+                "rules": [
+                    {
+                        "apiGroups": [""],
+                        "apiVersions": ["v1"],
+                        "operations": ["CREATE"],
+                        "resources": ["pods"],
+                        "scope": "*",
+                    }
+                ],
+                "sideEffects": "None",
+                "timeoutSeconds": 10,
+            }
+        ],
+    }
 
 
 def small_demo(
@@ -578,6 +709,18 @@ def main():
             pods_spec=[
                 ("shop", "catalog", "catalog-7c6b5a4f3-q2w3e", {}),
                 ("shop", "pricing", "pricing-6b5a4f3e2-r4t5y", {"default_region": False}),
+            ],
+        ),
+        # Opt-in region: a pod without AWS_REGION calls global STS, whose tokens are rejected.
+        "opt-in": small_demo(
+            "opt-in",
+            "media-capetown",
+            "af-south-1",
+            "3B4C5D6E7F8091A2B3C4D5E6F708192A",
+            "1.31",
+            pods_spec=[
+                ("media", "thumbnailer", "thumbnailer-5e4d3c2b1-h6j7k", {}),
+                ("media", "transcoder", "transcoder-4d3c2b1a0-l8z9x", {"default_region": False}),
             ],
         ),
     }

@@ -1,6 +1,18 @@
 """The IRSA checks. Importing this package registers every check."""
 
-from . import discovery, namespaces, oidc, pod, role, sdk, service_account  # noqa: F401
+from . import (  # noqa: F401  (registration)
+    discovery,
+    namespaces,
+    oidc,
+    pod,
+    precedence,
+    role,
+    sdk,
+    service_account,
+    sts,
+    trust_scope,
+    webhook,
+)
 from .registry import REGISTRY, RESULT_COLUMNS, SEVERITIES, STATUSES, Check, Finding
 from .runner import TargetNotFound, run_checks
 

@@ -102,11 +102,10 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
                 if len(pr.steps) > 1:
                     possible.append(f"{where}: {pr.steps[0].rule}")
     if overrides:
-        yield Finding("FAIL", "override", {**params, "overrides": overrides}, ev)
+        yield Finding("FAIL", "override", {**params, "overrides": "; ".join(overrides)}, ev)
     elif possible:
-        yield Finding("WARN", "possible", {**params, "overrides": possible}, ev)
+        yield Finding("WARN", "possible", {**params, "overrides": "; ".join(possible)}, ev)
     elif selected:
         yield Finding("PASS", "pass", params, ev)
     else:
         yield Finding("SKIP", "incomplete", params, ev)
-

@@ -122,7 +122,7 @@ def sts_endpoint_config(ctx: Context, target: Target, pod: Pod) -> Iterator[Find
     if isinstance(cl, Gap):
         yield from_gap(cl, "the cluster description")
         return
-    containers = [c for c in mutable_containers(pod) if any(c.env_value(v) for v in IRSA_VARS)]
+    containers = [c for c in mutable_containers(pod) if all(c.env_value(v) for v in IRSA_VARS)]
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     annotation = sa.annotations.get(STS_ANNOTATION) if sa else None
     params = {
@@ -170,10 +170,8 @@ def _judge_container(
     info: dict = {STS_ENV: env, "region_env": region}
     if env is not None and env not in ("regional", "legacy"):
         return "FAIL", "invalid_env", info
-    if env:
-        modes = {env}
-    else:
-        modes = {sdk_sts_default(k, v) for k, v in sdk.items()} or {None}
+    defaults = {sdk_sts_default(k, v) for k, v in sdk.items()} or {None}
+    modes = {env} if env else defaults
     info["mode"] = "/".join(sorted(m or "unknown" for m in modes))
     private = cl.endpoint_public_access is False
     if not region:
@@ -199,7 +197,11 @@ def _judge_container(
 
 
 @check(
-    "partition_consistent", scope="service_account", severity="high", seed_step=None, doc_url=_ARN_DOC
+    "partition_consistent",
+    scope="service_account",
+    severity="high",
+    seed_step=None,
+    doc_url=_ARN_DOC,
 )
 def partition_consistent(ctx: Context, target: Target) -> Iterator[Finding]:
     """Role and provider ARNs are in the cluster's partition (aws, aws-cn, aws-us-gov)."""
@@ -230,7 +232,7 @@ def partition_consistent(ctx: Context, target: Target) -> Iterator[Finding]:
         if partition != cl.partition:
             mismatches.append(f"{what} {arn} (partition {partition})")
     ev = {"cluster_partition": cl.partition, "arns": checked}
-    params = {"mismatches": mismatches, "checked": len(checked)}
+    params = {"mismatches": "; ".join(mismatches), "checked": len(checked)}
     if not checked:
         yield Finding("SKIP", "_invalid_role_arn", {"annotation": target.role_arn}, ev)
     elif mismatches:

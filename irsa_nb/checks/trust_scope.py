@@ -54,6 +54,6 @@ def trust_policy_not_overbroad(ctx: Context, target: Target) -> Iterator[Finding
     if not findings:
         yield Finding("PASS", "pass", params, ev)
     elif all(_NAMESPACE_WIDE in f for f in findings):
-        yield Finding("WARN", "namespace_wide", {**params, "findings": findings}, ev)
+        yield Finding("WARN", "namespace_wide", {**params, "findings": " ".join(findings)}, ev)
     else:
-        yield Finding("FAIL", "overbroad", {**params, "findings": findings}, ev)
+        yield Finding("FAIL", "overbroad", {**params, "findings": " ".join(findings)}, ev)

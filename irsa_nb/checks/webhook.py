@@ -57,7 +57,9 @@ def _covers_pod_create(rules: Any) -> bool:
     return False
 
 
-def selector_matches(selector: Any, labels: Mapping[str, str], known: set[str] | None) -> bool | None:
+def selector_matches(
+    selector: Any, labels: Mapping[str, str], known: set[str] | None
+) -> bool | None:
     """Evaluate a Kubernetes LabelSelector; None when it reads labels that are unknown.
 
     ``known`` is the set of label keys whose presence is known (None: all of ``labels`` is
@@ -185,11 +187,14 @@ def webhook_configured(ctx: Context) -> Iterator[Finding]:
     params = {
         "webhooks": [f"{c}/{h.get('name')}" for c, h in hooks],
         "failure_policy": policies,
-        "problems": problems,
+        "problems": "; ".join(problems),
         "excluded": sorted(set(excluded)),
         "unknown": sorted(set(unknown)),
         "selectors": [
-            {"objectSelector": h.get("objectSelector"), "namespaceSelector": h.get("namespaceSelector")}
+            {
+                "objectSelector": h.get("objectSelector"),
+                "namespaceSelector": h.get("namespaceSelector"),
+            }
             for _, h in hooks
         ],
     }
@@ -239,7 +244,7 @@ def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
         if TOKEN_EXPIRATION_ANNOTATION in p.annotations:
             entries.append((f"pod {p.name}", p.annotations[TOKEN_EXPIRATION_ANNOTATION]))
     if not entries:
-        yield Finding("SKIP", "not_set")
+        yield Finding("PASS", "not_set")
         return
     invalid, short, long_ = [], [], []
     for where, raw in entries:
@@ -255,7 +260,11 @@ def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
     ev = {
         "annotations": dict(entries),
         "projected_expiration_seconds": {
-            p.name: (p.token_volumes.get(TOKEN_VOLUME).expiration_seconds if TOKEN_VOLUME in p.token_volumes else None)
+            p.name: (
+                p.token_volumes.get(TOKEN_VOLUME).expiration_seconds
+                if TOKEN_VOLUME in p.token_volumes
+                else None
+            )
             for p in target.pods
         },
     }
@@ -265,13 +274,13 @@ def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
         "restart": restart_command(target.pods[0]) if target.pods else "recreate the pods",
     }
     if invalid:
-        yield Finding("FAIL", "invalid", {**params, "entries": invalid}, ev)
+        yield Finding("FAIL", "invalid", {**params, "entries": "; ".join(invalid)}, ev)
     elif short:
-        yield Finding("WARN", "too_short", {**params, "entries": short}, ev)
+        yield Finding("WARN", "too_short", {**params, "entries": "; ".join(short)}, ev)
     elif long_:
-        yield Finding("WARN", "too_long", {**params, "entries": long_}, ev)
+        yield Finding("WARN", "too_long", {**params, "entries": "; ".join(long_)}, ev)
     elif stale:
-        yield Finding("WARN", "not_applied", {**params, "entries": stale}, ev)
+        yield Finding("WARN", "not_applied", {**params, "entries": "; ".join(stale)}, ev)
     else:
         yield Finding("PASS", "pass", params, ev)
 

@@ -1,0 +1,419 @@
+"""Predicted identity: which credentials each container's AWS SDK will actually use.
+
+Every SDK walks a default credential chain and takes the first provider that has
+credentials (irsa-domain.md §4). IRSA is only one link: static keys in the environment,
+a shared profile, or container (Pod Identity) credentials can come first, and IMDS (the
+node role) is the fallback when nothing earlier matched. The order differs per SDK; the
+rules here are the ones a static reader of the admitted pod spec can apply.
+
+``predict`` judges one container for one SDK; ``predicted_identity`` tabulates every
+container of an inventory. Nothing here reads secret values: only variable names, the
+Secret or ConfigMap they come from, and non-secret values such as ``AWS_ROLE_ARN``.
+
+Examples
+--------
+>>> import irsa_nb
+>>> from irsa_nb.credentials import predicted_identity
+>>> df = predicted_identity(irsa_nb.load_bundle("demo"), namespace="shop", sdk={"boto3": "1.34.0"})
+>>> df.loc[df.pod.str.startswith("checkout"), "source"].unique().tolist()
+['web_identity']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .inventory import Gap, Inventory, PodIdentityAssociation
+from .k8s import Container, Pod
+
+__all__ = [
+    "IDENTITY_COLUMNS",
+    "SOURCES",
+    "Chain",
+    "Prediction",
+    "Step",
+    "chain_for",
+    "predict",
+    "predicted_identity",
+    "walk",
+]
+
+#: Where credentials can come from, in the words of the result table.
+SOURCES = ("env_keys", "profile", "web_identity", "container", "imds", "none")
+IDENTITY_COLUMNS = [
+    "namespace",
+    "pod",
+    "container",
+    "sdk",
+    "source",
+    "role_arn",
+    "certainty",
+    "rule",
+]
+
+ACCESS_KEY = "AWS_ACCESS_KEY_ID"
+SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
+ROLE_ARN = "AWS_ROLE_ARN"
+TOKEN_FILE = "AWS_WEB_IDENTITY_TOKEN_FILE"
+CONTAINER_URIS = ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+POD_IDENTITY_HOST = "169.254.170.23"
+_ALL_PROFILE_VARS = ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The default credential chain of one SDK, as far as IRSA is concerned.
+
+    ``order`` lists the sources in the order the SDK tries them. ``profile_vars`` are the
+    environment variables that make the shared-profile step (when it is in ``order``)
+    worth flagging: the files' contents are not in a bundle, so a profile is "possible".
+    """
+
+    key: str
+    label: str
+    order: tuple[str, ...]
+    profile_vars: tuple[str, ...] = ()
+    env_keys_skipped_with_profile: bool = False  # JS v3: fromEnv is skipped if AWS_PROFILE set
+    partial_web_identity_error: bool = False  # token file without role ARN raises
+    web_identity_note: str = ""
+    profile_readers: str = ""  # who reads the profile before web identity (default: label)
+
+
+_GENERIC = Chain(
+    "any",
+    "any SDK",
+    ("env_keys", "profile", "web_identity", "container", "imds"),
+    _ALL_PROFILE_VARS,
+    profile_readers="the JavaScript v2/v3, .NET v3 and C++ SDKs (boto3: an assume-role profile)",
+)
+_BOTOCORE = dict(
+    order=("env_keys", "profile", "web_identity", "container", "imds"),
+    # AssumeRoleProvider (a profile with role_arn in the config file) precedes web identity;
+    # static keys in the credentials file come after it.
+    profile_vars=("AWS_PROFILE", "AWS_CONFIG_FILE"),
+    partial_web_identity_error=True,
+)
+_SIMPLE = ("env_keys", "web_identity", "container", "imds")
+_JAVA_NOTE = "only if the sts module is on the classpath; otherwise Java skips it with a warning"
+CHAINS: dict[str, Chain] = {
+    "boto3": Chain("boto3", "boto3", **_BOTOCORE),
+    "botocore": Chain("botocore", "botocore", **_BOTOCORE),
+    "awscli": Chain("awscli", "AWS CLI", **_BOTOCORE),
+    "go": Chain("go", "Go SDK v1", _SIMPLE, partial_web_identity_error=True),
+    "go2": Chain("go2", "Go SDK v2", _SIMPLE, partial_web_identity_error=True),
+    "java": Chain("java", "Java SDK v1", _SIMPLE, web_identity_note=_JAVA_NOTE),
+    "java2": Chain("java2", "Java SDK v2", _SIMPLE, web_identity_note=_JAVA_NOTE),
+    "node2": Chain(
+        "node2",
+        "JavaScript SDK v2",
+        ("env_keys", "profile", "container", "web_identity", "imds"),
+        ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"),
+    ),
+    "node3": Chain(
+        "node3",
+        "JavaScript SDK v3",
+        ("env_keys", "profile", "web_identity", "container", "imds"),
+        _ALL_PROFILE_VARS,
+        env_keys_skipped_with_profile=True,
+    ),
+    "dotnet3": Chain(
+        "dotnet3",
+        ".NET SDK v3",
+        ("profile", "env_keys", "web_identity", "container", "imds"),
+        ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"),
+        web_identity_note="only with the AWSSDK.SecurityToken assembly",
+    ),
+    "dotnet4": Chain("dotnet4", ".NET SDK v4", _SIMPLE),
+    "ruby": Chain("ruby", "Ruby SDK", _SIMPLE),
+    "php": Chain("php", "PHP SDK", _SIMPLE),
+    "cpp": Chain(
+        "cpp",
+        "C++ SDK",
+        ("env_keys", "profile", "web_identity", "container", "imds"),
+        _ALL_PROFILE_VARS,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of the chain that has (or may have) credentials for the container."""
+
+    source: str
+    certainty: str  # "certain" or "possible"
+    rule: str
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one container's SDK will use: the first step that matched, and why."""
+
+    namespace: str
+    pod: str
+    container: str
+    sdk: str
+    source: str
+    role_arn: str | None
+    certainty: str
+    rule: str
+    steps: tuple[Step, ...]
+
+    @property
+    def winner(self) -> Step:
+        """The first certain step (the source used when every "possible" one is empty)."""
+        return self.steps[-1]
+
+
+def chain_for(sdk: str | None = None, version: str | None = None) -> Chain:
+    """The chain of a canonical SDK key (see :func:`irsa_nb.checks.sdk.normalize_sdk`).
+
+    ``node`` and ``dotnet`` pick v2/v3 and v3/v4 by the major version (default: the newer).
+
+    Examples
+    --------
+    >>> chain_for("node", "2.1500.0").order
+    ('env_keys', 'profile', 'container', 'web_identity', 'imds')
+    """
+    if not sdk:
+        return _GENERIC
+    major = _major(version)
+    if sdk == "node":
+        return CHAINS["node2" if major == 2 else "node3"]
+    if sdk == "dotnet":
+        return CHAINS["dotnet3" if major == 3 else "dotnet4"]
+    if sdk not in CHAINS:
+        raise ValueError(f"no credential chain known for SDK {sdk!r}")
+    return CHAINS[sdk]
+
+
+def _major(version: str | None) -> int | None:
+    head = (version or "").strip().lstrip("vV").split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+# --- the steps ----------------------------------------------------------------------------
+
+
+def _origin(c: Container, name: str) -> str:
+    var = c.env[name]
+    if var.source == "value":
+        return f"{name} (literal value)"
+    kind, _, ref = var.source.partition(":")
+    what = {"secretKeyRef": "secret", "configMapKeyRef": "configmap"}.get(kind, kind)
+    return f"{name} (from {what} {ref})"
+
+
+def _env_from(c: Container) -> list[str]:
+    out = []
+    for ref in c.env_from:
+        kind, _, name = ref.partition(":")
+        out.append(f"{'secret' if kind == 'secretRef' else 'configmap'} {name}")
+    return out
+
+
+def _env_keys(c: Container, chain: Chain) -> Step | None:
+    if chain.env_keys_skipped_with_profile and c.env_value("AWS_PROFILE") is not None:
+        return None
+    if ACCESS_KEY in c.env and SECRET_KEY in c.env:
+        names = f"{_origin(c, ACCESS_KEY)} and {_origin(c, SECRET_KEY)}"
+        return Step("env_keys", "certain", f"static keys {names} come first")
+    sources = _env_from(c)
+    if sources:
+        return Step(
+            "env_keys",
+            "possible",
+            f"envFrom {', '.join(sources)} may define {ACCESS_KEY}/{SECRET_KEY} "
+            "(its keys are not in the bundle); static keys would come first",
+        )
+    return None
+
+
+def _profile(c: Container, chain: Chain) -> Step | None:
+    present = [v for v in chain.profile_vars if c.env_value(v) is not None]
+    if not present:
+        return None
+    named = ", ".join(f"{v}={c.env_value(v)}" for v in present)
+    before = "static keys and " if chain.order.index("profile") == 0 else ""
+    return Step(
+        "profile",
+        "possible",
+        f"{named} points the SDK at a shared profile, which "
+        f"{chain.profile_readers or chain.label} reads before "
+        f"{before}web identity (the file's contents are not in the bundle)",
+    )
+
+
+def _web_identity(c: Container, chain: Chain) -> Step | None:
+    role, token = c.env_value(ROLE_ARN), c.env_value(TOKEN_FILE)
+    note = f" ({chain.web_identity_note})" if chain.web_identity_note else ""
+    if role and token:
+        return Step(
+            "web_identity",
+            "certain",
+            f"{ROLE_ARN} and {TOKEN_FILE} select web identity{note}",
+            role,
+        )
+    if token and not role and chain.partial_web_identity_error:
+        return Step(
+            "none",
+            "certain",
+            f"{TOKEN_FILE} is set without {ROLE_ARN}: {chain.label} raises "
+            '("role ARN is not set" / "no role ARN configured") instead of falling through',
+        )
+    return None
+
+
+def _container(
+    c: Container, chain: Chain, association: PodIdentityAssociation | None
+) -> Step | None:
+    present = [v for v in CONTAINER_URIS if c.env_value(v)]
+    if not present:
+        return None
+    uri = c.env_value(present[0]) or ""
+    what = "EKS Pod Identity" if POD_IDENTITY_HOST in uri else "container credentials"
+    assoc = f" (association {association.association_id})" if association else ""
+    return Step("container", "certain", f"{present[0]}={uri} selects {what}{assoc}")
+
+
+def _imds(pod: Pod) -> Step:
+    if pod.host_network:
+        rule = (
+            "nothing earlier matched: the SDK asks IMDS for the node role, and hostNetwork: true "
+            "reaches IMDS even with a hop limit of 1"
+        )
+    else:
+        rule = (
+            "nothing earlier matched: the SDK asks IMDS for the node role (none if the nodes "
+            "require IMDSv2 with a hop limit of 1)"
+        )
+    return Step("imds", "possible", rule)
+
+
+def walk(
+    pod: Pod,
+    container: Container,
+    chain: Chain,
+    association: PodIdentityAssociation | None = None,
+) -> tuple[Step, ...]:
+    """The steps that match, in chain order, up to and including the first certain one.
+
+    The last step is what the SDK uses when every earlier (possible) step turns out empty.
+    """
+    steps: list[Step] = []
+    for source in chain.order:
+        if source == "env_keys":
+            step = _env_keys(container, chain)
+        elif source == "profile":
+            step = _profile(container, chain)
+        elif source == "web_identity":
+            step = _web_identity(container, chain)
+        elif source == "container":
+            step = _container(container, chain, association)
+        else:
+            step = _imds(pod)
+        if step is None:
+            continue
+        steps.append(step)
+        if step.certainty == "certain":
+            break
+    return tuple(steps)
+
+
+def predict(
+    pod: Pod,
+    container: Container,
+    sdk: str | None = None,
+    version: str | None = None,
+    association: PodIdentityAssociation | None = None,
+) -> Prediction:
+    """Predict the credential source of one container for one SDK (``None``: any SDK)."""
+    chain = chain_for(sdk, version)
+    steps = walk(pod, container, chain, association)
+    first = steps[0]
+    rule = first.rule
+    if len(steps) > 1:
+        rest = "; otherwise ".join(f"{s.source}: {s.rule}" for s in steps[1:])
+        rule = f"{rule}; otherwise {rest}"
+    role = first.role_arn if first.certainty == "certain" else None
+    label = chain.label if not version else f"{chain.label} {version}"
+    return Prediction(
+        pod.namespace,
+        pod.name,
+        container.name,
+        label,
+        first.source,
+        role,
+        first.certainty,
+        rule,
+        steps,
+    )
+
+
+def association_for(
+    associations: Iterable[PodIdentityAssociation] | Gap, namespace: str, service_account: str
+) -> PodIdentityAssociation | None:
+    """The Pod Identity association of ``namespace/service_account``, if known."""
+    if isinstance(associations, Gap):
+        return None
+    return next(
+        (
+            a
+            for a in associations
+            if a.namespace == namespace and a.service_account == service_account
+        ),
+        None,
+    )
+
+
+def predicted_identity(
+    inventory: Inventory,
+    namespace: str | None = None,
+    pod: str | None = None,
+    sdk: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per container (and per SDK given): the credentials its SDK will use.
+
+    Parameters
+    ----------
+    inventory
+        From :func:`irsa_nb.load_bundle`.
+    namespace, pod
+        Only these pods (default: all).
+    sdk
+        SDK versions as for :func:`irsa_nb.run_checks` (e.g. ``{"node": "3.600.0"}``); with
+        none, the order most SDKs share is used and per-SDK differences are "possible".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`IDENTITY_COLUMNS`. ``source`` is one of :data:`SOURCES`;
+        ``certainty`` is ``possible`` when the bundle cannot show whether that source has
+        credentials (a Secret's keys, a profile file, IMDS reachability); ``rule`` says which
+        chain rule fired and what follows if the source turns out empty.
+
+    Raises
+    ------
+    ValueError
+        For an unknown SDK name or unreadable version.
+    """
+    from .checks.sdk import normalize_sdk
+
+    sdks: list[tuple[str | None, str | None]] = list(normalize_sdk(sdk).items()) or [(None, None)]
+    pods = inventory.pods if not isinstance(inventory.pods, Gap) else ()
+    associations = inventory.pod_identity_associations()
+    rows = []
+    for p in pods:
+        if namespace is not None and p.namespace != namespace:
+            continue
+        if pod is not None and p.name != pod:
+            continue
+        assoc = association_for(associations, p.namespace, p.service_account)
+        for c in p.all_containers:
+            for key, version in sdks:
+                pr = predict(p, c, key, version, assoc)
+                rows.append({col: getattr(pr, col) for col in IDENTITY_COLUMNS})
+    return pd.DataFrame(rows, columns=IDENTITY_COLUMNS)
