@@ -1,0 +1,304 @@
+"""Batch runs: the runbook over many targets, one evidence folder each, plus ``index.csv``.
+
+Targets are rows whose columns are runbook parameters (``bundle``, ``cluster_name``,
+``namespace``, ``service_account``, ``pod_name``, ...; optional ``target`` names the row).
+Runs go to any :class:`concurrent.futures.Executor`: threads by default (each run is a
+papermill kernel, so threads suffice and avoid the kernel port races of processes), or a
+``dask.distributed`` client's ``client.get_executor()`` to spread them across machines
+(the output folder must then be on a shared filesystem).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .checks import STATUSES
+from .evidence import read_manifest
+
+log = logging.getLogger(__name__)
+
+INDEX = "index.csv"
+#: Columns a targets table may have (runbook parameters, plus ``target`` as a name).
+TARGET_COLUMNS = (
+    "target",
+    "bundle",
+    "cluster_name",
+    "region",
+    "profile",
+    "context",
+    "namespace",
+    "service_account",
+    "pod_name",
+    "sdk",
+    "lang",
+    "redact",
+    "error_message",
+)
+INDEX_COLUMNS = ["target", "status", "verdict", *STATUSES, "error", "duration_s", "path"]
+_TRUE = {"1", "true", "yes", "y", "on"}
+_FALSE = {"0", "false", "no", "n", "off"}
+
+
+def parse_sdk(value: Any) -> dict[str, str]:
+    """``"boto3=1.9.100; botocore=1.12.0"``, a JSON object or a dict → ``{name: version}``."""
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    raw = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    raw = raw.strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        data = json.loads(raw)
+        return {str(k): str(v) for k, v in data.items()}
+    out = {}
+    for item in re.split(r"[;,\s]+", raw):
+        name, sep, version = item.partition("=")
+        if not sep or not name or not version:
+            raise ValueError(f"sdk expects NAME=VERSION entries (e.g. boto3=1.34.0), got {item!r}")
+        out[name] = version
+    return out
+
+
+def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validate a targets table and turn each row into :func:`run_runbook` keyword arguments
+    plus a unique, filesystem-safe ``target`` name.
+
+    Raises
+    ------
+    ValueError
+        For unknown columns, an unreadable ``sdk`` or ``redact`` value, or a duplicate name.
+    """
+    df = targets if isinstance(targets, pd.DataFrame) else pd.DataFrame(list(targets))
+    unknown = [c for c in df.columns if c not in TARGET_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"unknown target column(s) {', '.join(map(str, unknown))}; "
+            f"use: {', '.join(TARGET_COLUMNS)}"
+        )
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(df.to_dict("records"), start=1):
+        row = {k: _cell(v) for k, v in raw.items()}
+        kwargs: dict[str, Any] = {
+            k: row.get(k) or None
+            for k in (
+                "bundle",
+                "cluster_name",
+                "region",
+                "profile",
+                "context",
+                "namespace",
+                "service_account",
+                "pod_name",
+            )
+        }
+        try:
+            kwargs["sdk"] = parse_sdk(raw.get("sdk"))
+        except ValueError as exc:
+            raise ValueError(f"target row {i}: {exc}") from None
+        kwargs["lang"] = row.get("lang") or "en"
+        kwargs["redact"] = _bool(row.get("redact"), i)
+        kwargs["error_message"] = row.get("error_message") or ""
+        if not kwargs["bundle"] and not kwargs["cluster_name"]:
+            kwargs["bundle"] = "demo"
+        name = target_name(kwargs, row.get("target") or "")
+        if name in seen:
+            raise ValueError(f"target row {i}: duplicate target {name!r}")
+        seen.add(name)
+        rows.append({"target": name, "kwargs": kwargs})
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def _bool(value: Any, row: int) -> bool:
+    text = _cell(value).lower()
+    if not text:
+        return True
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"target row {row}: redact must be true or false, got {value!r}")
+
+
+def target_name(kwargs: Mapping[str, Any], given: str = "") -> str:
+    """A stable folder name for a target: the given name, or source-namespace-name plus a
+    short hash of all parameters (so ``--resume`` finds the same folder again)."""
+    if given:
+        return _slug(given)
+    source = kwargs.get("cluster_name") or Path(str(kwargs.get("bundle") or "demo")).name
+    parts = [
+        source,
+        kwargs.get("namespace"),
+        kwargs.get("pod_name") or kwargs.get("service_account"),
+    ]
+    stem = _slug("-".join(str(p) for p in parts if p)) or "target"
+    digest = hashlib.sha256(
+        json.dumps(kwargs, sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()[:8]
+    return f"{stem[:80]}-{digest}"
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("._-")[:120] or "target"
+
+
+def run_target(
+    out: str, target: str, kwargs: Mapping[str, Any], timeout: float, notebook: str | None = None
+) -> dict[str, Any]:
+    """Run one target (in a worker thread, process or dask worker) and return its index row.
+
+    Never raises: anything that escapes :func:`run_runbook` becomes a ``failed`` row.
+    """
+    from .runbook import result_row, run_runbook
+
+    folder = Path(out) / target
+    try:
+        result = run_runbook(folder, timeout=timeout, notebook=notebook, **kwargs)
+        row = result_row(result)
+        row["duration_s"] = read_manifest(folder).get("duration_s")
+    except Exception as exc:  # a bug or an unusable target: record it, keep the others
+        log.exception("target %s failed", target)
+        row = _failed_row(folder, f"{type(exc).__name__}: {exc}")
+    row["target"] = target
+    return row
+
+
+def _failed_row(folder: Path, error: str) -> dict[str, Any]:
+    return {
+        "verdict": "UNKNOWN",
+        **{s: 0 for s in STATUSES},
+        "status": "failed",
+        "error": error.splitlines()[0] if error else "",
+        "duration_s": None,
+        "path": str(folder),
+    }
+
+
+def _row_from_manifest(folder: Path, target: str) -> dict[str, Any]:
+    m = read_manifest(folder)
+    counts = m.get("counts", {})
+    return {
+        "target": target,
+        "status": m.get("status", "failed"),
+        "verdict": m.get("verdict", "UNKNOWN"),
+        **{s: int(counts.get(s, 0)) for s in STATUSES},
+        "error": m.get("error", ""),
+        "duration_s": m.get("duration_s"),
+        "path": str(folder),
+    }
+
+
+def is_finished(folder: Path) -> bool:
+    """True when ``folder`` holds a completed run (manifest status ``ok``)."""
+    return read_manifest(folder).get("status") == "ok"
+
+
+def run_batch(
+    targets: pd.DataFrame | Iterable[Mapping[str, Any]],
+    out: str | Path,
+    workers: int = 2,
+    executor: Executor | None = None,
+    resume: bool = False,
+    timeout: float = 600,
+    *,
+    notebook: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run the runbook for every target and write ``out/<target>/`` plus ``out/index.csv``.
+
+    Parameters
+    ----------
+    targets
+        DataFrame (or records) whose columns are runbook parameters, see
+        :data:`TARGET_COLUMNS`; ``sdk`` as ``"boto3=1.9.100;botocore=1.12.0"`` or JSON.
+    out
+        Output folder (created).
+    workers
+        Threads when no ``executor`` is given.
+    executor
+        Any :class:`concurrent.futures.Executor`, e.g. ``distributed.Client(...).get_executor()``.
+    resume
+        Skip targets whose folder already holds a completed run (status ``ok``).
+    timeout
+        Seconds per target (whole run).
+    notebook
+        Another notebook with the runbook's parameters (default: the shipped runbook).
+    progress
+        Show a tqdm progress bar (on stderr).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The index: ``target, status, verdict``, a count per result status, ``error``,
+        ``duration_s`` and ``path``, in the order of ``targets``. A failed, timed-out or
+        crashed target is a row with that status; it never stops the others.
+
+    Examples
+    --------
+    >>> import pandas as pd, irsa_nb
+    >>> targets = pd.DataFrame({"namespace": ["shop", "shop"],
+    ...                         "service_account": ["cart", "checkout"]})
+    >>> index = irsa_nb.run_batch(targets, "evidence/", workers=2)   # doctest: +SKIP
+    >>> index[["target", "verdict", "status"]]                       # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    rows = normalize_targets(targets)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    nb = str(Path(notebook).resolve()) if notebook else None
+    results: dict[str, dict[str, Any]] = {}
+    todo = []
+    for row in rows:
+        folder = root / row["target"]
+        if resume and is_finished(folder):
+            results[row["target"]] = _row_from_manifest(folder, row["target"])
+        else:
+            todo.append(row)
+    own = executor is None
+    pool = ThreadPoolExecutor(max_workers=max(1, workers)) if own else executor
+    bar = tqdm(total=len(rows), initial=len(results), disable=not progress, unit="target")
+    try:
+        futures: dict[Future, dict[str, Any]] = {
+            pool.submit(run_target, str(root), r["target"], r["kwargs"], timeout, nb): r
+            for r in todo
+        }
+        for fut in as_completed(futures):
+            target = futures[fut]["target"]
+            try:
+                row = fut.result()
+            except Exception as exc:  # the executor itself failed (e.g. a dask worker died)
+                row = _failed_row(root / target, f"{type(exc).__name__}: {exc}")
+                row["target"] = target
+            results[target] = row
+            bar.update(1)
+            bar.set_postfix_str(f"{target}: {row['status']}/{row['verdict']}", refresh=False)
+    finally:
+        bar.close()
+        if own:
+            pool.shutdown(wait=True)
+    index = pd.DataFrame([results[r["target"]] for r in rows], columns=INDEX_COLUMNS)
+    index.to_csv(root / INDEX, index=False)
+    return index
+
+
+def batch_exit_code(index: pd.DataFrame) -> int:
+    """2 when a target did not run to the end, else 1 when a verdict is FAIL, else 0."""
+    if (index["status"] != "ok").any():
+        return 2
+    return 1 if (index["verdict"] == "FAIL").any() else 0

@@ -1,0 +1,261 @@
+"""Fleet scan: every check over every IRSA service account of a cluster or bundle.
+
+Backs ``notebooks/irsa_fleet_scan.ipynb``: counts by check and status, a service account ×
+check pivot of the worst status, the most common failures with a remediation, a chart, and
+the full table as Parquet/CSV for further analysis. All text shown is HTML-escaped.
+
+Examples
+--------
+>>> from irsa_nb.fleet import FleetScan
+>>> scan = FleetScan.run(bundle="demo")
+>>> "shop/cart" in scan.pivot_table().index
+True
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .checks import STATUSES
+from .report import STATUS_COLOURS, Html, Runbook, esc, header_html, prose
+
+log = logging.getLogger(__name__)
+
+FLEET_PARQUET = "fleet.parquet"
+FLEET_CSV = "fleet.csv"
+#: Worst first: the status a pivot cell shows when a service account has several rows.
+SEVERITY_ORDER = ("FAIL", "ERROR", "WARN", "INFO", "PASS", "SKIP")
+_CELL = "border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top"
+_PRE = "white-space:pre-wrap;background:#f6f8fa;border:1px solid #ddd;padding:6px;margin:4px 0"
+
+
+def service_account_key(row: Mapping[str, Any]) -> str:
+    """``namespace/service_account`` of a result row, ``(cluster)`` for cluster-wide rows."""
+    ns, sa = row.get("namespace") or "", row.get("service_account") or ""
+    return f"{ns}/{sa}" if sa else "(cluster)"
+
+
+def worst(statuses: pd.Series) -> str:
+    """The worst of ``statuses`` in :data:`SEVERITY_ORDER`."""
+    present = set(statuses)
+    return next((s for s in SEVERITY_ORDER if s in present), "")
+
+
+def counts_by_check(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows per check (index, in run order) and status (columns :data:`STATUSES`)."""
+    order = list(dict.fromkeys(results["check_id"]))
+    return pd.crosstab(results["check_id"], results["status"]).reindex(
+        index=order, columns=list(STATUSES), fill_value=0
+    )
+
+
+def pivot(results: pd.DataFrame) -> pd.DataFrame:
+    """Service account (``ns/name``) × check id → worst status (``""``: no row)."""
+    if results.empty:
+        return pd.DataFrame()
+    keyed = results.assign(
+        service_account_key=[service_account_key(r) for r in results.to_dict("records")]
+    )
+    table = keyed.pivot_table(
+        index="service_account_key",
+        columns="check_id",
+        values="status",
+        aggfunc=worst,
+        fill_value="",
+    )
+    table = table.reindex(columns=list(dict.fromkeys(results["check_id"])), fill_value="")
+    table.index.name = None
+    table.columns.name = None
+    return table
+
+
+def top_failures(results: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The checks with the most FAIL/ERROR rows: ``check_id, title, status, count,
+    service_accounts`` and one ``remediation`` (with the real names of its ``example``)."""
+    bad = results[results["status"].isin(["FAIL", "ERROR"])]
+    columns = ["check_id", "title", "status", "count", "service_accounts", "example", "remediation"]
+    if bad.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for (check_id, status), group in bad.groupby(["check_id", "status"], sort=False):
+        recs = group.to_dict("records")
+        keys = list(dict.fromkeys(service_account_key(r) for r in recs))
+        first = recs[0]
+        example = "/".join(
+            x for x in (first["namespace"], first["pod"] or first["service_account"]) if x
+        )
+        rows.append(
+            {
+                "check_id": check_id,
+                "title": first["title"],
+                "status": status,
+                "count": len(recs),
+                "service_accounts": ", ".join(keys),
+                "example": example or "(cluster)",
+                "remediation": first["remediation"],
+            }
+        )
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values("count", ascending=False, kind="stable").head(n).reset_index(drop=True)
+
+
+def _colour(status: Any) -> str:
+    fg, bg = STATUS_COLOURS.get(str(status), ("#000", "#fff"))
+    return f"color:{fg};background-color:{bg};font-weight:bold" if status else ""
+
+
+def _styled(table: pd.DataFrame, colour: bool = True) -> str:
+    """``table`` as escaped HTML; with ``colour``, cells holding a status are coloured."""
+    styler = table.style.format(escape="html").format_index(escape="html", axis=0)
+    styler = styler.format_index(escape="html", axis=1)
+    if colour:
+        styler = styler.map(_colour)
+    styler = styler.set_table_styles(
+        [
+            {"selector": "th, td", "props": _CELL},
+            {"selector": "", "props": "border-collapse:collapse"},
+        ]
+    )
+    return styler.to_html()
+
+
+@dataclass
+class FleetScan:
+    """The results of every check over every IRSA service account, and views of them."""
+
+    runbook: Runbook
+
+    @classmethod
+    def run(
+        cls,
+        bundle: str = "demo",
+        cluster_name: str = "",
+        region: str = "",
+        profile: str = "",
+        context: str = "",
+        namespace: str = "",
+        sdk: Mapping[str, str] | None = None,
+        redact: bool = True,
+        lang: str = "en",
+    ) -> FleetScan:
+        """Check every IRSA service account and pod (of ``namespace`` when given)."""
+        rb = Runbook.run(
+            bundle=bundle,
+            cluster_name=cluster_name,
+            region=region,
+            profile=profile,
+            context=context,
+            namespace=namespace,
+            sdk=sdk,
+            redact=redact,
+            lang=lang,
+        )
+        return cls(rb)
+
+    @property
+    def results(self) -> pd.DataFrame:
+        return self.runbook.results
+
+    @property
+    def lang(self) -> str:
+        return self.runbook.lang
+
+    def table(self) -> pd.DataFrame:
+        """The full result table plus ``cluster`` and ``scanned_utc`` (for joins across scans)."""
+        facts = self.runbook.facts
+        return self.results.assign(
+            cluster=facts.get("cluster", ""), scanned_utc=facts.get("when", "")
+        )
+
+    def pivot_table(self) -> pd.DataFrame:
+        return pivot(self.results)
+
+    def header(self) -> Html:
+        rb = self.runbook
+        keys = [service_account_key(r) for r in self.results.to_dict("records")]
+        sas = sorted({k for k in keys if k != "(cluster)"})
+        failing = {
+            service_account_key(r)
+            for r in self.results.to_dict("records")
+            if r["status"] == "FAIL" and r["service_account"]
+        }
+        line = prose(self.lang, "fleet_service_accounts", count=len(sas), failing=len(failing))
+        markup = header_html(rb.facts, self.results, self.lang, title_key="fleet_title")
+        return Html(markup + f"\n<p>{esc(line)}</p>", rb.facts, line)
+
+    def counts(self) -> Html:
+        table = counts_by_check(self.results)
+        title = f"<h2>{esc(prose(self.lang, 'fleet_counts'))}</h2>\n"
+        return Html(title + _styled(table, colour=False), plain=table.to_string())
+
+    def pivot(self) -> Html:
+        table = self.pivot_table()
+        title = f"<h2>{esc(prose(self.lang, 'fleet_pivot'))}</h2>\n"
+        return Html(title + _styled(table), plain=table.to_string())
+
+    def top_failures(self, n: int = 10) -> Html:
+        top = top_failures(self.results, n)
+        parts = [f"<h2>{esc(prose(self.lang, 'fleet_top'))}</h2>"]
+        if top.empty:
+            parts.append(f"<p>{esc(prose(self.lang, 'fleet_none'))}</p>")
+        for r in top.to_dict("records"):
+            fg, bg = STATUS_COLOURS[r["status"]]
+            parts.append(
+                f'<h3><span style="color:{fg};background:{bg};padding:1px 6px">{esc(r["status"])}'
+                f"</span> {esc(r['title'])} <code>{esc(r['check_id'])}</code>: {r['count']}</h3>"
+            )
+            parts.append(f"<p>{esc(r['service_accounts'])}</p>")
+            if r["remediation"]:
+                parts.append(
+                    f"<p><strong>{esc(prose(self.lang, 'fix'))} ({esc(r['example'])})</strong></p>"
+                    f'<pre style="{_PRE}">{esc(r["remediation"])}</pre>'
+                )
+        return Html("\n".join(parts), plain=top[["check_id", "status", "count"]].to_string())
+
+    def chart(self):
+        """A stacked horizontal bar chart of results per check and status (a matplotlib
+        Figure; Jupyter shows it as a PNG)."""
+        from matplotlib.figure import Figure
+
+        table = counts_by_check(self.results)
+        table = table.loc[:, (table != 0).any(axis=0)] if not table.empty else table
+        fig = Figure(figsize=(8, 0.35 * max(len(table), 4) + 1))
+        ax = fig.subplots()
+        if not table.empty:
+            colours = [STATUS_COLOURS[s][0] for s in table.columns]
+            table.iloc[::-1].plot.barh(stacked=True, ax=ax, color=colours, width=0.8)
+            ax.legend(loc="lower right", fontsize="small")
+        ax.set_title(prose(self.lang, "fleet_chart"))
+        ax.set_xlabel(prose(self.lang, "col_count"))
+        ax.set_ylabel("")
+        fig.tight_layout()
+        return fig
+
+    def save(self, output_dir: str | Path) -> list[Path]:
+        """Write the full table as ``fleet.parquet`` (when pyarrow or fastparquet is
+        installed) and ``fleet.csv`` into ``output_dir``; nothing when it is ``""``."""
+        if not str(output_dir):
+            return []
+        folder = Path(output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        table = self.table()
+        paths = []
+        try:
+            table.to_parquet(folder / FLEET_PARQUET, index=False)
+            paths.append(folder / FLEET_PARQUET)
+        except ImportError as exc:
+            log.warning("fleet.parquet not written: %s", exc)
+        table.to_csv(folder / FLEET_CSV, index=False)
+        paths.append(folder / FLEET_CSV)
+        return paths
+
+    def written(self, paths: list[Path]) -> Html:
+        names = ", ".join(str(p) for p in paths)
+        line = prose(self.lang, "fleet_written", paths=names) if paths else ""
+        return Html(f"<p>{esc(line)}</p>" if line else "", plain=line)
