@@ -9,6 +9,7 @@ Public API::
 from .bundle import BundleError
 from .checks import REGISTRY, RESULT_COLUMNS, STATUSES, TargetNotFound, run_checks
 from .demo import demo_bundle
+from .diagnose import diagnose
 from .inventory import Inventory, build_inventory, load_bundle
 
 __version__ = "0.1.0"
@@ -22,6 +23,7 @@ __all__ = [
     "TargetNotFound",
     "build_inventory",
     "demo_bundle",
+    "diagnose",
     "load_bundle",
     "run_checks",
 ]

@@ -126,6 +126,42 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAIL if (df["status"] == "FAIL").any() else EXIT_OK
 
 
+EXIT_UNRECOGNISED = 3
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """Exit 0: recognised; 1: a cause is confirmed by a FAILing check; 3: not recognised."""
+    from .diagnose import diagnose
+    from .diagnose import format_table as format_diagnosis
+
+    words = list(args.text or [])
+    if words in ([], ["-"]):
+        if not words and sys.stdin.isatty():
+            raise UsageError("irsa-nb diagnose: give the error text as an argument, or - for stdin")
+        raw = sys.stdin.read()
+    else:
+        raw = " ".join(words)
+    if not raw.strip():
+        raise UsageError("irsa-nb diagnose: the error message is empty; paste the error text")
+    inv = load_source(args) if args.bundle or getattr(args, "cluster", None) else None
+    df = diagnose(
+        raw,
+        inv,
+        namespace=args.namespace,
+        service_account=args.service_account,
+        pod=args.pod,
+        sdk=parse_sdk(args.sdk),
+        lang=args.lang,
+    )
+    if args.format == "json":
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(format_diagnosis(df) + "\n")
+    if not df.attrs["recognised"]:
+        return EXIT_UNRECOGNISED
+    return EXIT_FAIL if any(c is True for c in df["confirmed"]) else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="irsa-nb", description="Troubleshoot IRSA on Amazon EKS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -136,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "diagnose",
+        help="explain an error message: likely causes, the checks that decide them, the fix",
+    )
+    p.add_argument("text", nargs="*", metavar="TEXT", help="the error text, or - to read stdin")
+    add_target_args(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_diagnose)
     return parser
 
 

@@ -273,10 +273,12 @@ def _container(
     present = [v for v in CONTAINER_URIS if c.env_value(v)]
     if not present:
         return None
-    uri = c.env_value(present[0]) or ""
-    what = "EKS Pod Identity" if POD_IDENTITY_HOST in uri else "container credentials"
+    uri = c.env_value(present[0]) or ""  # masked in bundles: the name says CREDENTIALS
+    token_file = c.env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") or ""
+    pod_identity = POD_IDENTITY_HOST in uri or "pods.eks.amazonaws.com" in token_file or association
+    what = "EKS Pod Identity" if pod_identity else "container credentials"
     assoc = f" (association {association.association_id})" if association else ""
-    return Step("container", "certain", f"{present[0]}={uri} selects {what}{assoc}")
+    return Step("container", "certain", f"{present[0]} selects {what}{assoc}")
 
 
 def _imds(pod: Pod) -> Step:

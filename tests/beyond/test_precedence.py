@@ -1,0 +1,135 @@
+"""no_credentials_override and pod_identity_precedence."""
+
+from __future__ import annotations
+
+from irsa_nb.bundle import CallFailed
+from tests.fixtures import k8s_objects as k8s
+
+from .helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+
+
+def _with_pod(containers, sa="billing", role="irsa-billing", env_from=None):
+    docs = demo_docs()
+    add_sa(docs, "shop", sa, role)
+    cs = [k8s.container(n, env=e) for n, e in containers]
+    if env_from:
+        cs[0]["envFrom"] = env_from
+    add_pod(docs, irsa_pod("shop", f"{sa}-5d4c3b2a1-q1w2e", sa, role, containers=cs))
+    return docs
+
+
+# --- no_credentials_override ------------------------------------------------------------
+
+
+def test_override_passes_when_web_identity_is_first():
+    row = one(results(demo_docs(), "no_credentials_override"), pod="checkout-7d4b9c6f5-k2x9p")
+    assert row.status == "PASS"
+    ev = evidence(row)
+    assert {p["source"] for preds in ev.values() for p in preds} == {"web_identity"}
+
+
+def test_override_fails_naming_the_secret_that_provides_static_keys():
+    row = one(results(demo_docs(), "no_credentials_override"), pod="ledger-6a5b4c3d2-g7h8j")
+    assert row.status == "FAIL"
+    assert "AWS_ACCESS_KEY_ID (from secret ledger-aws-keys/access-key-id)" in row.detail
+    assert "kubectl rollout restart deployment/ledger -n shop" in row.remediation
+
+
+def test_override_fails_for_literal_keys_in_one_container_only():
+    docs = _with_pod(
+        [
+            ("app", []),
+            (
+                "uploader",
+                [
+                    env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+                    env("AWS_SECRET_ACCESS_KEY", "s"),
+                ],
+            ),
+        ]
+    )
+    row = one(results(docs, "no_credentials_override", namespace="shop", service_account="billing"))
+    assert row.status == "FAIL"
+    assert "uploader (any SDK)" in row.detail and "app (" not in row.detail
+    assert "AKIAIOSFODNN7EXAMPLE" not in row.detail + row.evidence
+
+
+def test_override_warns_when_an_env_from_secret_may_hold_keys():
+    docs = _with_pod([("app", [])], env_from=[{"secretRef": {"name": "billing-env"}}])
+    row = one(results(docs, "no_credentials_override", namespace="shop", service_account="billing"))
+    assert row.status == "WARN"
+    assert "secret billing-env" in row.detail
+
+
+def test_override_depends_on_the_sdk_given():
+    docs = _with_pod(
+        [
+            (
+                "app",
+                [env("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials")],
+            )
+        ]
+    )
+    kw = {"namespace": "shop", "service_account": "billing"}
+    assert (
+        one(results(docs, "no_credentials_override", sdk={"node": "2.1500.0"}, **kw)).status
+        == "FAIL"
+    )
+    assert (
+        one(results(docs, "no_credentials_override", sdk={"go2": "1.30.0"}, **kw)).status == "PASS"
+    )
+    assert (
+        one(results(docs, "no_credentials_override", sdk={"node": "3.600.0"}, **kw)).status
+        == "PASS"
+    )
+
+
+def test_override_skips_pods_without_irsa_env_and_half_configured_pods():
+    df = results(demo_docs(), "no_credentials_override")
+    assert one(df, pod="notifications-9f8e7d6c5-a1b2c").status == "SKIP"
+    row = one(df, pod="emailer-5c4b3a2f1-e3r4t")  # AWS_ROLE_ARN only
+    assert row.status == "SKIP" and "pod_has_irsa_env" in row.detail
+
+
+# --- pod_identity_precedence -------------------------------------------------------------
+
+
+def test_pod_identity_association_for_the_annotated_service_account_fails():
+    df = results(demo_docs(), "pod_identity_precedence")
+    row = one(df, service_account="fulfillment")
+    assert row.status == "FAIL"
+    assert "a-4fqbz1xkvmd0cwrpe" in row.detail and "irsa-fulfillment" in row.detail
+    assert "aws eks delete-pod-identity-association --cluster-name shop-prod" in row.remediation
+    assert one(df, service_account="checkout").status == "PASS"
+
+
+def test_pods_with_container_credentials_but_no_association_warn():
+    docs = demo_docs()
+    docs["aws/eks/list-pod-identity-associations.json"] = {"associations": []}
+    row = one(results(docs, "pod_identity_precedence"), service_account="fulfillment")
+    assert row.status == "WARN" and "fulfillment-3c2b1a0f9-d4f5g" in row.detail
+
+
+def test_missing_association_list_skips_naming_the_command():
+    docs = demo_docs()
+    del docs["aws/eks/list-pod-identity-associations.json"]
+    row = one(results(docs, "pod_identity_precedence"), service_account="checkout")
+    assert row.status == "SKIP"
+    assert (
+        "aws eks list-pod-identity-associations --cluster-name shop-prod --region us-west-2"
+        in row.remediation
+    )
+
+
+def test_unreadable_or_denied_association_list_is_an_error_not_a_pass():
+    docs = demo_docs()
+    docs["aws/eks/list-pod-identity-associations.json"] = {"unexpected": True}
+    assert (
+        one(results(docs, "pod_identity_precedence"), service_account="checkout").status == "ERROR"
+    )
+    docs["aws/eks/list-pod-identity-associations.json"] = CallFailed(
+        "An error occurred (AccessDeniedException) when calling the "
+        "ListPodIdentityAssociations operation: User is not authorized"
+    )
+    row = one(results(docs, "pod_identity_precedence"), service_account="checkout")
+    assert row.status == "ERROR" and "AccessDeniedException" in row.detail
