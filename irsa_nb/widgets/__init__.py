@@ -1,0 +1,15 @@
+"""The IRSA Explorer: an ipywidgets app for JupyterLab and Voila.
+
+Not imported by ``import irsa_nb`` (it needs ipywidgets); use::
+
+    from irsa_nb.widgets import Explorer
+    Explorer("demo").container
+
+:class:`ExplorerState` holds the logic (source, selection, results, messages) without
+widgets, for tests and scripts.
+"""
+
+from .app import Explorer
+from .state import ALL, ExplorerState, Message, Source
+
+__all__ = ["ALL", "Explorer", "ExplorerState", "Message", "Source"]
