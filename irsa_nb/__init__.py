@@ -14,6 +14,15 @@ from .inventory import Inventory, build_inventory, load_bundle
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):  # lazy: boto3 and kubernetes load only when collecting
+    if name == "collect":
+        from .live.collect import collect
+
+        return collect
+    raise AttributeError(f"module 'irsa_nb' has no attribute {name!r}")
+
+
 __all__ = [
     "REGISTRY",
     "RESULT_COLUMNS",
@@ -22,6 +31,7 @@ __all__ = [
     "Inventory",
     "TargetNotFound",
     "build_inventory",
+    "collect",
     "demo_bundle",
     "diagnose",
     "load_bundle",

@@ -48,6 +48,7 @@ def add_target_args(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--bundle", metavar="PATH", help="bundle directory, .tar.gz or .zip; 'demo' or 'demo:NAME'"
     )
+    add_live_args(src)
     tgt = p.add_argument_group("target")
     tgt.add_argument("--namespace", "-n", metavar="NS")
     tgt.add_argument("--service-account", "-s", metavar="SA")
@@ -58,10 +59,32 @@ def add_target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=text.LANGUAGES, default="en", help="text language")
 
 
+def add_live_args(group: argparse._ActionsContainer, cluster_required: bool = False) -> None:
+    """``--cluster/--region/--profile/--context``: a live cluster (boto3 + kubeconfig)."""
+    group.add_argument(
+        "--cluster", metavar="NAME", required=cluster_required, help="live EKS cluster name"
+    )
+    group.add_argument("--region", metavar="R", help="AWS region (default: profile/env)")
+    group.add_argument("--profile", metavar="P", help="AWS profile (default: AWS_PROFILE)")
+    group.add_argument("--context", metavar="CTX", help="kubeconfig context (default: by endpoint)")
+
+
 def load_source(args: argparse.Namespace) -> Inventory:
     """The inventory the flags select."""
+    cluster = getattr(args, "cluster", None)
+    if args.bundle and cluster:
+        raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
+    if cluster:
+        ns = getattr(args, "namespace", None)
+        return open_inventory(
+            cluster=cluster,
+            region=args.region,
+            profile=args.profile,
+            context=args.context,
+            namespaces=[ns] if ns else None,
+        )
     if not args.bundle:
-        raise UsageError("choose a source: --bundle PATH (or --bundle demo)")
+        raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
     return open_inventory(bundle=args.bundle)
 
 
@@ -162,6 +185,34 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     return EXIT_FAIL if any(c is True for c in df["confirmed"]) else EXIT_OK
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    from .bundle import CallFailed, write_documents
+    from .live.collect import collect_documents
+
+    docs = collect_documents(
+        args.cluster,
+        region=args.region,
+        profile=args.profile,
+        context=args.context,
+        namespaces=args.namespace,
+        progress=False if args.quiet else None,
+    )
+    out = write_documents(docs, args.out)
+    failed = sorted(p for p, d in docs.items() if isinstance(d, CallFailed))
+    if not args.quiet:
+        print(f"wrote {len(docs)} documents to {out}", file=sys.stderr)
+        for path in failed:
+            print(f"  failed: {path}: {docs[path].message.splitlines()[0][:160]}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_collect_script(args: argparse.Namespace) -> int:
+    from .live.script import collect_script
+
+    sys.stdout.write(collect_script(args.cluster, args.region))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="irsa-nb", description="Troubleshoot IRSA on Amazon EKS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -172,6 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("collect", help="collect a live cluster into an evidence bundle")
+    add_live_args(p, cluster_required=True)
+    p.add_argument(
+        "--namespace", "-n", metavar="NS", nargs="+", action="extend", help="only these namespaces"
+    )
+    p.add_argument("--out", required=True, metavar="DIR|FILE.tar.gz", help="bundle to write")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser(
+        "collect-script",
+        help="print a POSIX sh script (aws, kubectl, openssl) that writes a bundle",
+    )
+    p.add_argument("--cluster", metavar="NAME", help="cluster name (default: the script asks)")
+    p.add_argument("--region", metavar="R", help="AWS region (default: the AWS CLI's)")
+    p.set_defaults(func=cmd_collect_script)
 
     p = sub.add_parser(
         "diagnose",

@@ -31,4 +31,6 @@ def open_inventory(
         )
     if bundle:
         return load_bundle(bundle)
-    raise ValueError("live collection is not available in this version; collect a bundle instead")
+    from .live.collect import collect  # boto3/kubernetes load only for live sources
+
+    return collect(cluster, region=region, profile=profile, context=context, namespaces=namespaces)

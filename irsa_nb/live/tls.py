@@ -10,6 +10,7 @@ and records what happened (``tls/discovery.json``).
 
 from __future__ import annotations
 
+import _ssl
 import json
 import logging
 import socket
@@ -53,7 +54,7 @@ def fetch_chain(url: str, timeout: float = TIMEOUT) -> list[bytes]:
         if getter is None:
             getter = tls._sslobj.get_unverified_chain  # type: ignore[union-attr]
         chain = getter() or []
-        ders = [c if isinstance(c, bytes) else c.public_bytes(ssl.ENCODING_DER) for c in chain]
+        ders = [c if isinstance(c, bytes) else c.public_bytes(_ssl.ENCODING_DER) for c in chain]
         if not ders:
             leaf = tls.getpeercert(binary_form=True)
             ders = [leaf] if leaf else []

@@ -1,0 +1,209 @@
+"""irsa_nb.collect against moto + the fake Kubernetes API + an HTTPS issuer on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import irsa_nb
+from irsa_nb import bundle
+from irsa_nb.bundle import CallFailed, read_documents, write_documents
+from irsa_nb.live import kube as live_kube
+from irsa_nb.live.aws import AwsConfigError
+from irsa_nb.live.kube import KubeConfigError
+from irsa_nb.sources import open_inventory
+from tests.fixtures import k8s_objects as k8s
+from tests.live.conftest import small_data
+
+
+def _ders(pem: str) -> list[bytes]:
+    import base64
+
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", pem, re.S)
+    return [base64.b64decode("".join(b.split())) for b in blocks]
+
+
+def test_written_bundle_gives_the_same_results_as_the_live_inventory(live, tmp_path):
+    lv = live(small_data(n_service_accounts=120, n_pods=400, n_roles=40, n_namespaces=6))
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    live_df = irsa_nb.run_checks(inv)
+    assert set(live_df["status"]) >= {"PASS", "FAIL"}  # the synthetic defects are found
+
+    for out in (tmp_path / "bundle-dir", tmp_path / "bundle.tar.gz"):
+        write_documents(inv.documents, out)
+        pd.testing.assert_frame_equal(irsa_nb.run_checks(irsa_nb.load_bundle(out)), live_df)
+    assert read_documents(tmp_path / "bundle.tar.gz") == read_documents(tmp_path / "bundle-dir")
+
+
+def test_collects_every_object_and_each_role_once(live):
+    lv = live()
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    assert len(inv.pods) == len(lv.data["pods"])
+    assert len(inv.service_accounts) == len(lv.data["service_accounts"])
+    annotated = {
+        sa["metadata"]["annotations"][k8s.ROLE_ARN_ANNOTATION].rsplit("/", 1)[-1]
+        for sa in lv.data["service_accounts"]
+        if k8s.ROLE_ARN_ANNOTATION in (sa["metadata"].get("annotations") or {})
+        and irsa_nb.iam.arn.is_valid_role_arn(sa["metadata"]["annotations"][k8s.ROLE_ARN_ANNOTATION])
+    }
+    assert inv.role_names() == annotated
+    assert inv.kubernetes_version == "1.29"
+    # the defect "role_missing" is recorded as the CLI's NoSuchEntity error, not dropped
+    missing = [n for n in annotated if n.endswith("-old")]
+    assert missing
+    for name in missing:
+        doc = inv.documents[bundle.role_path("get-role", name)]
+        assert isinstance(doc, CallFailed) and doc.not_found
+        assert "NoSuchEntity" in doc.message and "GetRole" in doc.message
+
+
+def test_issuer_chain_thumbprint_and_discovery(live):
+    lv = live()
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    pem = inv.documents[bundle.ISSUER_CHAIN]
+    assert "Certificate chain" in pem and " 0 s:" in pem  # openssl s_client -showcerts form
+    ders = _ders(pem)
+    assert len(ders) == 2  # leaf + intermediate, as presented
+    assert hashlib.sha1(ders[-1]).hexdigest() == lv.issuer.expected_thumbprint
+    disc = inv.documents[bundle.DISCOVERY]
+    assert disc["openid_configuration"]["status"] == 200
+    assert disc["openid_configuration"]["tls_verified"] is True
+    assert disc["jwks"]["keys"] == 1
+    df = irsa_nb.run_checks(inv)
+    row = df.set_index("check_id").loc[["provider_thumbprint_matches", "issuer_discovery_reachable"]]
+    assert list(row["status"]) == ["PASS", "PASS"]
+
+
+def test_thumbprint_mismatch_fails_for_a_non_eks_issuer(live):
+    lv = live(thumbprint_ok=False)
+    df = irsa_nb.run_checks(irsa_nb.collect(lv.cluster, progress=False))
+    row = df[df.check_id == "provider_thumbprint_matches"].iloc[0]
+    assert row.status == "FAIL"
+    assert lv.issuer.expected_thumbprint in row.detail
+
+
+@pytest.mark.parametrize(
+    ("issuer", "trusted", "status", "words"),
+    [
+        ({"discovery": 404}, True, "FAIL", "HTTP 404"),
+        ({"jwks": 500}, True, "FAIL", "HTTP 500"),
+        ({}, False, "WARN", "not trusted"),
+    ],
+)
+def test_discovery_problems_are_reported(live, issuer, trusted, status, words):
+    lv = live(issuer=issuer, trusted_issuer=trusted)
+    df = irsa_nb.run_checks(irsa_nb.collect(lv.cluster, progress=False))
+    row = df[df.check_id == "issuer_discovery_reachable"].iloc[0]
+    assert row.status == status
+    assert words in row.detail
+
+
+def test_context_is_chosen_by_the_cluster_endpoint_not_the_current_one(live):
+    lv = live()
+    irsa_nb.collect(lv.cluster, progress=False)
+    assert lv.kube.requests and not lv.decoy.requests
+
+
+def test_explicit_context_wins(live):
+    lv = live()
+    inv = irsa_nb.collect(lv.cluster, context="decoy", progress=False)
+    assert lv.decoy.requests and not lv.kube.requests
+    assert inv.pods == ()
+
+
+def test_current_context_when_no_context_matches_the_endpoint(live):
+    lv = live(endpoint_matches=False)
+    irsa_nb.collect(lv.cluster, progress=False)
+    assert lv.decoy.requests and not lv.kube.requests
+
+
+def test_unknown_context_is_a_one_line_error(live):
+    lv = live()
+    with pytest.raises(KubeConfigError, match="context 'nope' not in kubeconfig"):
+        irsa_nb.collect(lv.cluster, context="nope", progress=False)
+
+
+def test_region_comes_from_the_eks_like_server_of_the_current_context(live, monkeypatch, tmp_path):
+    import yaml
+
+    lv = live()
+    cfg = yaml.safe_load(Path(lv.kubeconfig).read_text())
+    cfg["clusters"].append(
+        {"name": "eks", "cluster": {"server": "https://ABC123.gr7.us-west-2.eks.amazonaws.com"}}
+    )
+    cfg["users"].append({"name": "eks", "user": {"token": "t"}})
+    cfg["contexts"].append({"name": "eks", "context": {"cluster": "eks", "user": "eks"}})
+    cfg["current-context"] = "eks"
+    kc = tmp_path / "kc-eks"
+    kc.write_text(yaml.safe_dump(cfg))
+    monkeypatch.setenv("KUBECONFIG", str(kc))
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    assert inv.cluster.region == "us-west-2"
+    assert lv.kube.requests  # then the context matching the endpoint was used
+
+    cfg["current-context"] = "decoy"
+    kc.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(AwsConfigError, match="no AWS region"):
+        irsa_nb.collect(lv.cluster, progress=False)
+
+
+def test_region_from_server():
+    assert live_kube.region_from_server("https://X.gr7.eu-west-1.eks.amazonaws.com") == "eu-west-1"
+    assert live_kube.region_from_server("https://X.yl4.cn-north-1.eks.amazonaws.com.cn/") == (
+        "cn-north-1"
+    )
+    assert live_kube.region_from_server("https://127.0.0.1:6443") is None
+
+
+def test_namespaces_filter_lists_only_those_namespaces(live):
+    lv = live()
+    inv = irsa_nb.collect(lv.cluster, namespaces=["team-payments"], progress=False)
+    assert {p.namespace for p in inv.pods} == {"team-payments"}
+    assert {ns for ns, _ in inv.service_accounts} == {"team-payments"}
+    lists = [c for c in lv.kube.api_calls() if c[0] == "list" and c[1] in ("pods", "serviceaccounts")]
+    assert lists and all(ns == "team-payments" for _, _, ns in lists)
+    expected = [p for p in lv.data["pods"] if p["metadata"]["namespace"] == "team-payments"]
+    assert len(inv.pods) == len(expected)
+
+
+def test_open_inventory_collects_a_cluster(live):
+    lv = live()
+    inv = open_inventory(cluster=lv.cluster, namespaces=["kube-system"])
+    assert inv.source == f"live:{lv.cluster}"
+    assert inv.cluster.name == lv.cluster
+
+
+def test_secrets_and_unused_fields_never_reach_the_bundle(live, tmp_path):
+    data = small_data(n_service_accounts=20, n_pods=30, n_roles=5, n_namespaces=3, seed=3)
+    leaky = k8s.pod(
+        "default",
+        "leaky-7d4b9c-abcde",
+        containers=[
+            k8s.container(
+                "app",
+                env=[
+                    {"name": "DB_PASSWORD", "value": "hunter2-secret-value"},
+                    {"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"},
+                ],
+            )
+        ],
+        annotations={"kubectl.kubernetes.io/last-applied-configuration": "hunter2-secret-value"},
+    )
+    data["pods"].append(leaky)
+    lv = live(data)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    out = write_documents(inv.documents, tmp_path / "b")
+    text = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert "hunter2-secret-value" not in text
+    assert "wJalrXUtnFEMIK7MDENG" not in text
+    pod = next(p for p in inv.pods if p.name == "leaky-7d4b9c-abcde")
+    assert pod.containers[0].env_value("DB_PASSWORD") == "***"
+    raw = json.loads((out / "k8s/pods.json").read_text())
+    assert all("status" not in i or set(i["status"]) == {"phase"} for i in raw["items"])
