@@ -48,7 +48,10 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
         return
     ev = {"serviceAccountName": pod.service_account}
     params["annotated"] = annotated_service_accounts(ctx, pod.namespace)
-    if target.sa is None:
+    if target.sa is None and pod.namespace in inv.namespace_errors:
+        unread = {"message": inv.namespace_errors[pod.namespace]}
+        yield Finding("ERROR", "_namespace_unreadable", {**params, **unread}, ev)
+    elif target.sa is None:
         yield Finding("FAIL", "missing", params, ev)
     elif not target.sa.role_arn:
         status = "WARN" if ctx.namespace_scope and not ctx.pod_requested else "FAIL"

@@ -184,9 +184,24 @@ class KubeReader:
 
     @classmethod
     def from_kubeconfig(cls, context: str, config_file: str | None = None, **kw: Any) -> KubeReader:
+        cfg = k8s_client.Configuration()
+        # Retries are ours (see _get): urllib3 must not retry or sleep on Retry-After itself.
+        cfg.retries = urllib3.Retry(
+            total=None,
+            connect=0,
+            read=0,
+            status=0,
+            other=0,
+            redirect=3,
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
         try:
             api = k8s_config.new_client_from_config(
-                config_file=config_file or kubeconfig_path(), context=context, persist_config=False
+                config_file=config_file or kubeconfig_path(),
+                context=context,
+                persist_config=False,
+                client_configuration=cfg,
             )
         except (ConfigException, OSError, ValueError) as exc:
             raise KubeConfigError(f"kubeconfig context {context!r} is not usable: {exc}") from None
