@@ -78,6 +78,7 @@ class Chain:
     profile_vars: tuple[str, ...] = ()
     env_keys_skipped_with_profile: bool = False  # JS v3: fromEnv is skipped if AWS_PROFILE set
     partial_web_identity_error: bool = False  # token file without role ARN raises
+    partial_env_keys_error: bool = False  # one of the two env keys raises (botocore)
     web_identity_note: str = ""
     profile_readers: str = ""  # who reads the profile before web identity (default: label)
 
@@ -95,6 +96,7 @@ _BOTOCORE = dict(
     # static keys in the credentials file come after it.
     profile_vars=("AWS_PROFILE", "AWS_CONFIG_FILE"),
     partial_web_identity_error=True,
+    partial_env_keys_error=True,
 )
 _SIMPLE = ("env_keys", "web_identity", "container", "imds")
 _JAVA_NOTE = "only if the sts module is on the classpath; otherwise Java skips it with a warning"
@@ -146,6 +148,11 @@ class Step:
     certainty: str  # "certain" or "possible"
     rule: str
     role_arn: str | None = None
+    stage: str = ""  # the chain link that matched (default: ``source``)
+
+    @property
+    def link(self) -> str:
+        return self.stage or self.source
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,25 @@ def _env_keys(c: Container, chain: Chain) -> Step | None:
         names = f"{_origin(c, ACCESS_KEY)} and {_origin(c, SECRET_KEY)}"
         return Step("env_keys", "certain", f"static keys {names} come first")
     sources = _env_from(c)
+    if ACCESS_KEY in c.env or SECRET_KEY in c.env:
+        have, lack = (ACCESS_KEY, SECRET_KEY) if ACCESS_KEY in c.env else (SECRET_KEY, ACCESS_KEY)
+        half = f"{_origin(c, have)} is set without {lack}"
+        if chain.partial_env_keys_error:
+            return Step(
+                "none",
+                "certain",
+                f"{half}: {chain.label} raises PartialCredentialsError instead of falling through",
+                stage="env_keys",
+            )
+        if chain.key == "any" or sources:
+            more = f"; envFrom {', '.join(sources)} may supply {lack}" if sources else ""
+            return Step(
+                "env_keys",
+                "possible",
+                f"{half}: boto3 and the AWS CLI fail (PartialCredentialsError), other SDKs "
+                f"skip the keys{more}",
+            )
+        return None
     if sources:
         return Step(
             "env_keys",
@@ -263,6 +289,7 @@ def _web_identity(c: Container, chain: Chain) -> Step | None:
             "certain",
             f"{TOKEN_FILE} is set without {ROLE_ARN}: {chain.label} raises "
             '("role ARN is not set" / "no role ARN configured") instead of falling through',
+            stage="web_identity",
         )
     return None
 

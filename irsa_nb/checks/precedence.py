@@ -93,8 +93,8 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
             order = chain_for(key, version).order
             if (
                 winner.certainty == "certain"
-                and winner.source in order
-                and order.index(winner.source) < order.index("web_identity")
+                and winner.link in order
+                and order.index(winner.link) < order.index("web_identity")
             ):
                 overrides.append(f"{where}: {winner.rule}")
             elif winner.source == "web_identity":

@@ -133,3 +133,30 @@ def test_unreadable_or_denied_association_list_is_an_error_not_a_pass():
     )
     row = one(results(docs, "pod_identity_precedence"), service_account="checkout")
     assert row.status == "ERROR" and "AccessDeniedException" in row.detail
+
+
+def test_access_key_without_secret_fails_for_boto3_and_warns_for_unknown_sdks():
+    docs = _with_pod([("app", [env("AWS_ACCESS_KEY_ID", secret=("aws-creds", "access-key"))])])
+    kw = {"namespace": "shop", "service_account": "billing"}
+    row = one(results(docs, "no_credentials_override", sdk={"boto3": "1.34.0"}, **kw))
+    assert row.status == "FAIL" and "PartialCredentialsError" in row.detail
+    row = one(results(docs, "no_credentials_override", **kw))
+    assert row.status == "WARN" and "without AWS_SECRET_ACCESS_KEY" in row.detail
+    assert one(results(docs, "no_credentials_override", sdk={"go2": "1.30.0"}, **kw)).status == (
+        "PASS"
+    )
+
+
+def test_synthetic_cluster_static_key_pods_are_exactly_the_boto3_overrides(tmp_path):
+    from irsa_nb import load_bundle, run_checks
+    from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+
+    data = synthetic_cluster(n_service_accounts=120, n_pods=480, n_roles=40, defect_rate=0.5)
+    write_bundle_files(data, tmp_path)
+    truth = {k for k, v in data["defects"]["pods"].items() if v == "static_keys"}
+    assert truth, "the fixture should plant static keys"
+    df = run_checks(
+        load_bundle(tmp_path), checks=["no_credentials_override"], sdk={"boto3": "1.34"}
+    )
+    fails = {f"{r.namespace}/{r.pod}" for r in df[df.status == "FAIL"].itertuples()}
+    assert fails == truth

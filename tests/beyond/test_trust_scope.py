@@ -64,3 +64,22 @@ def test_invalid_policy_is_an_error_and_missing_role_skips():
     assert _row(docs).status == "ERROR"
     row = one(results(demo_docs(), "trust_policy_not_overbroad"), service_account="payments")
     assert row.status == "SKIP"  # role does not exist
+
+
+def test_synthetic_cluster_missing_sub_roles_are_flagged(tmp_path):
+    from irsa_nb import load_bundle, run_checks
+    from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+
+    data = synthetic_cluster(n_service_accounts=150, n_pods=300, n_roles=60, defect_rate=0.5)
+    write_bundle_files(data, tmp_path)
+    # aud_as_sub: the sub value was written under :aud, so there is no :sub condition either
+    kinds = ("missing_sub", "aud_as_sub")
+    missing_sub = {r for r, kind in data["defects"]["roles"].items() if kind in kinds}
+    assert missing_sub
+    df = run_checks(load_bundle(tmp_path), checks=["trust_policy_not_overbroad"])
+    df["role"] = df.role_arn.str.rsplit("/", n=1).str[-1]
+    flagged = df[df.role.isin(missing_sub) & (df.status != "ERROR")]
+    assert len(flagged) and set(flagged.status) == {"FAIL"}
+    assert flagged.detail.str.contains(":sub condition").all()
+    clean = df[~df.role.isin(missing_sub) & (df.status == "FAIL")]
+    assert clean.empty, clean.detail.tolist()
