@@ -497,3 +497,30 @@ def test_fake_kube_in_a_separate_process(tmp_path):
             body["items"][0]["metadata"]["name"],
         ) == (first[0])
         assert [r.path for r in kube.requests()] == ["/api/v1/pods"]
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+def test_kubectl_exec_over_websocket(fake_kube, tmp_path):
+    # kubectl >= 1.30 execs over websocket (v5.channel.k8s.io); older ones use SPDY, which
+    # FakeKube does not speak.  The gcloud kubectl dispatcher picks its version from the
+    # server's, hence 1.31 here.
+    kube = fake_kube(
+        version=k8s.version_info("1", "31+", "v1.31.2-eks-7f9249a"),
+        pods=[k8s.pod("ns", "p", irsa_role_arn=ROLE)],
+        tls=True,
+    )
+    cfg = kube.kubeconfig(tmp_path)
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def kexec(*cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [KUBECTL, "exec", "-n", "ns", "p", "--kubeconfig", cfg, "--", *cmd],
+            capture_output=True, text=True, env=env, timeout=120,
+        )  # fmt: skip
+
+    r = kexec("printenv", "AWS_ROLE_ARN")
+    if "Upgrade request required" in r.stderr:
+        pytest.skip("this kubectl execs over SPDY; FakeKube speaks the websocket protocol only")
+    assert (r.returncode, r.stdout) == (0, ROLE + "\n"), r.stderr
+    r = kexec("false")
+    assert r.returncode == 1 and "exit code 1" in r.stderr
