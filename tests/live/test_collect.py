@@ -49,7 +49,9 @@ def test_collects_every_object_and_each_role_once(live):
         sa["metadata"]["annotations"][k8s.ROLE_ARN_ANNOTATION].rsplit("/", 1)[-1]
         for sa in lv.data["service_accounts"]
         if k8s.ROLE_ARN_ANNOTATION in (sa["metadata"].get("annotations") or {})
-        and irsa_nb.iam.arn.is_valid_role_arn(sa["metadata"]["annotations"][k8s.ROLE_ARN_ANNOTATION])
+        and irsa_nb.iam.arn.is_valid_role_arn(
+            sa["metadata"]["annotations"][k8s.ROLE_ARN_ANNOTATION]
+        )
     }
     assert inv.role_names() == annotated
     assert inv.kubernetes_version == "1.29"
@@ -75,7 +77,9 @@ def test_issuer_chain_thumbprint_and_discovery(live):
     assert disc["openid_configuration"]["tls_verified"] is True
     assert disc["jwks"]["keys"] == 1
     df = irsa_nb.run_checks(inv)
-    row = df.set_index("check_id").loc[["provider_thumbprint_matches", "issuer_discovery_reachable"]]
+    row = df.set_index("check_id").loc[
+        ["provider_thumbprint_matches", "issuer_discovery_reachable"]
+    ]
     assert list(row["status"]) == ["PASS", "PASS"]
 
 
@@ -167,7 +171,9 @@ def test_namespaces_filter_lists_only_those_namespaces(live):
     inv = irsa_nb.collect(lv.cluster, namespaces=["team-payments"], progress=False)
     assert {p.namespace for p in inv.pods} == {"team-payments"}
     assert {ns for ns, _ in inv.service_accounts} == {"team-payments"}
-    lists = [c for c in lv.kube.api_calls() if c[0] == "list" and c[1] in ("pods", "serviceaccounts")]
+    lists = [
+        c for c in lv.kube.api_calls() if c[0] == "list" and c[1] in ("pods", "serviceaccounts")
+    ]
     assert lists and all(ns == "team-payments" for _, _, ns in lists)
     expected = [p for p in lv.data["pods"] if p["metadata"]["namespace"] == "team-payments"]
     assert len(inv.pods) == len(expected)
@@ -190,7 +196,10 @@ def test_secrets_and_unused_fields_never_reach_the_bundle(live, tmp_path):
                 "app",
                 env=[
                     {"name": "DB_PASSWORD", "value": "hunter2-secret-value"},
-                    {"name": "AWS_SECRET_ACCESS_KEY", "value": "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"},
+                    {
+                        "name": "AWS_SECRET_ACCESS_KEY",
+                        "value": "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY",
+                    },
                 ],
             )
         ],

@@ -118,9 +118,7 @@ def test_unreadable_service_accounts_give_error_not_fail_for_their_pods(live):
     assert len(rows) and set(rows.status) == {"ERROR"}
 
 
-def test_aws_throttling_past_the_retry_budget_is_one_error_row(
-    live, throttle_proxy, fast_retries
-):
+def test_aws_throttling_past_the_retry_budget_is_one_error_row(live, throttle_proxy, fast_retries):
     lv = live()
     proxy = throttle_proxy(
         {"GetRole": live_aws.DEFAULT_MAX_ATTEMPTS, "ListRolePolicies": ["500", "503"]}
@@ -133,9 +131,10 @@ def test_aws_throttling_past_the_retry_budget_is_one_error_row(
     assert len(throttled) == 1 and throttled[0].startswith("aws/iam/get-role/")
     assert "reached max retries" in failed[throttled[0]].message
     role = throttled[0].rsplit("/", 1)[-1].removesuffix(".json")
-    assert proxy.operations.count("GetRole") == live_aws.DEFAULT_MAX_ATTEMPTS + len(
-        inv.role_names()
-    ) - 1
+    assert (
+        proxy.operations.count("GetRole")
+        == live_aws.DEFAULT_MAX_ATTEMPTS + len(inv.role_names()) - 1
+    )
     # 500 and 503 on ListRolePolicies were retried away
     assert not any("ListRolePolicies" in d.message for d in failed.values())
 

@@ -1,0 +1,95 @@
+"""Every operation the collector invokes is a read, and docs/permissions.md lists exactly them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import irsa_nb
+from irsa_nb.live import aws as live_aws
+from irsa_nb.live import kube as live_kube
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+MUTATING = re.compile(
+    r"^(Create|Update|Delete|Put|Patch|Tag|Untag|Attach|Detach|Add|Remove|Set|Associate|"
+    r"Disassociate|Start|Stop|Upload|Enable|Disable|Reset|Modify|Register|Deregister)"
+)
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", DOC.read_text(), re.S)
+
+
+def _policy_actions() -> set[str]:
+    (policy,) = [json.loads(b) for b in _blocks("json")]
+    actions: set[str] = set()
+    for st in policy["Statement"]:
+        assert st["Effect"] == "Allow"
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        actions |= set(acts)
+    return actions
+
+
+def _cluster_role() -> dict:
+    (role,) = [yaml.safe_load(b) for b in _blocks("yaml")]
+    assert role["kind"] == "ClusterRole"
+    return role
+
+
+@pytest.fixture
+def recorded(live, throttle_proxy, recorded_aws_calls):
+    """Two collections (normal, and one that falls back to per-namespace lists), with every
+    AWS call seen by botocore and by a proxy, and every Kubernetes request."""
+    lv = live()
+    proxy = throttle_proxy()
+    lv.aws.use_endpoint(proxy.url)
+    recorded_aws_calls.clear()  # the test's own seeding calls are not the collector's
+    irsa_nb.collect(lv.cluster, progress=False)
+    lv.kube.forbidden_cluster_wide = {"pods"}
+    irsa_nb.collect(lv.cluster, progress=False)
+    return lv, proxy, recorded_aws_calls
+
+
+def test_collection_only_reads(recorded):
+    lv, proxy, botocore_calls = recorded
+    assert lv.kube.requests and {r.method for r in lv.kube.requests} == {"GET"}
+    verbs = {verb for verb, _, _ in lv.kube.api_calls()}
+    assert verbs <= {"get", "list"}
+    ops = {c.split(":", 1)[1] for c in botocore_calls}
+    assert ops == set(proxy.operations)  # the proxy saw exactly what botocore sent
+    assert ops >= {
+        "DescribeCluster",
+        "GetRole",
+        "ListAttachedRolePolicies",
+        "GetOpenIDConnectProvider",
+    }
+    assert not [op for op in ops if MUTATING.match(op)]
+
+
+def test_permissions_doc_lists_exactly_what_is_called(recorded):
+    lv, _, botocore_calls = recorded
+    actions = _policy_actions()
+    assert {c.lower() for c in botocore_calls} <= {a.lower() for a in actions}
+    assert actions == set(live_aws.OPERATIONS)  # nothing granted that the code never calls
+    assert not [a for a in actions if MUTATING.match(a.split(":", 1)[1])]
+
+    role = _cluster_role()
+    granted: set[tuple[str, str]] = set()
+    urls: set[str] = set()
+    for rule in role["rules"]:
+        assert set(rule["verbs"]) <= {"get", "list"}
+        for res in rule.get("resources", []):
+            granted |= {(v, res) for v in rule["verbs"]}
+        urls |= set(rule.get("nonResourceURLs", []))
+    for verb, resource, _ns in lv.kube.api_calls():
+        if resource.startswith("nonResourceURL:"):
+            assert resource.split(":", 1)[1] in urls
+        else:
+            assert (verb, resource) in granted
+    assert granted == {("list", r) for _, r, _ in live_kube.RESOURCES}
+    assert urls == set(live_kube.NON_RESOURCE_URLS)
+    assert ("list", "namespaces") in {(v, r) for v, r, _ in lv.kube.api_calls()}
