@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import urllib3
 from kubernetes import client as k8s_client
@@ -177,7 +178,6 @@ class KubeReader:
         on_page: Callable[[str, int, int | None], None] | None = None,
     ) -> None:
         self.api = api_client
-        self.core = k8s_client.CoreV1Api(api_client)
         self.page_size = page_size
         self.on_page = on_page
         self.requests = 0
@@ -209,16 +209,13 @@ class KubeReader:
 
     # -- single requests ------------------------------------------------------------------
 
-    def _get(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """One GET with retries on 429/5xx and connection errors; returns parsed JSON."""
+    def _get(self, path: str, query: dict[str, Any] | None = None) -> Any:
+        """One GET of ``path`` with retries on 429/5xx and connection errors; parsed JSON."""
         for attempt in range(MAX_ATTEMPTS):
             retry_after = None
             try:
                 self.requests += 1
-                resp = func(
-                    *args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs
-                )
-                return json.loads(resp.data)
+                return json.loads(self._request(path, query))
             except ApiException as exc:
                 if exc.status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS - 1:
                     raise
@@ -232,10 +229,31 @@ class KubeReader:
             _sleep(max(delay, min(retry_after or 0, 30.0)))
         raise AssertionError("unreachable")
 
+    def _request(self, path: str, query: dict[str, Any] | None) -> bytes:
+        """The raw body of ``GET path`` through the client's auth and transport.
+
+        The generated ``CoreV1Api`` methods are not used: building them costs seconds and
+        their models are not wanted (the body is parsed as plain JSON).
+        """
+        method, url, headers, _, _ = self.api.param_serialize(
+            "GET",
+            path,
+            query_params=list((query or {}).items()),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        resp = self.api.call_api(
+            method, url, header_params=headers, _request_timeout=REQUEST_TIMEOUT
+        )
+        resp.read()
+        if not 200 <= resp.status <= 299:
+            raise ApiException.from_response(http_resp=resp, body=None, data=None)
+        return resp.data
+
     def version(self) -> dict[str, Any] | CallFailed:
         """``/version`` wrapped as ``kubectl version -o json`` prints it."""
         try:
-            info = self._get(k8s_client.VersionApi(self.api).get_code)
+            info = self._get("/version")
         except FAILURES as exc:
             return CallFailed(describe_error(exc))
         return {"serverVersion": info}
@@ -246,17 +264,18 @@ class KubeReader:
         A 410 Gone (the continue token expired) restarts the list from the beginning.
         Raises ``ApiException`` (or a connection error) when the list cannot be read.
         """
-        func, slim = self._lister(kind, namespace)
-        args = (namespace,) if namespace else ()
+        path, slim = _LISTS[kind]
+        if namespace:
+            path = path.replace("/api/v1/", f"/api/v1/namespaces/{quote(namespace, safe='')}/")
         for _restart in range(MAX_RESTARTS + 1):
             items: list[dict[str, Any]] = []
             cont: str | None = None
             try:
                 while True:
-                    kw: dict[str, Any] = {"limit": self.page_size}
+                    query: dict[str, Any] = {"limit": self.page_size}
                     if cont:
-                        kw["_continue"] = cont
-                    page = self._get(func, *args, **kw)
+                        query["continue"] = cont
+                    page = self._get(path, query)
                     raw = page.get("items") or []
                     items.extend(slim(o) for o in raw if isinstance(o, dict))
                     meta = page.get("metadata") or {}
@@ -270,24 +289,6 @@ class KubeReader:
                     raise
                 log.info("%s list expired (410 Gone); restarting it", kind)
         raise ApiException(status=410, reason=f"{kind} list kept expiring; try a smaller cluster")
-
-    def _lister(self, kind: str, namespace: str | None) -> tuple[Callable[..., Any], Callable]:
-        c = self.core
-        if kind == "serviceaccounts":
-            f = (
-                c.list_namespaced_service_account
-                if namespace
-                else c.list_service_account_for_all_namespaces
-            )
-            return f, slim_service_account
-        if kind == "pods":
-            return (c.list_namespaced_pod if namespace else c.list_pod_for_all_namespaces), slim_pod
-        if kind == "namespaces":
-            return c.list_namespace, _slim_name
-        if kind == "mutatingwebhookconfigurations":
-            adm = k8s_client.AdmissionregistrationV1Api(self.api)
-            return adm.list_mutating_webhook_configuration, _identity
-        raise ValueError(f"unknown kind {kind}")
 
     def namespace_names(self) -> list[str] | None:
         """Names of all namespaces, or None when they may not be listed."""
@@ -312,6 +313,17 @@ def _retry_after(exc: ApiException) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+_LISTS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "serviceaccounts": ("/api/v1/serviceaccounts", slim_service_account),
+    "pods": ("/api/v1/pods", slim_pod),
+    "namespaces": ("/api/v1/namespaces", _slim_name),
+    "mutatingwebhookconfigurations": (
+        "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+        _identity,
+    ),
+}
 
 
 def kube_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -216,3 +216,21 @@ def test_secrets_and_unused_fields_never_reach_the_bundle(live, tmp_path):
     assert pod.containers[0].env_value("DB_PASSWORD") == "***"
     raw = json.loads((out / "k8s/pods.json").read_text())
     assert all("status" not in i or set(i["status"]) == {"phase"} for i in raw["items"])
+
+
+def test_exec_credential_plugin_users_authenticate(live, monkeypatch, tmp_path):
+    """Users that run ``aws eks get-token`` (an exec plugin) work through the client's auth."""
+    from tests.fixtures.fake_kube import write_multi_context_kubeconfig
+
+    lv = live()
+    kc = write_multi_context_kubeconfig(
+        tmp_path / "kc-exec",
+        {"decoy": lv.decoy, "cluster-ctx": lv.kube},
+        "decoy",
+        exec_plugin=["cluster-ctx"],
+    )
+    monkeypatch.setenv("KUBECONFIG", kc)
+    lv.kube.valid_tokens = {"k8s-aws-v1.token-cluster-ctx"}
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    assert len(inv.pods) == len(lv.data["pods"])
+    assert not inv.namespace_errors
