@@ -25,10 +25,55 @@ def restart_command(pod: Pod) -> str:
     )
 
 
+def webhook_skip_names(raw: str) -> list[str] | None:
+    """The container names the webhook skips: the first CSV record, untrimmed.
+
+    Mirrors Go ``encoding/csv`` ``Reader.Read`` with default settings; None when Go would
+    return an error (then the webhook skips nothing).
+    """
+    line_end = len(raw)
+    fields: list[str] = []
+    i = 0
+    if raw == "":
+        return None
+    while True:
+        if i < line_end and raw[i] == '"':
+            i += 1
+            buf = []
+            while True:
+                if i >= line_end:
+                    return None  # unterminated quoted field
+                ch = raw[i]
+                if ch == '"':
+                    if i + 1 < line_end and raw[i + 1] == '"':
+                        buf.append('"')
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                buf.append(ch)
+                i += 1
+            fields.append("".join(buf))
+            if i >= line_end or raw[i] in "\r\n":
+                return fields
+            if raw[i] != ",":
+                return None  # extraneous character after a quoted field
+            i += 1
+        else:
+            j = i
+            while j < line_end and raw[j] not in ",\r\n":
+                if raw[j] == '"':
+                    return None  # bare quote in a non-quoted field
+                j += 1
+            fields.append(raw[i:j])
+            if j >= line_end or raw[j] in "\r\n":
+                return fields
+            i = j + 1
+
+
 def skipped_containers(pod: Pod) -> set[str]:
     """Containers the webhook leaves alone (``eks.amazonaws.com/skip-containers``)."""
-    raw = pod.annotations.get(SKIP_CONTAINERS_ANNOTATION, "")
-    return {c.strip() for c in raw.split(",") if c.strip()}
+    return set(webhook_skip_names(pod.annotations.get(SKIP_CONTAINERS_ANNOTATION, "")) or ())
 
 
 def mutable_containers(pod: Pod) -> list[Container]:

@@ -17,7 +17,7 @@ from .. import bundle
 from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKEN_FILE
 from ..inventory import Gap, Inventory
 from ..k8s import TOKEN_VOLUME, Container, Pod
-from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command
+from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _WEBHOOK_DOC = "https://github.com/aws/amazon-eks-pod-identity-webhook#usage"
@@ -308,52 +308,6 @@ def _not_applied(target: Target) -> list[str]:
 
 
 # --- containers_skipped ------------------------------------------------------------------
-
-
-def webhook_skip_names(raw: str) -> list[str] | None:
-    """The container names the webhook skips: the first CSV record, untrimmed.
-
-    Mirrors Go ``encoding/csv`` ``Reader.Read`` with default settings; None when Go would
-    return an error (then the webhook skips nothing).
-    """
-    line_end = len(raw)
-    fields: list[str] = []
-    i = 0
-    if raw == "":
-        return None
-    while True:
-        if i < line_end and raw[i] == '"':
-            i += 1
-            buf = []
-            while True:
-                if i >= line_end:
-                    return None  # unterminated quoted field
-                ch = raw[i]
-                if ch == '"':
-                    if i + 1 < line_end and raw[i + 1] == '"':
-                        buf.append('"')
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                buf.append(ch)
-                i += 1
-            fields.append("".join(buf))
-            if i >= line_end or raw[i] in "\r\n":
-                return fields
-            if raw[i] != ",":
-                return None  # extraneous character after a quoted field
-            i += 1
-        else:
-            j = i
-            while j < line_end and raw[j] not in ",\r\n":
-                if raw[j] == '"':
-                    return None  # bare quote in a non-quoted field
-                j += 1
-            fields.append(raw[i:j])
-            if j >= line_end or raw[j] in "\r\n":
-                return fields
-            i = j + 1
 
 
 def _own_credentials(c: Container) -> bool:

@@ -31,6 +31,16 @@ DEMO_FAILURES = {
     ("pod_matches_annotation", "shop", "recommender", "recommender-6d5c4b3a2-p0o9i"),
     ("pod_matches_annotation", "shop", "reports", "reports-4b3a2f1e0-w5e6r"),
     ("provider_audience_matches", "shop", "analytics", ""),
+    # beyond the article
+    ("containers_skipped", "shop", "exporter", "exporter-1a0f9e8d7-k9l0z"),
+    ("no_credentials_override", "shop", "ledger", "ledger-6a5b4c3d2-g7h8j"),
+    ("partition_consistent", "shop", "mirror", ""),
+    ("pod_has_irsa_env", "shop", "fulfillment", "fulfillment-3c2b1a0f9-d4f5g"),
+    ("pod_identity_precedence", "shop", "fulfillment", ""),
+    ("pod_matches_annotation", "shop", "fulfillment", "fulfillment-3c2b1a0f9-d4f5g"),
+    ("role_exists", "shop", "mirror", ""),
+    ("token_expiration_valid", "shop", "batch", ""),
+    ("trust_policy_not_overbroad", "shop", "audit", ""),
 }
 
 
