@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The runbook on the demo bundle: exit 1 (a FAIL, shop/cart's trust policy) is the expected verdict.
 demo: $(STAMP)
-	$(BIN)/irsa-nb check --bundle demo
+	$(BIN)/irsa-nb run --bundle demo -n shop -s cart --out evidence/demo || test $$? -eq 1
+	@echo "Evidence: evidence/demo/runbook.html (and runbook.ipynb, results.csv, results.json, manifest.json)"
 
 test: $(STAMP)
 	$(BIN)/ruff check irsa_nb tests benchmarks tools

@@ -20,6 +20,14 @@ def __getattr__(name: str):  # lazy: boto3 and kubernetes load only when collect
         from .live.collect import collect
 
         return collect
+    if name == "read_evidence":
+        from .evidence import read_evidence
+
+        return read_evidence
+    if name in ("run_batch", "run_runbook"):
+        from . import batch, runbook
+
+        return getattr(batch if name == "run_batch" else runbook, name)
     raise AttributeError(f"module 'irsa_nb' has no attribute {name!r}")
 
 
@@ -35,5 +43,8 @@ __all__ = [
     "demo_bundle",
     "diagnose",
     "load_bundle",
+    "read_evidence",
+    "run_batch",
     "run_checks",
+    "run_runbook",
 ]

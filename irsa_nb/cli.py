@@ -213,6 +213,126 @@ def cmd_collect_script(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _runbook_source(args: argparse.Namespace) -> None:
+    """Usage errors for ``run``: exactly one source; a bundle path that exists."""
+    from pathlib import Path
+
+    from .demo import demo_bundle, is_demo_name
+
+    cluster = getattr(args, "cluster", None)
+    if args.bundle and cluster:
+        raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
+    if not args.bundle and not cluster:
+        raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
+    if args.bundle and is_demo_name(args.bundle):
+        demo_bundle(args.bundle)  # ValueError naming the demos when unknown
+    elif args.bundle and not Path(args.bundle).exists():
+        raise UsageError(
+            f"irsa-nb run: bundle not found: {args.bundle} "
+            "(give a bundle directory, .tar.gz or .zip, or 'demo')"
+        )
+    if args.timeout <= 0:
+        raise UsageError("irsa-nb: --timeout must be a positive number of seconds")
+
+
+def _quiet_papermill(debug: bool) -> None:
+    """papermill/nbclient log every timeout and dead kernel; the commands report them."""
+    if not debug:
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the runbook notebook into an evidence folder.
+
+    Exit 0: no FAIL; 1: a check is FAIL; 2: bad input or the run did not complete.
+    """
+    from .runbook import run_runbook
+
+    _runbook_source(args)
+    _quiet_papermill(args.debug)
+    res = run_runbook(
+        args.out,
+        bundle=args.bundle,
+        cluster_name=getattr(args, "cluster", None),
+        region=getattr(args, "region", None),
+        profile=getattr(args, "profile", None),
+        context=getattr(args, "context", None),
+        namespace=args.namespace,
+        service_account=args.service_account,
+        pod_name=args.pod,
+        sdk=parse_sdk(args.sdk),
+        lang=args.lang,
+        redact=not args.no_redact,
+        timeout=args.timeout,
+        error_message=args.error_message or "",
+    )
+    if res.status != "ok":
+        print(
+            f"irsa-nb: error: the runbook {res.status}: {res.error or 'see the notebook'} "
+            f"(evidence: {res.folder})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    counts = res.results["status"].value_counts()
+    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts) or "no results"
+    print(f"{res.verdict}: {summary}; evidence in {res.folder} (open {res.html.name})")
+    return res.exit_code
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Run the runbook for every row of a targets CSV.
+
+    Exit 0: every target ran, no FAIL; 1: a target is FAIL; 2: a target did not complete.
+    """
+    from pathlib import Path
+
+    from .batch import batch_exit_code, normalize_targets, run_batch
+
+    path = Path(args.targets)
+    if not path.is_file():
+        raise UsageError(f"irsa-nb batch: targets file not found: {args.targets}")
+    try:
+        targets = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UsageError(f"irsa-nb batch: cannot read {args.targets}: {exc}") from None
+    normalize_targets(targets)  # ValueError (one line) before anything runs
+    if args.workers < 1 or args.timeout <= 0:
+        raise UsageError("irsa-nb batch: --workers and --timeout must be positive")
+    _quiet_papermill(args.debug)
+    client = None
+    executor = None
+    if args.executor == "dask":
+        if not args.scheduler:
+            raise UsageError("irsa-nb batch: --executor dask needs --scheduler ADDR")
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError(
+                "irsa-nb batch: --executor dask needs `pip install distributed`"
+            ) from None
+        client = Client(args.scheduler)
+        executor = client.get_executor()
+    try:
+        index = run_batch(
+            targets,
+            args.out,
+            workers=args.workers,
+            executor=executor,
+            resume=args.resume,
+            timeout=args.timeout,
+        )
+    finally:
+        if client is not None:
+            client.close()
+    by_status = index["status"].value_counts()
+    fails = int((index["verdict"] == "FAIL").sum())
+    summary = ", ".join(f"{n} {s}" for s, n in by_status.items())
+    print(
+        f"{len(index)} targets: {summary}; {fails} with FAIL; index: {Path(args.out) / 'index.csv'}"
+    )
+    return batch_exit_code(index)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="irsa-nb", description="Troubleshoot IRSA on Amazon EKS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -223,6 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "diagnose",
+        help="explain an error message: likely causes, the checks that decide them, the fix",
+    )
+    p.add_argument("text", nargs="*", metavar="TEXT", help="the error text, or - to read stdin")
+    add_target_args(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("collect", help="collect a live cluster into an evidence bundle")
     add_live_args(p, cluster_required=True)
@@ -242,13 +371,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_collect_script)
 
     p = sub.add_parser(
-        "diagnose",
-        help="explain an error message: likely causes, the checks that decide them, the fix",
+        "run", help="run the runbook notebook and save an evidence folder (ipynb, html, results)"
     )
-    p.add_argument("text", nargs="*", metavar="TEXT", help="the error text, or - to read stdin")
     add_target_args(p)
-    p.add_argument("--format", choices=("table", "json"), default="table")
-    p.set_defaults(func=cmd_diagnose)
+    p.add_argument("--out", required=True, metavar="DIR", help="evidence folder to write")
+    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="whole run")
+    p.add_argument("--error-message", metavar="TEXT", help="the error the application reported")
+    p.add_argument("--no-redact", action="store_true", help="do not mask secrets (not for sharing)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("batch", help="run the runbook for every target of a CSV file")
+    p.add_argument(
+        "--targets",
+        required=True,
+        metavar="CSV",
+        help="columns: runbook parameters (bundle, cluster_name, namespace, service_account, "
+        "pod_name, sdk, lang, ...)",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="one evidence folder per target")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel runs (local)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", metavar="ADDR", help="dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--resume", action="store_true", help="skip targets that already completed")
+    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="per target")
+    p.set_defaults(func=cmd_batch)
     return parser
 
 

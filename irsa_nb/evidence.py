@@ -136,14 +136,15 @@ def sanitize_notebook(nb: dict, scrubber: PathScrubber, redact: bool = True) -> 
     masked everywhere (and by key name in the papermill parameters). Images are left alone.
     Returns how many secrets were masked.
     """
+    masked = 0
     pm = nb.get("metadata", {}).get("papermill")
     if isinstance(pm, dict):
         for key in ("input_path", "output_path"):
             if pm.get(key):
                 pm[key] = os.path.basename(str(pm[key]))
         if redact and isinstance(pm.get("parameters"), dict):
-            pm["parameters"], _ = mask_data(pm["parameters"])
-    return _walk(nb, scrubber, redact)
+            pm["parameters"], masked = mask_data(pm["parameters"])
+    return masked + _walk(nb, scrubber, redact)
 
 
 def _walk(node: Any, scrubber: PathScrubber, redact: bool) -> int:

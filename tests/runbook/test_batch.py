@@ -1,0 +1,163 @@
+"""Batch runs: failures, timeouts and dead kernels are recorded; resume; executors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from irsa_nb import read_evidence, run_batch
+from irsa_nb.batch import batch_exit_code, normalize_targets, target_name
+from irsa_nb.evidence import read_manifest
+from irsa_nb.runbook import run_runbook
+
+
+def _targets(*service_accounts: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "target": list(service_accounts),
+            "namespace": ["shop"] * len(service_accounts),
+            "service_account": list(service_accounts),
+        }
+    )
+
+
+def test_a_failing_timing_out_or_crashing_target_never_loses_the_others(
+    behaviour_notebook, tmp_path
+):
+    targets = _targets("cart", "boom", "slow", "crash", "checkout")
+    index = run_batch(
+        targets, tmp_path, workers=2, timeout=12, notebook=behaviour_notebook, progress=False
+    )
+    by = index.set_index("target")
+    assert index["target"].tolist() == targets["target"].tolist()
+    assert by.loc["cart", "status"] == "ok" and by.loc["cart", "verdict"] == "FAIL"
+    assert by.loc["checkout", "status"] == "ok" and by.loc["checkout", "verdict"] in {
+        "PASS",
+        "WARN",
+    }
+    assert by.loc["boom", "status"] == "failed" and "boom: a cell failed" in by.loc["boom", "error"]
+    assert by.loc["slow", "status"] == "timed out"
+    assert by.loc["crash", "status"] == "kernel died"
+    assert by.loc["cart", "FAIL"] == 1
+    assert batch_exit_code(index) == 2
+    assert pd.read_csv(tmp_path / "index.csv", keep_default_na=False)["status"].tolist() == (
+        index["status"].tolist()
+    )
+    for name in ("boom", "slow", "crash"):
+        folder = tmp_path / name
+        assert read_manifest(folder)["status"] == by.loc[name, "status"]
+        nb = nbformat.read(folder / "runbook.ipynb", as_version=4)
+        assert nb.metadata.irsa_nb.status == by.loc[name, "status"]
+        assert (folder / "runbook.html").is_file()
+    slow = nbformat.read(tmp_path / "slow" / "runbook.ipynb", as_version=4)
+    assert "timed out after 12 s" in slow.cells[0].source  # our banner: papermill adds none
+    statuses = [c.metadata.get("papermill", {}).get("status") for c in slow.cells[1:]]
+    assert "failed" in statuses
+    crash = (tmp_path / "crash" / "runbook.html").read_text("utf-8")
+    assert "The kernel died" in crash
+    assert set(read_evidence(tmp_path)["run"]) == {
+        str(tmp_path / "cart"),
+        str(tmp_path / "checkout"),
+    }
+
+
+def test_resume_skips_finished_targets_and_reruns_failed_ones(behaviour_notebook, tmp_path):
+    targets = _targets("checkout", "boom")
+    first = run_batch(targets, tmp_path, workers=2, notebook=behaviour_notebook, progress=False)
+    assert first["status"].tolist() == ["ok", "failed"]
+    run_ids = {t: read_manifest(tmp_path / t)["run_id"] for t in ("checkout", "boom")}
+    again = run_batch(
+        targets, tmp_path, workers=2, resume=True, notebook=behaviour_notebook, progress=False
+    )
+    assert again["status"].tolist() == ["ok", "failed"]
+    assert read_manifest(tmp_path / "checkout")["run_id"] == run_ids["checkout"]  # skipped
+    assert read_manifest(tmp_path / "boom")["run_id"] != run_ids["boom"]  # ran again
+    assert again.loc[0, "verdict"] == first.loc[0, "verdict"]
+
+
+def test_dask_executor_runs_the_batch(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        index = run_batch(
+            _targets("cart", "checkout"),
+            tmp_path,
+            executor=client.get_executor(),
+            progress=False,
+        )
+    assert index["status"].tolist() == ["ok", "ok"]
+    assert index["verdict"].tolist()[0] == "FAIL"
+    assert (tmp_path / "checkout" / "runbook.html").is_file()
+
+
+def test_kernel_that_dies_on_start_is_started_once_more(tmp_path, monkeypatch, behaviour_notebook):
+    """A kernel dying before kernel_info (the ZMQ port race) gets one retry."""
+    kernels = tmp_path / "jupyter" / "kernels" / "flaky"
+    kernels.mkdir(parents=True)
+    launcher = tmp_path / "flaky.py"
+    launcher.write_text(
+        "import os, sys\n"
+        "state = os.environ['IRSA_NB_TEST_FLAKY_STATE']\n"
+        "if not os.path.exists(state):\n"
+        "    open(state, 'w').close()\n"
+        "    sys.exit(1)\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'ipykernel_launcher', *sys.argv[1:]])\n"
+    )
+    spec = {
+        "argv": [sys.executable, str(launcher), "-f", "{connection_file}"],
+        "display_name": "flaky",
+        "language": "python",
+    }
+    (kernels / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("IRSA_NB_TEST_FLAKY_STATE", str(tmp_path / "started-once"))
+    res = run_runbook(
+        tmp_path / "ev",
+        namespace="shop",
+        service_account="checkout",
+        notebook=behaviour_notebook,
+        kernel_name="flaky",
+    )
+    assert (tmp_path / "started-once").exists()
+    assert res.status == "ok", res.error
+
+
+def test_targets_are_validated_and_named_stably():
+    rows = normalize_targets(
+        pd.DataFrame(
+            {
+                "bundle": ["demo", "demo"],
+                "namespace": ["shop", "shop"],
+                "service_account": ["cart", "cart"],
+                "sdk": ["boto3=1.9.100; botocore=1.12.0", '{"boto3": "1.34.0"}'],
+                "redact": ["", "false"],
+            }
+        )
+    )
+    assert rows[0]["kwargs"]["sdk"] == {"boto3": "1.9.100", "botocore": "1.12.0"}
+    assert rows[1]["kwargs"]["sdk"] == {"boto3": "1.34.0"} and rows[1]["kwargs"]["redact"] is False
+    assert (
+        rows[0]["target"].startswith("demo-shop-cart-") and rows[0]["target"] != rows[1]["target"]
+    )
+    assert target_name(rows[0]["kwargs"]) == rows[0]["target"]  # stable, so resume finds it
+    assert normalize_targets([{}])[0]["kwargs"]["bundle"] == "demo"
+    with pytest.raises(ValueError, match="unknown target column"):
+        normalize_targets(pd.DataFrame({"sa": ["x"]}))
+    with pytest.raises(ValueError, match="duplicate target"):
+        normalize_targets(pd.DataFrame({"target": ["a", "a"]}))
+    with pytest.raises(ValueError, match="NAME=VERSION"):
+        normalize_targets(pd.DataFrame({"sdk": ["boto3"]}))
+    with pytest.raises(ValueError, match="redact"):
+        normalize_targets(pd.DataFrame({"redact": ["maybe"]}))
+    assert "/" not in target_name({}, "../../etc/passwd") and Path(
+        target_name({}, "../../etc/passwd")
+    ).name == target_name({}, "../../etc/passwd")
