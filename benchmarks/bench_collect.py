@@ -1,0 +1,423 @@
+"""Live collection at cluster scale: 20,000 pods, 5,000 service accounts, 1,000 IAM roles.
+
+Served on 127.0.0.1 by this process: the fake Kubernetes API (tests/fixtures/fake_kube.py),
+a minimal IAM/EKS responder (canned AWS query-XML / rest-JSON answers, so AWS latency is
+not moto's) and an HTTPS OIDC issuer. Each measured run is a fresh subprocess reached only
+through standard configuration (AWS_ENDPOINT_URL, KUBECONFIG, SSL_CERT_FILE), so its peak
+RSS (ru_maxrss) is its own:
+
+* ``collect``: ``irsa_nb.collect`` + ``irsa_nb.run_checks`` on the whole cluster;
+* ``floor``: the same HTTP requests without any client (http.client GETs of the same
+  Kubernetes pages + ``json.loads``; the same number of IAM/EKS POSTs, 8 threads);
+* ``naive``: the seed's steps per annotated service account with boto3 and the kubernetes
+  client's models (describe-cluster, list/get OIDC provider, get-role + both policy lists,
+  ``get sa -n``, ``describe sa``, ``get pods -n`` and ``get pod`` per pod of the SA), run on a
+  subset and extrapolated linearly to every annotated service account.
+
+Run: .venv/bin/python benchmarks/bench_collect.py [--pods N --sas N --roles N --naive-sas N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import http.server
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+
+# ------------------------------------------------------------------ IAM/EKS responder
+def _xml(action: str, body: str) -> bytes:
+    return (
+        f'<{action}Response xmlns="{IAM_NS}"><{action}Result>{body}</{action}Result>'
+        f"<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></{action}Response>"
+    ).encode()
+
+
+def _members(items: list[str]) -> str:
+    return "".join(f"<member>{escape(i)}</member>" for i in items)
+
+
+class AwsResponder(http.server.ThreadingHTTPServer):
+    """Canned answers for the calls the collector makes; counts requests by operation."""
+
+    daemon_threads = True
+
+    def __init__(self, data: dict[str, Any], issuer: str, thumbprint: str, endpoint: str):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.answers: dict[tuple[str, str], bytes] = {}
+        host_path = issuer.removeprefix("https://")
+        provider = f"arn:aws:iam::{data['account']}:oidc-provider/{host_path}"
+        cluster = json.loads(json.dumps(data["describe_cluster"]))
+        cluster["cluster"]["identity"]["oidc"]["issuer"] = issuer
+        cluster["cluster"]["endpoint"] = endpoint
+        self.cluster_json = json.dumps(cluster).encode()
+        self.answers[("ListOpenIDConnectProviders", "")] = _xml(
+            "ListOpenIDConnectProviders",
+            f"<OpenIDConnectProviderList><member><Arn>{provider}</Arn></member>"
+            "</OpenIDConnectProviderList>",
+        )
+        self.answers[("GetOpenIDConnectProvider", provider)] = _xml(
+            "GetOpenIDConnectProvider",
+            f"<Url>{host_path}</Url><ClientIDList>{_members(['sts.amazonaws.com'])}"
+            f"</ClientIDList><ThumbprintList>{_members([thumbprint])}</ThumbprintList>"
+            "<CreateDate>2024-01-15T10:32:30Z</CreateDate>",
+        )
+        for name, r in data["roles"].items():
+            role = r["get_role"]["Role"]
+            trust = urllib.parse.quote(json.dumps(role["AssumeRolePolicyDocument"]))
+            self.answers[("GetRole", name)] = _xml(
+                "GetRole",
+                f"<Role><Path>/</Path><AssumeRolePolicyDocument>{trust}"
+                f"</AssumeRolePolicyDocument><MaxSessionDuration>3600</MaxSessionDuration>"
+                f"<RoleId>{role['RoleId']}</RoleId><RoleName>{name}</RoleName>"
+                f"<Arn>{role['Arn']}</Arn><CreateDate>2024-01-15T10:20:30Z</CreateDate></Role>",
+            )
+            attached = "".join(
+                f"<member><PolicyName>{escape(a['PolicyName'])}</PolicyName>"
+                f"<PolicyArn>{escape(a['PolicyArn'])}</PolicyArn></member>"
+                for a in r["list_attached_role_policies"]["AttachedPolicies"]
+            )
+            self.answers[("ListAttachedRolePolicies", name)] = _xml(
+                "ListAttachedRolePolicies",
+                f"<AttachedPolicies>{attached}</AttachedPolicies><IsTruncated>false</IsTruncated>",
+            )
+            self.answers[("ListRolePolicies", name)] = _xml(
+                "ListRolePolicies",
+                f"<PolicyNames>{_members(r['list_role_policies']['PolicyNames'])}</PolicyNames>"
+                "<IsTruncated>false</IsTruncated>",
+            )
+
+    def count(self, op: str) -> None:
+        with self.lock:
+            self.counts[op] = self.counts.get(op, 0) + 1
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # IAM query protocol
+        srv: AwsResponder = self.server  # type: ignore[assignment]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
+        op = form.get("Action", "")
+        srv.count(op)
+        key = form.get("RoleName") or form.get("OpenIDConnectProviderArn") or ""
+        answer = srv.answers.get((op, key))
+        if answer is None:
+            err = (
+                f'<ErrorResponse xmlns="{IAM_NS}"><Error><Type>Sender</Type><Code>NoSuchEntity'
+                f"</Code><Message>The role with name {escape(key)} cannot be found.</Message>"
+                "</Error><RequestId>bench</RequestId></ErrorResponse>"
+            ).encode()
+            self._send(404, err, "text/xml")
+        else:
+            self._send(200, answer, "text/xml")
+
+    def do_GET(self) -> None:  # EKS rest-json (and the benchmark's own /__counts)
+        srv: AwsResponder = self.server  # type: ignore[assignment]
+        path = self.path.split("?", 1)[0]
+        if path == "/__counts":
+            self._send(200, json.dumps(srv.counts).encode(), "application/json")
+        elif path == "/__reset":
+            srv.counts.clear()
+            self._send(200, b"{}", "application/json")
+        elif path.endswith("/pod-identity-associations"):
+            srv.count("ListPodIdentityAssociations")
+            self._send(200, b'{"associations": []}', "application/json")
+        elif path.startswith("/clusters/"):
+            srv.count("DescribeCluster")
+            self._send(200, srv.cluster_json, "application/json")
+        else:
+            self._send(404, b"{}", "application/json")
+
+
+def serve_aws(args: argparse.Namespace) -> None:
+    """Run the responder in this process (own GIL, as a real AWS endpoint would be)."""
+    from tests.fixtures.synthetic import synthetic_cluster
+
+    data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles)
+    issuer, thumbprint, endpoint = args.serve_aws
+    srv = AwsResponder(data, issuer, thumbprint, endpoint)
+    print(srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+def _get_json(url: str) -> Any:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+# ------------------------------------------------------------------ child processes
+def child(mode: str, cluster: str, naive_sas: int) -> None:
+    t_import = time.perf_counter()
+    out: dict[str, Any] = {}
+    if mode == "collect":
+        import irsa_nb
+        from irsa_nb.live import collect as _  # noqa: F401  (boto3, kubernetes)
+
+        out["import_s"] = time.perf_counter() - t_import
+        t0 = time.perf_counter()
+        inv = irsa_nb.collect(cluster, progress=False)
+        t1 = time.perf_counter()
+        df = irsa_nb.run_checks(inv)
+        t2 = time.perf_counter()
+        out.update(
+            collect_s=t1 - t0, checks_s=t2 - t1, total_s=t2 - t0, rows=len(df),
+            pods=len(inv.pods), service_accounts=len(inv.service_accounts),
+            roles=len(inv.role_names()),
+        )  # fmt: skip
+    elif mode == "floor":
+        out.update(floor())
+    elif mode == "naive":
+        out.update(naive(cluster, naive_sas))
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = Path("/proc/self/status")
+    if status.exists():
+        hwm = [ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM:")]
+        out["vmhwm_mb"] = int(hwm[0].split()[1]) / 1024 if hwm else None
+    print(json.dumps(out))
+
+
+def floor() -> dict[str, Any]:
+    """The same requests with no client: raw GETs + json.loads, raw IAM POSTs."""
+    import yaml
+
+    kc = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
+    server = urllib.parse.urlsplit(kc["clusters"][0]["cluster"]["server"])
+    token = kc["users"][0]["user"]["token"]
+    aws = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    jobs = json.loads(Path(os.environ["BENCH_IAM_JOBS_FILE"]).read_text())
+    t0 = time.perf_counter()
+
+    def iam(batch: list[str]) -> None:
+        conn = http.client.HTTPConnection(aws.hostname, aws.port)
+        for body in batch:
+            conn.request("POST", "/", body=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+            conn.getresponse().read()
+        conn.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        futs = [pool.submit(iam, jobs[i::8]) for i in range(8)]
+        conn = http.client.HTTPConnection(server.hostname, server.port)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        items = 0
+        for path in (
+            "/version",
+            "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+        ):
+            conn.request("GET", path, headers=headers)
+            json.loads(conn.getresponse().read())
+        for resource_ in ("serviceaccounts", "pods"):
+            cont = ""
+            while True:
+                q = {"limit": "500", **({"continue": cont} if cont else {})}
+                conn.request(
+                    "GET", f"/api/v1/{resource_}?{urllib.parse.urlencode(q)}", headers=headers
+                )
+                page = json.loads(conn.getresponse().read())
+                items += len(page["items"])
+                cont = page["metadata"].get("continue") or ""
+                if not cont:
+                    break
+        for f in futs:
+            f.result()
+    return {"total_s": time.perf_counter() - t0, "items": items, "iam_requests": len(jobs)}
+
+
+def naive(cluster: str, limit: int) -> dict[str, Any]:
+    """The seed's commands for each annotated service account, via boto3 + client models."""
+    import boto3
+    from kubernetes import client, config
+
+    eks, iam = boto3.client("eks"), boto3.client("iam")
+    core = client.CoreV1Api(config.new_client_from_config(os.environ["KUBECONFIG"]))
+    sas = [
+        s for s in core.list_service_account_for_all_namespaces().items
+        if (s.metadata.annotations or {}).get("eks.amazonaws.com/role-arn")
+    ]  # fmt: skip
+    total_annotated = len(sas)
+    t0 = time.perf_counter()
+    for sa in sas[:limit]:
+        ns, name = sa.metadata.namespace, sa.metadata.name
+        issuer = eks.describe_cluster(name=cluster)["cluster"]["identity"]["oidc"]["issuer"]
+        for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+            if p["Arn"].endswith(issuer.removeprefix("https://")):
+                iam.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"])
+        arn = core.read_namespaced_service_account(name, ns).metadata.annotations[
+            "eks.amazonaws.com/role-arn"
+        ]
+        role = arn.rsplit("/", 1)[-1]
+        try:
+            iam.get_role(RoleName=role)
+            iam.list_attached_role_policies(RoleName=role)
+            iam.list_role_policies(RoleName=role)
+        except iam.exceptions.NoSuchEntityException:
+            pass
+        core.list_namespaced_service_account(ns)  # kubectl get sa -n NS
+        for pod in core.list_namespaced_pod(ns).items:  # kubectl get pods -n NS
+            if pod.spec.service_account_name == name:  # kubectl get pod POD -o yaml
+                core.read_namespaced_pod(pod.metadata.name, ns)
+    done = min(limit, total_annotated)
+    per_sa = (time.perf_counter() - t0) / max(done, 1)
+    return {"measured_sas": done, "annotated_sas": total_annotated, "per_sa_s": per_sa,
+            "total_s": per_sa * total_annotated}  # fmt: skip
+
+
+def run_child(mode: str, env: dict[str, str], cluster: str, naive_sas: int) -> dict[str, Any]:
+    # Linux keeps the forking process's RSS high-water mark in ru_maxrss across exec, so the
+    # measured process is forked by a small launcher, not by this (large) process.
+    launcher = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", launcher, sys.executable, __file__, "--child", mode]
+    cmd += ["--cluster", cluster]
+    cmd += ["--naive-sas", str(naive_sas)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+    if proc.returncode:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ main
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pods", type=int, default=20000)
+    ap.add_argument("--sas", type=int, default=5000)
+    ap.add_argument("--roles", type=int, default=1000)
+    ap.add_argument("--naive-sas", type=int, default=25)
+    ap.add_argument("--child")
+    ap.add_argument("--cluster", default="irsa-demo")
+    ap.add_argument("--serve-aws", nargs=3, metavar=("ISSUER", "THUMBPRINT", "ENDPOINT"))
+    args = ap.parse_args()
+    if args.serve_aws:
+        serve_aws(args)
+        return
+    if args.child:
+        child(args.child, args.cluster, args.naive_sas)
+        return
+
+    from tests.fixtures.fake_kube import FakeKube
+    from tests.fixtures.synthetic import synthetic_cluster
+    from tests.fixtures.tls import HttpsIssuer
+
+    t0 = time.perf_counter()
+    data = synthetic_cluster(n_service_accounts=args.sas, n_pods=args.pods, n_roles=args.roles)
+    print(f"synthetic cluster: {args.pods} pods, {args.sas} service accounts, "
+          f"{len(data['roles'])} roles ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="irsa-bench-"))
+    with (
+        FakeKube(service_accounts=data["service_accounts"], pods=data["pods"],
+                 webhooks=[data["webhook"]], version=data["version"]["serverVersion"]) as kube,
+        HttpsIssuer(path="/id/BENCH") as issuer,
+    ):  # fmt: skip
+        aws_proc = subprocess.Popen(
+            [sys.executable, __file__, "--sas", str(args.sas), "--roles", str(args.roles),
+             "--serve-aws", issuer.issuer, issuer.expected_thumbprint, kube.url],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        aws_url = f"http://127.0.0.1:{aws_proc.stdout.readline().strip()}"
+        kc = kube.kubeconfig(tmp / "kubeconfig")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ENDPOINT_URL=aws_url,
+            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION=data["region"], AWS_CONFIG_FILE=str(tmp / "none"),
+            AWS_SHARED_CREDENTIALS_FILE=str(tmp / "none"), AWS_EC2_METADATA_DISABLED="true",
+            KUBECONFIG=kc, SSL_CERT_FILE=issuer.ca_file,
+        )  # fmt: skip
+
+        def measure(mode: str) -> tuple[dict[str, Any], int, dict[str, int]]:
+            kube.reset_records()
+            _get_json(aws_url + "/__reset")
+            res = run_child(mode, env, args.cluster, args.naive_sas)
+            return res, len(kube.requests), _get_json(aws_url + "/__counts")
+
+        # the requests the collector makes, replayed by the floor
+        first, _, _ = measure("collect")  # also warms the server's page cache
+        annotated = {
+            s["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].rsplit("/", 1)[-1]
+            for s in data["service_accounts"]
+            if "eks.amazonaws.com/role-arn" in (s["metadata"].get("annotations") or {})
+        }
+        jobs = [
+            urllib.parse.urlencode({"Action": op, "RoleName": r, "Version": "2010-05-08"})
+            for r in sorted(annotated)
+            for op in ("GetRole", "ListAttachedRolePolicies", "ListRolePolicies")
+        ]
+        (tmp / "iam-jobs.json").write_text(json.dumps(jobs))
+        env["BENCH_IAM_JOBS_FILE"] = str(tmp / "iam-jobs.json")
+        floors, collects = [], []
+        for _ in range(2):
+            floors.append(measure("floor"))
+            collects.append(measure("collect"))
+        naive_res, naive_k8s, naive_aws = measure("naive")
+        aws_proc.terminate()
+        aws_proc.wait(10)
+
+    fl = min(floors, key=lambda r: r[0]["total_s"])[0]
+    res, k8s_requests, aws_counts = min(collects, key=lambda r: r[0]["total_s"])
+    pages = -(-args.pods // 500) + -(-args.sas // 500)
+    eks_ops = ("DescribeCluster", "ListPodIdentityAssociations")
+    iam = sum(v for k, v in aws_counts.items() if k not in eks_ops)
+    roles, total = res["roles"], res["total_s"]
+    naive_total = naive_res["total_s"]
+    lines = [
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"collected: {res['pods']} pods, {res['service_accounts']} service accounts, "
+        f"{roles} distinct annotated roles, {res['rows']} result rows",
+        f"collect + run_checks: {total:.2f} s (collect {res['collect_s']:.2f} s, run_checks "
+        f"{res['checks_s']:.2f} s; imports {res['import_s']:.2f} s not counted)",
+        f"floor (raw GET + json.loads, raw IAM POSTs): {fl['total_s']:.2f} s "
+        f"-> ratio {total / fl['total_s']:.2f}x (target <= 1.5x)",
+        f"peak RSS (ru_maxrss): collect {res['maxrss_mb']:.0f} MB (target <= 300; VmHWM "
+        f"{res.get('vmhwm_mb') or 0:.0f} MB), floor {fl['maxrss_mb']:.0f} MB",
+        f"Kubernetes requests: {k8s_requests} (list pages {pages} + /version + webhooks list)",
+        f"IAM requests: {iam} (<= 3 x {roles} roles = {3 * roles}; missing roles skip the two "
+        f"policy lists); by operation: {aws_counts}",
+        f"naive baseline: {naive_res['per_sa_s'] * 1000:.0f} ms per service account, measured "
+        f"on {naive_res['measured_sas']} of {naive_res['annotated_sas']} annotated service "
+        f"accounts and extrapolated linearly: {naive_total:.0f} s -> collect is "
+        f"{naive_total / total:.0f}x faster (target >= 20x); naive peak RSS "
+        f"{naive_res['maxrss_mb']:.0f} MB, {naive_k8s} Kubernetes and "
+        f"{sum(naive_aws.values())} AWS requests for the subset",
+        f"(first collect run, cold server page cache: {first['total_s']:.2f} s)",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
