@@ -119,12 +119,14 @@ class PathScrubber:
         if str(folder.absolute()) != str(folder.resolve()):
             repl[str(folder.absolute())] = "."
         repl[str(Path(irsa_nb.__file__).resolve().parent.parent)] = "<irsa-nb>"
-        repl[sys.prefix] = "<python>"
-        if sys.base_prefix != sys.prefix:
-            repl[sys.base_prefix] = "<python>"
         home = os.path.expanduser("~")
         if home not in ("", "/", "~"):
             repl[home] = "~"
+        # A virtualenv or a Python under the home directory names the user; a system
+        # prefix such as /usr does not, and scrubbing it would alter cluster data.
+        for prefix in {sys.prefix, sys.base_prefix}:
+            if prefix == sys.prefix != sys.base_prefix or prefix.startswith(home + os.sep):
+                repl[prefix] = "<python>"
         return cls(repl)
 
 

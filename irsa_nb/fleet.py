@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from .checks import STATUSES
-from .report import STATUS_COLOURS, Html, Runbook, esc, header_html, prose
+from .report import CELL_STYLE, PRE_STYLE, STATUS_COLOURS, Html, Runbook, esc, header_html, prose
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,6 @@ FLEET_PARQUET = "fleet.parquet"
 FLEET_CSV = "fleet.csv"
 #: Worst first: the status a pivot cell shows when a service account has several rows.
 SEVERITY_ORDER = ("FAIL", "ERROR", "WARN", "INFO", "PASS", "SKIP")
-_CELL = "border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top"
-_PRE = "white-space:pre-wrap;background:#f6f8fa;border:1px solid #ddd;padding:6px;margin:4px 0"
 
 
 def service_account_key(row: Mapping[str, Any]) -> str:
@@ -118,7 +116,7 @@ def _styled(table: pd.DataFrame, colour: bool = True) -> str:
         styler = styler.map(_colour)
     styler = styler.set_table_styles(
         [
-            {"selector": "th, td", "props": _CELL},
+            {"selector": "th, td", "props": CELL_STYLE},
             {"selector": "", "props": "border-collapse:collapse"},
         ]
     )
@@ -214,7 +212,7 @@ class FleetScan:
             if r["remediation"]:
                 parts.append(
                     f"<p><strong>{esc(prose(self.lang, 'fix'))} ({esc(r['example'])})</strong></p>"
-                    f'<pre style="{_PRE}">{esc(r["remediation"])}</pre>'
+                    f'<pre style="{PRE_STYLE}">{esc(r["remediation"])}</pre>'
                 )
         return Html("\n".join(parts), plain=top[["check_id", "status", "count"]].to_string())
 

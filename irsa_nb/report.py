@@ -31,14 +31,13 @@ import pandas as pd
 
 from . import text
 from .checks import REGISTRY, RESULT_COLUMNS, STATUSES, run_checks
+from .evidence import RESULTS_CSV, RESULTS_JSON
 from .inventory import Cluster, Inventory
 
 log = logging.getLogger(__name__)
 
 #: MIME type of the run facts the header cell emits (read back into manifest.json).
 RUN_MIME = "application/vnd.irsa-nb.run+json"
-RESULTS_JSON = "results.json"
-RESULTS_CSV = "results.csv"
 
 #: Verdicts, worst first. ``EMPTY``: nothing matched the target.
 VERDICTS = ("FAIL", "ERROR", "WARN", "PASS", "EMPTY")
@@ -53,8 +52,8 @@ STATUS_COLOURS = {
     "ERROR": ("#4a148c", "#e1bee7"),
     "EMPTY": ("#555555", "#eeeeee"),
 }
-_PRE = "white-space:pre-wrap;background:#f6f8fa;border:1px solid #ddd;padding:6px;margin:4px 0"
-_CELL = "border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top"
+PRE_STYLE = "white-space:pre-wrap;background:#f6f8fa;border:1px solid #ddd;padding:6px;margin:4px 0"
+CELL_STYLE = "border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top"
 
 
 class ChecksFailed(Exception):
@@ -199,15 +198,15 @@ def section_html(section: Section, lang: str = "en") -> str:
 
 def _rows_table(rows: pd.DataFrame, lang: str) -> str:
     head = "".join(
-        f'<th style="{_CELL}">{esc(prose(lang, k))}</th>'
+        f'<th style="{CELL_STYLE}">{esc(prose(lang, k))}</th>'
         for k in ("col_status", "col_target", "col_detail")
     )
     body = []
     for r in rows.to_dict("records"):
         body.append(
-            f'<tr><td style="{_CELL}">{_status_badge(r["status"])}</td>'
-            f'<td style="{_CELL}">{esc(_where(r))}</td>'
-            f'<td style="{_CELL}">{esc(r["detail"])}</td></tr>'
+            f'<tr><td style="{CELL_STYLE}">{_status_badge(r["status"])}</td>'
+            f'<td style="{CELL_STYLE}">{esc(_where(r))}</td>'
+            f'<td style="{CELL_STYLE}">{esc(r["detail"])}</td></tr>'
         )
     return (
         f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
@@ -236,7 +235,7 @@ def _facts(rows: pd.DataFrame, lang: str) -> str:
         is_open = " open" if pretty in worst else ""
         parts.append(
             f"<details{is_open}><summary>{label}: {esc(', '.join(dict.fromkeys(where)))}"
-            f'</summary><pre style="{_PRE}">{esc(pretty)}</pre></details>'
+            f'</summary><pre style="{PRE_STYLE}">{esc(pretty)}</pre></details>'
         )
     return "\n".join(parts)
 
@@ -251,7 +250,7 @@ def _fixes(rows: pd.DataFrame, lang: str) -> str:
     parts = [f"<h4>{esc(prose(lang, 'fix'))}</h4>"]
     for fix, where in fixes.items():
         parts.append(f"<p><strong>{esc(', '.join(dict.fromkeys(where)))}</strong></p>")
-        parts.append(f'<pre style="{_PRE}">{esc(fix)}</pre>')
+        parts.append(f'<pre style="{PRE_STYLE}">{esc(fix)}</pre>')
     return "\n".join(parts)
 
 
@@ -284,7 +283,7 @@ def summary_styler(results: pd.DataFrame, lang: str = "en"):
         .hide(axis="index")
         .set_table_styles(
             [
-                {"selector": "th, td", "props": _CELL},
+                {"selector": "th, td", "props": CELL_STYLE},
                 {"selector": "", "props": "border-collapse:collapse"},
             ]
         )
@@ -324,7 +323,7 @@ def header_html(
     if facts.get("redacted"):
         rows.append((prose(lang, "redacted"), str(facts["redacted"])))
     body = "".join(
-        f'<tr><th style="{_CELL}">{esc(k)}</th><td style="{_CELL}">{esc(v)}</td></tr>'
+        f'<tr><th style="{CELL_STYLE}">{esc(k)}</th><td style="{CELL_STYLE}">{esc(v)}</td></tr>'
         for k, v in rows
         if v
     )

@@ -272,6 +272,7 @@ def execute(
     """
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
 
     declared = pm.inspect_notebook(str(source))
     parameters = {k: v for k, v in parameters.items() if k in declared}
@@ -297,19 +298,18 @@ def execute(
                 return "timed out", f"the run took longer than {timeout:g} s"
             except DeadKernelError as exc:
                 return "kernel died", _kernel_error(exc, kernel_log)
+            except PapermillExecutionError as exc:  # a cell raised
+                if exc.ename == GATE_ERROR:  # the verdict gate: a FAIL, not a failed run
+                    return "ok", ""
+                evalue = str(exc.evalue).splitlines()
+                return "failed", f"{exc.ename}: {evalue[0] if evalue else ''}".strip()
             except Exception as exc:  # papermill, nbclient or the kernel itself
-                if type(exc).__name__ == "PapermillExecutionError":
-                    ename = getattr(exc, "ename", "")
-                    if ename == GATE_ERROR:
-                        return "ok", ""
-                    evalue = str(getattr(exc, "evalue", "")).splitlines()
-                    return "failed", f"{ename}: {evalue[0] if evalue else ''}".strip()
                 if STARTUP_RETRY_MESSAGE in str(exc):
                     if attempt == 1 and time.monotonic() < deadline:
                         log.warning("%s; starting the kernel once more", STARTUP_RETRY_MESSAGE)
                         continue
                     return "kernel died", _kernel_error(exc, kernel_log)
-                if isinstance(exc, TimeoutError | RuntimeError) and "timeout" in str(exc).lower():
+                if isinstance(exc, TimeoutError) or "didn't respond" in str(exc):
                     return "timed out", f"{type(exc).__name__}: {_first_line(exc)}"
                 return "failed", f"{type(exc).__name__}: {_first_line(exc)}"
     return "kernel died", STARTUP_RETRY_MESSAGE  # pragma: no cover - loop always returns

@@ -3,6 +3,7 @@ notebook for crash/timeout cases, and a bundle with hostile content."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import sys
 from collections.abc import Callable
@@ -153,4 +154,6 @@ def evidence_texts(folder: Path) -> dict[str, str]:
 
 
 # The live-cluster stand-in of the collector's tests (moto + fake Kubernetes API + issuer).
-from tests.live.conftest import live, quiet_kube_retries  # noqa: E402, F401
+# (If they move, only the live test fails, reporting a missing fixture.)
+with contextlib.suppress(ImportError):
+    from tests.live.conftest import live, quiet_kube_retries  # noqa: F401

@@ -131,6 +131,20 @@ def test_reported_error_is_diagnosed_and_masked():
     assert JWT not in html
 
 
+def test_redact_switch_decides_whether_secrets_are_masked(tmp_path):
+    from .conftest import build_hostile_bundle
+
+    bundle = str(build_hostile_bundle(tmp_path))
+    kwargs = {"bundle": bundle, "namespace": "shop", "service_account": "leaky"}
+    raw = Runbook.run(redact=False, **kwargs)
+    masked = Runbook.run(**kwargs)
+    assert ACCESS_KEY in raw.results.to_json() and JWT in raw.results.to_json()
+    blob = masked.results.to_json() + json.dumps(masked.facts)
+    assert ACCESS_KEY not in blob and JWT not in blob and PASSWORD not in blob
+    assert masked.facts["redacted"] > 0 and raw.facts["redacted"] == 0
+    assert masked.results["check_id"].tolist() == raw.results["check_id"].tolist()
+
+
 def test_redact_results_masks_secrets_in_text_and_evidence():
     rows = pd.DataFrame(
         [
