@@ -192,6 +192,7 @@ def child(mode: str, cluster: str, naive_sas: int) -> None:
         t0 = time.perf_counter()
         inv = irsa_nb.collect(cluster, progress=False)
         t1 = time.perf_counter()
+        out["collect_vmhwm_mb"] = _vmhwm()
         df = irsa_nb.run_checks(inv)
         t2 = time.perf_counter()
         out.update(
@@ -204,11 +205,17 @@ def child(mode: str, cluster: str, naive_sas: int) -> None:
     elif mode == "naive":
         out.update(naive(cluster, naive_sas))
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    status = Path("/proc/self/status")
-    if status.exists():
-        hwm = [ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM:")]
-        out["vmhwm_mb"] = int(hwm[0].split()[1]) / 1024 if hwm else None
+    out["vmhwm_mb"] = _vmhwm()
     print(json.dumps(out))
+
+
+def _vmhwm() -> float | None:
+    """Peak RSS of this process so far (Linux VmHWM), in MB."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    hwm = [ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM:")]
+    return int(hwm[0].split()[1]) / 1024 if hwm else None
 
 
 def floor() -> dict[str, Any]:
@@ -404,7 +411,8 @@ def main() -> None:
         f"floor (raw GET + json.loads, raw IAM POSTs): {fl['total_s']:.2f} s "
         f"-> ratio {total / fl['total_s']:.2f}x (target <= 1.5x)",
         f"peak RSS (ru_maxrss): collect {res['maxrss_mb']:.0f} MB (target <= 300; VmHWM "
-        f"{res.get('vmhwm_mb') or 0:.0f} MB), floor {fl['maxrss_mb']:.0f} MB",
+        f"{res.get('vmhwm_mb') or 0:.0f} MB); of which collect alone (before run_checks) "
+        f"{res.get('collect_vmhwm_mb') or 0:.0f} MB; floor {fl['maxrss_mb']:.0f} MB",
         f"Kubernetes requests: {k8s_requests} (list pages {pages} + /version + webhooks list)",
         f"IAM requests: {iam} (<= 3 x {roles} roles = {3 * roles}; missing roles skip the two "
         f"policy lists); by operation: {aws_counts}",

@@ -292,13 +292,12 @@ def slim_pod(obj: Mapping[str, Any]) -> dict:
     for key in ("initContainers", "containers"):
         if spec.get(key):
             out_spec[key] = [_slim_container(c) for c in _l(spec[key])]
-    vols = [
-        v
-        for v in _l(spec.get("volumes"))
-        if any(
-            "serviceAccountToken" in _d(s) for s in _l(_d(_d(v).get("projected")).get("sources"))
-        )
-    ]
+    vols = []  # projected volumes, with only their serviceAccountToken sources
+    for v in _l(spec.get("volumes")):
+        sources = _l(_d(_d(v).get("projected")).get("sources"))
+        tokens = [s for s in sources if "serviceAccountToken" in _d(s)]
+        if tokens:
+            vols.append({"name": _d(v).get("name"), "projected": {"sources": tokens}})
     if vols:
         out_spec["volumes"] = vols
     out = {"apiVersion": "v1", "kind": "Pod", "metadata": out_meta, "spec": out_spec}

@@ -181,6 +181,7 @@ class KubeReader:
         self.page_size = page_size
         self.on_page = on_page
         self.requests = 0
+        self._strings: dict[str, str] = {}  # one copy of each repeated string across pages
 
     @classmethod
     def from_kubeconfig(cls, context: str, config_file: str | None = None, **kw: Any) -> KubeReader:
@@ -277,7 +278,7 @@ class KubeReader:
                         query["continue"] = cont
                     page = self._get(path, query)
                     raw = page.get("items") or []
-                    items.extend(slim(o) for o in raw if isinstance(o, dict))
+                    items.extend(_share(slim(o), self._strings) for o in raw if isinstance(o, dict))
                     meta = page.get("metadata") or {}
                     cont = meta.get("continue") or None
                     if self.on_page:
@@ -297,6 +298,24 @@ class KubeReader:
         except FAILURES as exc:
             log.info("namespaces cannot be listed: %s", describe_error(exc))
             return None
+
+
+def _share(obj: Any, memo: dict[str, str]) -> Any:
+    """Replace equal strings by one shared copy (in place); kept objects of 20,000 pods repeat
+    namespaces, images, env names and mount paths, and each page parses them anew."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, str):
+                obj[k] = memo.setdefault(v, v)
+            elif isinstance(v, dict | list):
+                _share(v, memo)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if isinstance(v, str):
+                obj[i] = memo.setdefault(v, v)
+            elif isinstance(v, dict | list):
+                _share(v, memo)
+    return obj
 
 
 def _identity(obj: dict[str, Any]) -> dict[str, Any]:
