@@ -29,6 +29,8 @@ OPEN_BY_DEFAULT = ("FAIL", "ERROR")
 
 _CELL = "padding:3px 8px;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top"
 _TABLE = "border-collapse:collapse;font-size:13px;width:100%"
+_LINK = "color:#0969da;text-decoration:underline"
+_PRE = "white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere"
 
 
 def esc(value: Any) -> str:
@@ -52,7 +54,10 @@ def link(url: Any, text: str) -> str:
     u = str(url or "")
     if not u.lower().startswith(("https://", "http://")):
         return esc(text)
-    return f'<a href="{esc(u)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'
+    return (
+        f'<a href="{esc(u)}" target="_blank" rel="noopener noreferrer" style="{_LINK}">'
+        f"{esc(text)}</a>"
+    )
 
 
 def target_of(row: Mapping[str, Any]) -> str:
@@ -113,8 +118,8 @@ def findings_html(df: pd.DataFrame | None) -> str:
         status = str(row["status"])
         fix = (
             '<div style="margin:4px 0 0"><b>How to fix</b></div>'
-            '<pre class="irsa-remediation" style="white-space:pre-wrap;margin:2px 0;'
-            f'background:#f6f8fa;padding:6px;border-radius:4px">{esc(row["remediation"])}</pre>'
+            f'<pre class="irsa-remediation" style="{_PRE};margin:2px 0;background:#f6f8fa;'
+            f'padding:6px;border-radius:4px">{esc(row["remediation"])}</pre>'
             if row.get("remediation")
             else ""
         )
@@ -175,7 +180,7 @@ def diagnosis_html(df: pd.DataFrame | None) -> str:
             if c == "check_ids" and isinstance(value, list | tuple | set):
                 value = ", ".join(map(str, value))
             if c == "fix":
-                cell = f'<pre style="white-space:pre-wrap;margin:0">{esc(value)}</pre>'
+                cell = f'<pre style="{_PRE};margin:0;min-width:20em">{esc(value)}</pre>'
             elif c == "confirmed":
                 cell = _confirmed(value)
             else:
@@ -213,7 +218,7 @@ def evidence_html(result: Any, href: str | None, href_full: str | None = None) -
         if url:
             parts.append(
                 f'<a class="irsa-evidence-link{cls}" href="{esc(url)}" target="_blank" '
-                f'rel="noopener">{text}</a>'
+                f'rel="noopener" style="{_LINK}">{text}</a>'
             )
     folder = getattr(result, "folder", None)
     if folder:

@@ -143,12 +143,22 @@ def browser() -> Iterator[object]:
     pw.stop()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    report = yield
+    setattr(item, f"report_{report.when}", report)  # lets fixtures see whether the test failed
+    return report
+
+
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 1400})  # type: ignore[attr-defined]
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(pg, f"FAILED-{request.node.name}")
     context.close()
 
 

@@ -16,7 +16,8 @@ def test_lab_runs_the_explorer_notebook(page, lab_server):
     from playwright.sync_api import expect
 
     page.goto(lab_server.url + "/lab/tree/notebooks/irsa_explorer.ipynb")
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
+    # the kernel is connected once the status bar says so ("Run All" before that is lost)
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
