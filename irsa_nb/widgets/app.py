@@ -101,7 +101,7 @@ class Explorer:
                 self.source_info,
                 self.source_messages,
                 _section("2. What to check"),
-                w.HBox([self.namespace]),
+                self.namespace,
                 self.service_account,
                 self.pod,
                 w.HBox([self.sdk_name, self.sdk_version]),
@@ -258,7 +258,7 @@ class Explorer:
 
     def load(self, source: Source) -> bool:
         """Load ``source`` and refresh the target choices."""
-        with self._busy(f"Loading {source.label}…"):
+        with self._busy(f"Loading {source.label}…", self.source_info):
             ok = self.state.load(source)
         self.source_info.value = (
             f"<b>Loaded:</b> {render.esc(source.label)} — "
@@ -283,7 +283,7 @@ class Explorer:
         self.progress.layout.visibility = "visible"
         self.progress.bar_style = ""
         self.progress.value = 0
-        with self._busy("Running checks…"):
+        with self._busy("Running checks…", self.status):
             df = st.run(progress=self._on_progress)
         self.status.value = "" if df is None else render.progress_html(0, self.progress.max, "")
         counts = status_counts(df)
@@ -300,8 +300,8 @@ class Explorer:
         st.sdk_name, st.sdk_version = self.sdk_name.value or "", self.sdk_version.value or ""
         st.evidence_dir = self.evidence_dir.value.strip() or "evidence"
         st.error_text = self.error_text.value
-        self.evidence.value = ""
-        with self._busy("Running the evidence runbook (this takes a few seconds)…"):
+        self.evidence_messages.value = ""
+        with self._busy("Running the evidence runbook (this takes a few seconds)…", self.evidence):
             result = st.save_evidence()
         self.evidence_messages.value = render.messages_html(st.messages)
         cwd = os.getcwd()  # the notebook's folder, in JupyterLab and in Voila
@@ -314,7 +314,7 @@ class Explorer:
         """Likely causes of an error message (the text area's when ``text`` is None)."""
         if text is not None:
             self.error_text.value = text
-        with self._busy("Looking up the error…"):
+        with self._busy("Looking up the error…", self.diagnosis):
             df = self.state.explain(self.error_text.value)
         self.explain_messages.value = render.messages_html(self.state.messages)
         self.diagnosis.value = render.diagnosis_html(df)
@@ -352,7 +352,8 @@ class Explorer:
 
     @_guarded("source_messages")
     def _on_list_clusters(self, _: Any = None) -> None:
-        with self._busy(f"Listing EKS clusters in {self.region.value or '?'}…"):
+        region = self.region.value or "?"
+        with self._busy(f"Listing EKS clusters in {region}…", self.source_messages):
             names = self.state.list_clusters(self.region.value.strip(), self.profile.value.strip())
         self.cluster.options = tuple(names)
         if names and self.cluster.value not in names:
@@ -469,15 +470,17 @@ class Explorer:
         ]
 
     @contextmanager
-    def _busy(self, text: str) -> Iterator[None]:
+    def _busy(self, text: str, where: w.HTML) -> Iterator[None]:
         """Disable the buttons and show ``text`` while an action runs."""
         before = [b.disabled for b in self._buttons]
         for b in self._buttons:
             b.disabled = True
-        self.status.value = f'<span class="irsa-busy">{render.esc(text)}</span>'
+        busy = f'<span class="irsa-busy">{render.esc(text)}</span>'
+        where.value = busy
         try:
             yield
         finally:
-            self.status.value = ""
+            if where.value == busy:
+                where.value = ""
             for b, was in zip(self._buttons, before, strict=True):
                 b.disabled = was

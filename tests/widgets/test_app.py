@@ -284,3 +284,17 @@ def test_explain_an_error_against_the_selection(app):
 
     app.explain("hello")
     assert "not an error irsa-nb recognises" in app.explain_messages.value
+
+
+def test_busy_text_shows_where_the_action_is(app, monkeypatch):
+    seen = []
+    real = app.state.explain
+
+    def spy(text):
+        seen.append((app.diagnosis.value, app.explain_button.disabled, app.run_button.disabled))
+        return real(text)
+
+    monkeypatch.setattr(app.state, "explain", spy)
+    app.explain("   ")
+    assert seen == [('<span class="irsa-busy">Looking up the error…</span>', True, True)]
+    assert app.diagnosis.value == "" and not app.explain_button.disabled

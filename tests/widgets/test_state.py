@@ -326,3 +326,14 @@ def test_optional_feature_with_a_broken_dependency_is_not_called_missing(tmp_pat
     with pytest.raises(ModuleNotFoundError) as info:
         _optional("irsa_probe_feature", "f", "Probing")
     assert info.value.name == "irsa_no_such_dependency"
+
+
+def test_import_irsa_nb_does_not_load_the_widgets():
+    import subprocess
+    import sys
+
+    probe = "import sys, irsa_nb; print(sorted(m for m in sys.modules if 'widgets' in m))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
