@@ -137,6 +137,13 @@ class _Collection:
         docs[bundle.DESCRIBE_CLUSTER] = described = self.aws.describe_cluster(self.cluster)
         cluster = described.get("cluster", {}) if isinstance(described, dict) else {}
         ctx = kube.choose_context(self.context, cluster.get("endpoint"))
+        if not cluster and not self.context:
+            log.warning(
+                "describe-cluster failed, so the context cannot be matched to %s; using the "
+                "current context %s (pass --context if it is another cluster)",
+                self.cluster,
+                ctx.name,
+            )
         log.info("cluster %s: kubeconfig context %s (%s)", self.cluster, ctx.name, ctx.server)
         reader = kube.KubeReader.from_kubeconfig(ctx.name, on_page=self.bar.page)
         issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer") or ""
