@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -88,29 +88,41 @@ def run_checks(
         namespace_scope=namespace is not None and service_account is None and pod is None,
     )
     ctx.targets = _targets(inventory, namespace, service_account, pod)
-    rows: list[dict[str, Any]] = []
     base = _base_params(inventory)
     # A list that could not be read leaves nothing to iterate: say so once.
+    rows: list[tuple] = []
     gaps = [("pod_uses_service_account", inventory.pods, "the pod list")]
     if not ctx.targets:
         gaps.append(("service_account_exists", inventory.service_accounts, "the service accounts"))
     for check_id, listing, what in gaps:
         if isinstance(listing, Gap) and REGISTRY[check_id] in selected:
             rows.append(_row(REGISTRY[check_id], from_gap(listing, what), None, None, base, lang))
+    # One DataFrame per check, so the Python row objects never all live at once.
+    frames = [_frame(rows)]
     for chk in selected:
-        if chk.scope == "cluster":
-            for f in chk.func(ctx):
-                rows.append(_row(chk, f, f.target, f.pod, base, lang))
-        elif chk.scope == "service_account":
-            for t in ctx.targets:
-                for f in chk.func(ctx, t):
-                    rows.append(_row(chk, f, t, None, base, lang))
-        else:
-            for t in ctx.targets:
-                for p in t.pods:
-                    for f in chk.func(ctx, t, p):
-                        rows.append(_row(chk, f, t, p, base, lang))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        frames.append(_frame(_row(chk, f, t, p, base, lang) for f, t, p in _findings(chk, ctx)))
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None, Pod | None]]:
+    """Every finding of ``chk`` with the target and pod it is about."""
+    if chk.scope == "cluster":
+        for f in chk.func(ctx):
+            yield f, f.target, f.pod
+    elif chk.scope == "service_account":
+        for t in ctx.targets:
+            for f in chk.func(ctx, t):
+                yield f, t, None
+    else:
+        for t in ctx.targets:
+            for p in t.pods:
+                for f in chk.func(ctx, t, p):
+                    yield f, t, p
+
+
+def _frame(rows: Iterable[tuple]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(rows), columns=RESULT_COLUMNS).astype("str")
 
 
 def _select_checks(ids: Iterable[str] | None) -> list[Check]:
@@ -200,7 +212,7 @@ def _row(
     pod: Pod | None,
     base: dict[str, Any],
     lang: str,
-) -> dict[str, Any]:
+) -> tuple:
     if f.status not in STATUSES:
         raise AssertionError(f"{chk.id} returned unknown status {f.status}")
     params = dict(base)
@@ -215,17 +227,17 @@ def _row(
     remediation = (
         "" if f.status == "PASS" else text.render(lang, (*section, "remediation", f.key), params)
     )
-    return {
-        "check_id": chk.id,
-        "title": text.lookup(lang, chk.id, "title") or chk.id,
-        "status": f.status,
-        "severity": chk.severity,
-        "namespace": params.get("namespace", "") if target or pod else "",
-        "service_account": target.name if target else "",
-        "pod": pod.name if pod else "",
-        "role_arn": (target.role_arn or "") if target else "",
-        "detail": text.render(lang, (*section, "detail", f.key), params),
-        "remediation": remediation,
-        "doc_url": chk.doc_url,
-        "evidence": json.dumps(f.evidence, sort_keys=True, default=str) if f.evidence else "",
-    }
+    return (
+        chk.id,
+        text.render(lang, (chk.id, "title"), {}) or chk.id,
+        f.status,
+        chk.severity,
+        params.get("namespace", "") if target or pod else "",
+        target.name if target else "",
+        pod.name if pod else "",
+        (target.role_arn or "") if target else "",
+        text.render(lang, (*section, "detail", f.key), params),
+        remediation,
+        chk.doc_url,
+        json.dumps(f.evidence, sort_keys=True, default=str) if f.evidence else "",
+    )

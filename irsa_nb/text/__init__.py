@@ -6,6 +6,7 @@ code only names keys and passes parameters. Missing translations fall back to En
 
 from __future__ import annotations
 
+import string
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -13,11 +14,6 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("en", "zh")
-
-
-class _Missing(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 @cache
@@ -44,10 +40,27 @@ def lookup(lang: str, *path: str) -> Any:
 
 def render(lang: str, path: tuple[str, ...], params: dict[str, Any]) -> str:
     """Render the template at ``path`` with ``params`` (unknown placeholders stay visible)."""
+    compiled = _compiled(lang, path)
+    if compiled is None:
+        return ""
+    template, fields = compiled
+    values = {f: _fmt(params[f]) if f in params else "{" + f + "}" for f in fields}
+    return template.format_map(values).strip()
+
+
+@cache
+def _compiled(lang: str, path: tuple[str, ...]) -> tuple[str, frozenset[str]] | None:
+    """The template at ``path`` and the parameter names it uses (parsed once)."""
     template = lookup(lang, *path)
     if template is None:
-        return ""
-    return str(template).format_map(_Missing({k: _fmt(v) for k, v in params.items()})).strip()
+        return None
+    template = str(template)
+    fields = frozenset(
+        name.split(".")[0].split("[")[0]
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
+    )
+    return template, fields
 
 
 def _fmt(value: Any) -> str:
