@@ -33,6 +33,7 @@ ISSUER_CHAIN = "tls/issuer-chain.pem"
 POD_IDENTITY_ASSOCIATIONS = "aws/eks/list-pod-identity-associations.json"
 WEBHOOK_CONFIGURATIONS = "k8s/mutatingwebhookconfigurations.json"
 DISCOVERY = "tls/discovery.json"  # OIDC discovery + JWKS fetch record (irsa-nb collect)
+PROBE_INDEX = "probe/index.json"  # what the opt-in live probe (--probe) looked at
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
@@ -72,6 +73,11 @@ def provider_path(provider_arn: str) -> str:
     return f"aws/iam/get-open-id-connect-provider/{resource.replace('/', '_')}.json"
 
 
+def probe_path(namespace: str, service_account: str) -> str:
+    """Bundle path of the live probe's outcome for one service account (no secrets)."""
+    return f"probe/{namespace}/{service_account}.json"
+
+
 def role_path(command: str, role_name: str) -> str:
     """Bundle path of ``aws iam <command> --role-name <role_name>``."""
     return f"aws/iam/{command}/{role_name}.json"
@@ -98,10 +104,15 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         ISSUER_CHAIN: "openssl s_client -connect ISSUER_HOST:443 -servername ISSUER_HOST "
         "-showcerts </dev/null",
         DISCOVERY: f"irsa-nb collect --cluster {cluster}{reg} --out DIR",
+        PROBE_INDEX: f"irsa-nb collect --cluster {cluster}{reg} --probe --out DIR",
     }
     if path in fixed:
         return fixed[path]
     parts = PurePosixPath(path).parts
+    if len(parts) == 3 and parts[0] == "probe":
+        return (
+            f"irsa-nb collect --cluster {cluster}{reg} --probe -n {parts[1]} -s {name} --out DIR"
+        )
     if len(parts) == 4 and parts[:2] == ("aws", "iam"):
         if parts[2] == "get-open-id-connect-provider":
             arn = "arn:aws:iam::ACCOUNT:oidc-provider/" + name.replace("_", "/")

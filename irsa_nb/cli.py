@@ -69,11 +69,62 @@ def add_live_args(group: argparse._ActionsContainer, cluster_required: bool = Fa
     group.add_argument("--context", metavar="CTX", help="kubeconfig context (default: by endpoint)")
 
 
+def add_probe_args(p: argparse.ArgumentParser) -> None:
+    """``--probe/--probe-max/--action``: the opt-in live STS probe (irsa_nb.live.sts_probe)."""
+    grp = p.add_argument_group("live probe (opt-in, --cluster only)")
+    grp.add_argument(
+        "--probe",
+        action="store_true",
+        help="mint a 10-minute token per target service account (TokenRequest) and call STS "
+        "AssumeRoleWithWebIdentity with it; nothing secret is kept",
+    )
+    grp.add_argument(
+        "--probe-max", type=int, default=10, metavar="N", help="probe at most N service accounts"
+    )
+    grp.add_argument(
+        "--action",
+        action="append",
+        metavar="ACTION[=RESOURCE]",
+        help="with --probe: simulate this action for each role (iam:SimulatePrincipalPolicy), "
+        "e.g. s3:GetObject=arn:aws:s3:::bucket/key",
+    )
+
+
+def probe_options(args: argparse.Namespace) -> object | None:
+    """The ProbeOptions the flags ask for (None without --probe); usage errors first."""
+    if not getattr(args, "probe", False):
+        if getattr(args, "action", None):
+            raise UsageError("irsa-nb: --action needs --probe (and --cluster NAME)")
+        return None
+    if getattr(args, "bundle", None) or not getattr(args, "cluster", None):
+        raise UsageError(
+            "irsa-nb: --probe needs a live cluster (--cluster NAME), not a bundle; a bundle "
+            "holds a probe's outcome only when it was collected with --probe"
+        )
+    from .live.sts_probe import ProbeOptions, parse_action
+
+    try:
+        actions = [parse_action(a) for a in args.action or ()]
+        ns = getattr(args, "namespace", None)
+        if isinstance(ns, list):  # collect: -n NS [NS ...]
+            ns = ns[0] if len(ns) == 1 else None
+        return ProbeOptions(
+            namespace=ns,
+            service_account=getattr(args, "service_account", None),
+            pod=getattr(args, "pod", None),
+            actions=actions,
+            max_targets=args.probe_max,
+        )
+    except ValueError as exc:
+        raise UsageError(f"irsa-nb: {exc}") from None
+
+
 def load_source(args: argparse.Namespace) -> Inventory:
     """The inventory the flags select."""
     cluster = getattr(args, "cluster", None)
     if args.bundle and cluster:
         raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
+    probe = probe_options(args)
     if cluster:
         ns = getattr(args, "namespace", None)
         return open_inventory(
@@ -82,6 +133,7 @@ def load_source(args: argparse.Namespace) -> Inventory:
             profile=args.profile,
             context=args.context,
             namespaces=[ns] if ns else None,
+            probe=probe,
         )
     if not args.bundle:
         raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
@@ -196,6 +248,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         context=args.context,
         namespaces=args.namespace,
         progress=False if args.quiet else None,
+        probe=probe_options(args),
     )
     out = write_documents(docs, args.out)
     failed = sorted(p for p, d in docs.items() if isinstance(d, CallFailed))
@@ -340,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run the IRSA checks and print the results")
     add_target_args(p)
+    add_probe_args(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
     p.set_defaults(func=cmd_check)
@@ -360,7 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, metavar="DIR|FILE.tar.gz", help="bundle to write")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
-    p.set_defaults(func=cmd_collect)
+    add_probe_args(p)
+    p.add_argument(
+        "--service-account", "-s", metavar="SA", help="with --probe: probe only this one"
+    )
+    p.set_defaults(func=cmd_collect, bundle=None)
 
     p = sub.add_parser(
         "collect-script",

@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (registration)
     oidc,
     pod,
     precedence,
+    probe,
     role,
     sdk,
     service_account,

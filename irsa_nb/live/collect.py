@@ -21,6 +21,7 @@ from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
 from ..k8s import ROLE_ARN_ANNOTATION
 from . import aws, kube, tls
+from .sts_probe import ProbeOptions, cluster_region, probe_documents
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def collect(
     *,
     progress: bool | None = None,
     max_workers: int = MAX_WORKERS,
+    probe: bool | ProbeOptions | None = None,
 ) -> Inventory:
     """Collect a live EKS cluster's IRSA evidence (read-only) into an Inventory.
 
@@ -59,6 +61,11 @@ def collect(
         Show a progress bar on stderr (default: when stderr is a terminal).
     max_workers
         Concurrent AWS/issuer calls.
+    probe
+        Opt-in live probe (:mod:`irsa_nb.live.sts_probe`): ``True`` or a
+        :class:`~irsa_nb.live.sts_probe.ProbeOptions` mints a short-lived token per target
+        service account (TokenRequest, the only create call) and calls STS with it; the
+        outcome (no secrets) is stored under ``probe/``.
 
     Returns
     -------
@@ -79,6 +86,7 @@ def collect(
         namespaces=namespaces,
         progress=progress,
         max_workers=max_workers,
+        probe=probe,
     )
     return build_inventory(docs, source=f"live:{cluster_name}")
 
@@ -92,6 +100,7 @@ def collect_documents(
     *,
     progress: bool | None = None,
     max_workers: int = MAX_WORKERS,
+    probe: bool | ProbeOptions | None = None,
 ) -> dict[str, Document]:
     """The bundle documents of a live cluster (see :func:`collect`)."""
     if not cluster_name:
@@ -107,7 +116,9 @@ def collect_documents(
         session = aws.make_session(profile, region)
     bar = _Progress(progress)
     try:
-        return _Collection(cluster_name, session, context, namespaces, bar, max_workers).run()
+        run = _Collection(cluster_name, session, context, namespaces, bar, max_workers)
+        run.sts_probe = ProbeOptions() if probe is True else (probe or None)
+        return run.run()
     finally:
         bar.close()
 
@@ -131,6 +142,8 @@ class _Collection:
         self.bar = bar
         self.max_workers = max(1, max_workers)
         self.docs: dict[str, Document] = {}
+        self.session = session
+        self.sts_probe: ProbeOptions | None = None
 
     def run(self) -> dict[str, Document]:
         docs = self.docs
@@ -171,6 +184,10 @@ class _Collection:
             pending += [pool.submit(self._role, name) for name in roles]
             docs.update(lister.collect("pods"))
             docs.update(lister.retry_unknown())
+            if self.sts_probe is not None:
+                region = cluster_region(described, self.aws.region)
+                args = (self.sts_probe, reader.api, self.session, self.aws.iam, region)
+                pending.append(pool.submit(probe_documents, dict(docs), *args))
             for fut in pending:
                 docs.update(fut.result())
         return docs

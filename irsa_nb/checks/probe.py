@@ -1,0 +1,204 @@
+"""Results of the opt-in live STS probe (``--probe``), read from the inventory.
+
+The probe itself runs during live collection (:mod:`irsa_nb.live.sts_probe`) and stores its
+outcome under ``probe/`` (no secrets); these checks only read it, like every other check.
+Without a probe in the inventory they return no rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .. import bundle
+from ..bundle import CallFailed, Unreadable
+from ..iam.arn import is_valid_role_arn
+from .registry import Context, Finding, Target, check, needs_role_annotation
+
+_STS_DOC = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
+_SIM_DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html"
+_NOT_PROBED_REASONS = ("limit", "invalid_name")
+
+
+def _probe_doc(ctx: Context, target: Target) -> tuple[Finding | None, dict[str, Any] | None]:
+    """``(finding, None)`` when there is nothing to read, else ``(None, document)``.
+
+    No finding and no document: the inventory holds no probe at all (no rows).
+    """
+    docs = ctx.inventory.documents
+    index = docs.get(bundle.PROBE_INDEX)
+    if index is None:
+        return None, None
+    skip = needs_role_annotation(target)
+    if skip:
+        return skip, None
+    path = bundle.probe_path(target.namespace, target.name)
+    doc = docs.get(path)
+    bad = next((d for d in (index, doc) if isinstance(d, CallFailed | Unreadable)), None)
+    if bad is not None or (doc is not None and not isinstance(doc, dict)):
+        message = bad.message if bad is not None else "not a JSON object"
+        params = {"what": "the probe's outcome", "path": path, "message": message}
+        params["command"] = bundle.command_for(path, *_cluster_region(ctx))
+        return Finding("ERROR", "_invalid", params), None
+    if doc is None:
+        index = index if isinstance(index, dict) else {}
+        probed = len(index.get("probed") or [])
+        limit = (index.get("requested") or {}).get("max_targets", "")
+        reasons = {
+            (e.get("namespace"), e.get("service_account")): e.get("reason")
+            for e in index.get("not_probed") or []
+            if isinstance(e, dict)
+        }
+        reason = reasons.get((target.namespace, target.name))
+        key = reason if reason in _NOT_PROBED_REASONS else "not_requested"
+        return Finding("SKIP", f"not_probed_{key}", {"probed": probed, "limit": limit}), None
+    return None, doc
+
+
+def _cluster_region(ctx: Context) -> tuple[str, str | None]:
+    cl = ctx.inventory.cluster
+    name = getattr(cl, "name", None) or "CLUSTER"
+    return name, getattr(cl, "region", None)
+
+
+def _diagnosis(ctx: Context, target: Target, text: str) -> dict[str, Any]:
+    """The diagnoser's best cause for an STS error, checked against this service account."""
+    key = ("sts_probe_diagnosis", target.namespace, target.name, text)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    from ..diagnose import diagnose  # imports the checks lazily itself
+
+    out: dict[str, Any] = {"cause": "", "check_ids": [], "fix": "", "confirmed": None}
+    try:
+        df = diagnose(
+            text,
+            ctx.inventory,
+            namespace=target.namespace,
+            service_account=target.name,
+            sdk=ctx.sdk,
+        )
+    except ValueError:
+        df = None
+    if df is not None and df.attrs.get("recognised") and len(df):
+        top = df.iloc[0]
+        out = {
+            "cause": str(top["cause"]),
+            "check_ids": list(top["check_ids"]),
+            "fix": str(top["fix"]),
+            "confirmed": top["confirmed"],
+            "error": str(top["error"]),
+            "causes": [
+                {"cause": r.cause, "check_ids": list(r.check_ids), "confirmed": r.confirmed}
+                for r in df.itertuples()
+            ],
+        }
+    ctx.cache[key] = out
+    return out
+
+
+@check(
+    "sts_probe_assume_role",
+    scope="service_account",
+    severity="high",
+    seed_step=None,
+    doc_url=_STS_DOC,
+)
+def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
+    finding, doc = _probe_doc(ctx, target)
+    if finding is not None:
+        yield finding
+    if doc is None:
+        return
+    token = doc.get("token") if isinstance(doc.get("token"), dict) else {}
+    assume = doc.get("assume") if isinstance(doc.get("assume"), dict) else {}
+    params: dict[str, Any] = {
+        "audience": str(doc.get("audience") or ""),
+        "endpoint": str(doc.get("sts_endpoint") or "STS"),
+        "probed_role": str(doc.get("role_arn") or target.role_arn or ""),
+    }
+    status = assume.get("status")
+    if not token.get("minted") and status in (None, "not_attempted"):
+        params["message"] = str(token.get("error") or "no token")
+        yield Finding("ERROR", "token_failed", params, doc)
+        return
+    if status == "assumed":
+        params["assumed_arn"] = str(assume.get("caller_arn") or assume.get("assumed_role_arn"))
+        if assume.get("identity_error"):
+            params["message"] = str(assume["identity_error"])
+            yield Finding("WARN", "assumed_unverified", params, doc)
+        else:
+            yield Finding("PASS", "pass", params, doc)
+        return
+    if status == "unreachable":
+        params["message"] = str(assume.get("message") or "")
+        yield Finding("ERROR", "unreachable", params, doc)
+        return
+    if status not in ("rejected", "error") or not assume.get("code"):
+        params["message"] = str(assume.get("message") or "the probe recorded no outcome")
+        yield Finding("ERROR", "probe_failed", params, doc)
+        return
+    code, message = str(assume["code"]), str(assume.get("message") or "").rstrip(". ")
+    text = str(assume.get("error") or "") or (
+        f"An error occurred ({code}) when calling the AssumeRoleWithWebIdentity operation: "
+        f"{message}"
+    )
+    diag = _diagnosis(ctx, target, text)
+    params.update(code=code, message=message)
+    if diag["cause"]:
+        params.update(
+            cause=diag["cause"],
+            checks=", ".join(diag["check_ids"]) or "-",
+            fix=diag["fix"],
+        )
+    evidence = {**doc, "diagnosis": diag}
+    if status == "error":
+        key = "sts_error" if diag["cause"] else "sts_error_unknown"
+        yield Finding("ERROR", key, params, evidence)
+        return
+    yield Finding("FAIL", "rejected" if diag["cause"] else "rejected_unknown", params, evidence)
+
+
+@check(
+    "sts_probe_permissions",
+    scope="service_account",
+    severity="medium",
+    seed_step=None,
+    doc_url=_SIM_DOC,
+)
+def sts_probe_permissions(ctx: Context, target: Target) -> Iterator[Finding]:
+    index = ctx.inventory.documents.get(bundle.PROBE_INDEX)
+    requested = (index.get("requested") or {}) if isinstance(index, dict) else {}
+    if isinstance(index, dict) and not requested.get("actions"):
+        return  # the probe ran without --action: nothing to simulate
+    finding, doc = _probe_doc(ctx, target)
+    if finding is not None:
+        yield finding
+    if doc is None:
+        return
+    role = str(doc.get("role_arn") or target.role_arn or "")
+    if not is_valid_role_arn(role):
+        yield Finding("SKIP", "_invalid_role_arn", {"annotation": role})
+        return
+    perms = doc.get("permissions") if isinstance(doc.get("permissions"), dict) else {}
+    if perms.get("status") != "simulated":
+        message = str(perms.get("error") or "the probe recorded no simulation")
+        yield Finding("ERROR", "simulation_failed", {"message": message}, perms or None)
+        return
+    for r in perms.get("results") or []:
+        if not isinstance(r, dict):
+            continue
+        params = {
+            "action": str(r.get("action", "")),
+            "resource": str(r.get("resource", "")),
+            "statements": ", ".join(str(s) for s in r.get("matched_statements") or []) or "-",
+            "context_keys": ", ".join(str(k) for k in r.get("missing_context") or []),
+        }
+        decision = str(r.get("decision", ""))
+        if decision == "allowed":
+            yield Finding("PASS", "allowed", params, r)
+        elif params["context_keys"]:
+            yield Finding("WARN", "needs_context", {**params, "decision": decision}, r)
+        elif decision == "explicitDeny":
+            yield Finding("FAIL", "explicit_deny", params, r)
+        else:
+            yield Finding("FAIL", "implicit_deny", {**params, "decision": decision}, r)
