@@ -18,16 +18,16 @@ demo: $(STAMP)
 	@echo "Evidence: evidence/demo/runbook.html (and runbook.ipynb, results.csv, results.json, manifest.json)"
 
 test: $(STAMP)
-	$(BIN)/ruff check irsa_nb tests benchmarks tools
-	$(BIN)/ruff format --check irsa_nb tests benchmarks tools
+	$(BIN)/ruff check irsa_nb tests benchmarks tools notebooks
+	$(BIN)/ruff format --check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/python -m pytest -n 2 tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check irsa_nb tests benchmarks tools
+	$(BIN)/ruff check irsa_nb tests benchmarks tools notebooks
 
 format: $(STAMP)
-	$(BIN)/ruff format irsa_nb tests benchmarks tools
-	$(BIN)/ruff check --fix irsa_nb tests benchmarks tools
+	$(BIN)/ruff format irsa_nb tests benchmarks tools notebooks
+	$(BIN)/ruff check --fix irsa_nb tests benchmarks tools notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_checks.py

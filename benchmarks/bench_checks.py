@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import irsa_nb  # noqa: E402
-from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files  # noqa: E402
+import irsa_nb
+from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
 
 
 def timed(fn, repeat=3):
@@ -40,13 +40,17 @@ def main() -> None:
         load_med, load_min, inv = timed(lambda: irsa_nb.load_bundle(tmp), repeat=2)
     check_med, check_min, df = timed(lambda: irsa_nb.run_checks(inv))
     records = df.to_dict("records")
-    base_med, base_min, _ = timed(lambda: pd.DataFrame(records, columns=irsa_nb.RESULT_COLUMNS))
+    base_med, _, _ = timed(lambda: pd.DataFrame(records, columns=irsa_nb.RESULT_COLUMNS))
     print(f"machine: {platform.machine()} {platform.python_version()}, {platform.platform()}")
-    print(f"synthetic cluster: {n_sa} service accounts, {n_pods} pods, {n_roles} roles "
-          f"(generated in {gen:.1f} s)")
+    print(
+        f"synthetic cluster: {n_sa} service accounts, {n_pods} pods, {n_roles} roles "
+        f"(generated in {gen:.1f} s)"
+    )
     print(f"load_bundle:  median {load_med:.2f} s (min {load_min:.2f} s)")
-    print(f"run_checks:   median {check_med:.2f} s (min {check_min:.2f} s), {len(df)} rows, "
-          f"{(df.status == 'FAIL').sum()} FAIL")
+    print(
+        f"run_checks:   median {check_med:.2f} s (min {check_min:.2f} s), {len(df)} rows, "
+        f"{(df.status == 'FAIL').sum()} FAIL"
+    )
     print(f"baseline (DataFrame of {len(df)} ready rows): median {base_med:.3f} s")
     print(f"ratio run_checks / baseline: {check_med / base_med:.1f}x")
 

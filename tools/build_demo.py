@@ -371,9 +371,7 @@ def issuer_chain(host):
     chain = [leaf, inter, root]
     out = ["CONNECTED(00000003)\n---\nCertificate chain\n"]
     for i, cert in enumerate(chain):
-        out.append(
-            f" {i} s:{cert.subject.rfc4514_string()}\n   i:{cert.issuer.rfc4514_string()}\n"
-        )
+        out.append(f" {i} s:{cert.subject.rfc4514_string()}\n   i:{cert.issuer.rfc4514_string()}\n")
         out.append(cert.public_bytes(serialization.Encoding.PEM).decode())
     out.append("---\nServer certificate\n")
     return "".join(out), sha1_thumbprint(root.public_bytes(serialization.Encoding.DER))
