@@ -119,12 +119,68 @@ def probe_options(args: argparse.Namespace) -> object | None:
         raise UsageError(f"irsa-nb: {exc}") from None
 
 
+def add_exec_args(p: argparse.ArgumentParser, collect: bool = False) -> None:
+    """``--exec [target|all]``, ``--exec-timeout``: opt-in in-pod evidence (irsa_nb.live.exec)."""
+    grp = p.add_argument_group("in-pod evidence (opt-in, --cluster only; needs pods/exec)")
+    if collect:
+        grp.add_argument(
+            "--exec",
+            nargs="?",
+            const="all",
+            choices=("all",),
+            help="run a fixed read-only probe (env, id, token file and claims, ~/.aws, SDK) "
+            "in every container of the running IRSA pods",
+        )
+    else:
+        grp.add_argument(
+            "--exec",
+            nargs="?",
+            const="target",
+            choices=("target", "all"),
+            help="run a fixed read-only probe (env, id, token file and claims, ~/.aws, SDK) in "
+            "the target's containers (default) or in every running IRSA pod (all)",
+        )
+    grp.add_argument(
+        "--exec-timeout", type=float, metavar="SECONDS", help="per exec command (default 30)"
+    )
+
+
+def exec_options(args: argparse.Namespace) -> tuple[object | None, float | None]:
+    """``(ExecTarget or None, timeout)`` the flags ask for; usage errors first."""
+    mode = getattr(args, "exec", None)
+    timeout = getattr(args, "exec_timeout", None)
+    if not mode:
+        if timeout is not None:
+            raise UsageError("irsa-nb: --exec-timeout needs --exec")
+        return None, None
+    if getattr(args, "bundle", None) or not getattr(args, "cluster", None):
+        raise UsageError(
+            "irsa-nb: --exec needs a live cluster (--cluster NAME), not a bundle; a bundle "
+            "holds in-pod evidence only when it was collected with --exec"
+        )
+    if timeout is not None and timeout <= 0:
+        raise UsageError("irsa-nb: --exec-timeout must be a positive number of seconds")
+    from .live.exec import ExecTarget
+
+    if mode == "all":
+        return ExecTarget(all=True), timeout
+    return (
+        ExecTarget(
+            namespace=getattr(args, "namespace", None),
+            service_account=getattr(args, "service_account", None),
+            pod=getattr(args, "pod", None),
+        ),
+        timeout,
+    )
+
+
 def load_source(args: argparse.Namespace) -> Inventory:
     """The inventory the flags select."""
     cluster = getattr(args, "cluster", None)
     if args.bundle and cluster:
         raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
     probe = probe_options(args)
+    in_pod, exec_timeout = exec_options(args)
     if cluster:
         ns = getattr(args, "namespace", None)
         return open_inventory(
@@ -134,6 +190,8 @@ def load_source(args: argparse.Namespace) -> Inventory:
             context=args.context,
             namespaces=[ns] if ns else None,
             probe=probe,
+            exec=in_pod,
+            exec_timeout=exec_timeout,
         )
     if not args.bundle:
         raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
@@ -241,6 +299,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .bundle import CallFailed, write_documents
     from .live.collect import collect_documents
 
+    in_pod, exec_timeout = exec_options(args)
     docs = collect_documents(
         args.cluster,
         region=args.region,
@@ -249,6 +308,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         namespaces=args.namespace,
         progress=False if args.quiet else None,
         probe=probe_options(args),
+        exec=in_pod,
+        **({"exec_timeout": exec_timeout} if exec_timeout else {}),
     )
     out = write_documents(docs, args.out)
     failed = sorted(p for p, d in docs.items() if isinstance(d, CallFailed))
@@ -262,7 +323,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_collect_script(args: argparse.Namespace) -> int:
     from .live.script import collect_script
 
-    sys.stdout.write(collect_script(args.cluster, args.region))
+    sys.stdout.write(collect_script(args.cluster, args.region, exec=args.exec))
     return EXIT_OK
 
 
@@ -326,9 +387,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    counts = res.results["status"].value_counts()
-    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts) or "no results"
-    print(f"{res.verdict}: {summary}; evidence in {res.folder} (open {res.html.name})")
+    print(format_table(res.results))
+    print(f"\nVerdict {res.verdict}; evidence in {res.folder} (open {res.html.name})")
     return res.exit_code
 
 
@@ -394,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run the IRSA checks and print the results")
     add_target_args(p)
     add_probe_args(p)
+    add_exec_args(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
     p.set_defaults(func=cmd_check)
@@ -418,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--service-account", "-s", metavar="SA", help="with --probe: probe only this one"
     )
+    add_exec_args(p, collect=True)
     p.set_defaults(func=cmd_collect, bundle=None)
 
     p = sub.add_parser(
@@ -426,6 +488,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cluster", metavar="NAME", help="cluster name (default: the script asks)")
     p.add_argument("--region", metavar="R", help="AWS region (default: the AWS CLI's)")
+    p.add_argument(
+        "--exec",
+        action="store_true",
+        help="also run the in-pod probe with kubectl exec (needs pods/exec; else set IRSA_EXEC=1)",
+    )
     p.set_defaults(func=cmd_collect_script)
 
     p = sub.add_parser(

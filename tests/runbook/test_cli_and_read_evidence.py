@@ -16,14 +16,17 @@ def test_run_exits_0_without_fail_and_prints_where_the_evidence_is(tmp_path, cap
     rc = main(["run", "--bundle", "demo", "-n", "shop", "-s", "checkout", "--out", str(out)])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
-    assert captured.out.startswith("PASS") and str(out) in captured.out
+    assert f"Verdict PASS; evidence in {out}" in captured.out
     assert (out / "runbook.html").is_file() and (out / "manifest.json").is_file()
 
 
 def test_run_exits_1_on_a_fail_verdict(tmp_path, capsys):
     rc = main(["run", "--bundle", "demo", "-n", "shop", "-s", "cart", "--out", str(tmp_path / "c")])
     assert rc == 1
-    assert capsys.readouterr().out.startswith("FAIL")
+    out = capsys.readouterr().out
+    assert "Verdict FAIL" in out
+    assert "FAIL  trust_policy_allows_service_account  shop/cart" in out
+    assert "aws iam update-assume-role-policy --role-name irsa-cart" in out
 
 
 def test_run_with_a_missing_bundle_exits_2_with_one_line(tmp_path, capsys):
