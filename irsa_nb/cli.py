@@ -104,7 +104,7 @@ def probe_options(args: argparse.Namespace) -> object | None:
     from .live.sts_probe import ProbeOptions, parse_action
 
     try:
-        actions = [parse_action(a) for a in args.action or ()]
+        actions = [parse_action(a) for a in getattr(args, "action", None) or ()]
         ns = getattr(args, "namespace", None)
         if isinstance(ns, list):  # collect: -n NS [NS ...]
             ns = ns[0] if len(ns) == 1 else None
@@ -113,7 +113,7 @@ def probe_options(args: argparse.Namespace) -> object | None:
             service_account=getattr(args, "service_account", None),
             pod=getattr(args, "pod", None),
             actions=actions,
-            max_targets=args.probe_max,
+            max_targets=getattr(args, "probe_max", 10),
         )
     except ValueError as exc:
         raise UsageError(f"irsa-nb: {exc}") from None
@@ -347,6 +347,7 @@ def _runbook_source(args: argparse.Namespace) -> None:
         )
     if args.timeout <= 0:
         raise UsageError("irsa-nb: --timeout must be a positive number of seconds")
+    probe_options(args)  # --probe needs --cluster
 
 
 def _quiet_papermill(debug: bool) -> None:
@@ -379,6 +380,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         redact=not args.no_redact,
         timeout=args.timeout,
         error_message=args.error_message or "",
+        probe=args.probe,
     )
     if res.status != "ok":
         print(
@@ -503,6 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="whole run")
     p.add_argument("--error-message", metavar="TEXT", help="the error the application reported")
     p.add_argument("--no-redact", action="store_true", help="do not mask secrets (not for sharing)")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="live only: mint a 10-minute token for the target and call STS with it (opt-in)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("batch", help="run the runbook for every target of a CSV file")

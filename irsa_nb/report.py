@@ -394,9 +394,11 @@ class Runbook:
         redact: bool = True,
         lang: str = "en",
         error_message: str = "",
+        probe: bool = False,
     ) -> Runbook:
         """Open the source (a live cluster when ``cluster_name`` is set, else ``bundle``),
-        run every check for the target and mask secrets when ``redact``."""
+        run every check for the target and mask secrets when ``redact``. ``probe`` (live
+        only) runs the opt-in STS probe for the target (:mod:`irsa_nb.live.sts_probe`)."""
         from .evidence import caller_identity, redact_results
         from .redact import mask_data, mask_text
         from .sources import open_inventory
@@ -410,6 +412,7 @@ class Runbook:
             profile=profile or None,
             context=context or None,
             namespaces=[namespace] if (live and namespace) else None,
+            probe=_probe_options(namespace, service_account, pod_name) if probe else None,
         )
         results = run_checks(
             inv,
@@ -523,3 +526,10 @@ def inventory_facts(inv: Inventory, lang: str = "en") -> dict[str, Any]:
         "issuer": "",
         "kubernetes_version": inv.kubernetes_version,
     }
+
+
+def _probe_options(namespace: str, service_account: str, pod_name: str) -> Any:
+    """The STS probe for the runbook's target (live sources only)."""
+    from .live.sts_probe import ProbeOptions
+
+    return ProbeOptions(namespace or None, service_account or None, pod_name or None)

@@ -101,6 +101,7 @@ def runbook_parameters(
     lang: str = "en",
     redact: bool = True,
     error_message: str = "",
+    probe: bool = False,
 ) -> dict[str, Any]:
     """Every runbook parameter with ``None`` turned into ``""`` (so the notebook's demo
     defaults never leak into a run that did not ask for them)."""
@@ -117,6 +118,7 @@ def runbook_parameters(
         "redact": bool(redact),
         "lang": lang,
         "error_message": error_message or "",
+        "probe": bool(probe),
     }
 
 
@@ -138,6 +140,7 @@ def run_runbook(
     error_message: str = "",
     notebook: str | Path | None = None,
     kernel_name: str = KERNEL_NAME,
+    probe: bool = False,
 ) -> RunbookResult:
     """Execute the runbook for one target and write an evidence folder ``out``.
 
@@ -165,6 +168,8 @@ def run_runbook(
         Another notebook with the same parameters (default: the shipped runbook).
     kernel_name
         Jupyter kernel (default ``python3``: the running interpreter's ipykernel).
+    probe
+        Live only: run the opt-in STS probe for the target (``irsa-nb run --probe``).
 
     Returns
     -------
@@ -198,6 +203,7 @@ def run_runbook(
         lang=lang,
         redact=redact,
         error_message=error_message,
+        probe=probe,
     )
     replacements: dict[str, str] = {}
     if params["bundle"] and not is_demo_name(params["bundle"]):

@@ -142,7 +142,11 @@ def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
         f"An error occurred ({code}) when calling the AssumeRoleWithWebIdentity operation: "
         f"{message}"
     )
-    diag = _diagnosis(ctx, target, text)
+    # The names STS leaves out, so that the causes and fixes name the real role and account.
+    context = (
+        f"RoleArn {params['probed_role']}, system:serviceaccount:{target.namespace}:{target.name}"
+    )
+    diag = _diagnosis(ctx, target, f"{text} ({context})")
     params.update(code=code, message=message)
     if diag["cause"]:
         params.update(

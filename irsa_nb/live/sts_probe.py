@@ -205,10 +205,11 @@ class _LogGuard(logging.Filter):
         propagate, so each one gets the filter.
         """
         names = [n for n in list(logging.Logger.manager.loggerDict) if n.startswith(_LIBRARIES)]
-        for name in [*_LIBRARIES, "irsa_nb", *names]:
-            lg = logging.getLogger(name)
-            if self not in lg.filters:
-                lg.addFilter(self)
+        with self._lock:
+            for name in [*_LIBRARIES, "irsa_nb", *names]:
+                lg = logging.getLogger(name)
+                if self not in lg.filters:
+                    lg.addFilter(self)
 
 
 class _Secrets:

@@ -12,6 +12,8 @@ import yaml
 import irsa_nb
 from irsa_nb.live import aws as live_aws
 from irsa_nb.live import kube as live_kube
+from irsa_nb.live import sts_probe
+from tests.probe.conftest import probe_cluster  # noqa: F401  (fixture)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 MUTATING = re.compile(
@@ -34,10 +36,23 @@ def _policy_actions() -> set[str]:
     return actions
 
 
+def _cluster_roles() -> dict[str, dict]:
+    roles = [yaml.safe_load(b) for b in _blocks("yaml")]
+    assert all(r["kind"] == "ClusterRole" for r in roles)
+    return {r["metadata"]["name"]: r for r in roles}
+
+
 def _cluster_role() -> dict:
-    (role,) = [yaml.safe_load(b) for b in _blocks("yaml")]
-    assert role["kind"] == "ClusterRole"
-    return role
+    return _cluster_roles()["irsa-nb-reader"]
+
+
+def _granted(role: dict) -> set[tuple[str, str]]:
+    return {
+        (v, res)
+        for rule in role["rules"]
+        for res in rule.get("resources", [])
+        for v in rule["verbs"]
+    }
 
 
 @pytest.fixture
@@ -74,7 +89,8 @@ def test_permissions_doc_lists_exactly_what_is_called(recorded):
     lv, _, botocore_calls = recorded
     actions = _policy_actions()
     assert {c.lower() for c in botocore_calls} <= {a.lower() for a in actions}
-    assert actions == set(live_aws.OPERATIONS)  # nothing granted that the code never calls
+    # nothing granted that the code never calls (the probe's simulation is marked opt-in)
+    assert actions == set(live_aws.OPERATIONS) | set(sts_probe.OPERATIONS)
     assert not [a for a in actions if MUTATING.match(a.split(":", 1)[1])]
 
     role = _cluster_role()
@@ -93,3 +109,37 @@ def test_permissions_doc_lists_exactly_what_is_called(recorded):
     assert granted == {("list", r) for _, r, _ in live_kube.RESOURCES}
     assert urls == set(live_kube.NON_RESOURCE_URLS)
     assert ("list", "namespaces") in {(v, r) for v, r, _ in lv.kube.api_calls()}
+
+def test_the_probe_creates_only_token_requests_and_the_doc_lists_its_calls(
+    probe_cluster,  # noqa: F811
+    request,
+):
+    pc = probe_cluster()
+    # from here on (the fake STS's own moto client exists already, so it is not recorded)
+    recorded_aws_calls = request.getfixturevalue("recorded_aws_calls")
+    pc.lv.kube.reset_records()
+    opts = sts_probe.ProbeOptions(namespace="probe", actions=[("s3:GetObject", "*")])
+    irsa_nb.collect(pc.cluster, progress=False, probe=opts)
+
+    calls = pc.lv.kube.api_calls()
+    assert {(v, r) for v, r, _ in calls if v not in ("get", "list")} == {
+        ("create", "serviceaccounts/token")
+    }
+    posts = [r.path for r in pc.lv.kube.requests if r.method != "GET"]
+    assert posts and all(p.endswith("/token") for p in posts)
+    assert {r.method for r in pc.lv.kube.requests} == {"GET", "POST"}
+    prober = _granted(_cluster_roles()["irsa-nb-prober"])
+    assert prober == {(verb, res) for _, res, verb in sts_probe.RESOURCES}
+    reader = _granted(_cluster_role())
+    for verb, resource, _ns in calls:
+        if not resource.startswith("nonResourceURL:"):
+            assert (verb, resource) in reader | prober
+
+    ops = set(recorded_aws_calls)
+    probe_ops = ops - set(live_aws.OPERATIONS)
+    assert probe_ops == set(sts_probe.OPERATIONS) | set(sts_probe.NO_PERMISSION_OPERATIONS)
+    assert set(sts_probe.OPERATIONS) <= _policy_actions()
+    text = DOC.read_text()
+    for op in sts_probe.NO_PERMISSION_OPERATIONS:  # named as needing no permission
+        assert f"`{op}`" in text and op not in _policy_actions()
+    assert not [op for op in ops if MUTATING.match(op.split(":", 1)[1])]
