@@ -113,12 +113,35 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         return (
             f"irsa-nb collect --cluster {cluster}{reg} --probe -n {parts[1]} -s {name} --out DIR"
         )
+    if len(parts) == 6 and parts[:2] == ("k8s", "exec"):
+        return _exec_command(*parts[2:], f"--cluster {cluster}{reg}")
     if len(parts) == 4 and parts[:2] == ("aws", "iam"):
         if parts[2] == "get-open-id-connect-provider":
             arn = "arn:aws:iam::ACCOUNT:oidc-provider/" + name.replace("_", "/")
             return f"aws iam get-open-id-connect-provider --open-id-connect-provider-arn {arn}"
         return f"aws iam {parts[2]} --role-name {name} --output json"
     return f"(the command that produces {path})"
+
+
+_TOKEN_FILE = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+_EXEC_COMMANDS = {  # what each in-pod evidence file shows, as the seed's kubectl commands
+    "env.txt": "env",
+    "id.txt": "id",
+    "token-stat.txt": f"stat -L -c '%u %g %a' {_TOKEN_FILE}",
+    "aws-files.txt": "sh -c 'ls -l ~/.aws'",
+    "sdk.json": "pip show boto3  # or: aws --version, npm ls, ls *.jar",
+}
+
+
+def _exec_command(namespace: str, pod: str, container: str, name: str, where: str) -> str:
+    """The command behind an in-pod evidence file (``k8s/exec/NS/POD/CONTAINER/NAME``)."""
+    what = _EXEC_COMMANDS.get(name)
+    if what is None:  # probe.json, token-claims.json: the whole probe
+        return (
+            f"irsa-nb collect {where} --exec -n {namespace} --out DIR "
+            "(or IRSA_EXEC=1 sh irsa-collect.sh)"
+        )
+    return f"kubectl exec {pod} -n {namespace} -c {container} -- {what}"
 
 
 def read_documents(path: str | Path) -> dict[str, Document]:
@@ -318,7 +341,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 def _parse(name: str, data: bytes) -> Document:
-    if name.endswith(".pem"):
+    if name.endswith((".pem", ".txt")):  # PEM chains; in-pod evidence text (k8s/exec/...)
         return data.decode("utf-8", "replace")
     try:
         text = data.decode("utf-8-sig")

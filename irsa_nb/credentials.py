@@ -21,11 +21,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
+from .exec_facts import EXEC_SOURCE, AwsFile, effective_pod, facts_for, sdk_pairs
 from .inventory import Gap, Inventory, PodIdentityAssociation
 from .k8s import Container, Pod
 
@@ -209,6 +210,8 @@ def _origin(c: Container, name: str) -> str:
     var = c.env[name]
     if var.source == "value":
         return f"{name} (literal value)"
+    if var.source == EXEC_SOURCE:
+        return f"{name} (image ENV or envFrom, seen inside the container)"
     kind, _, ref = var.source.partition(":")
     what = {"secretKeyRef": "secret", "configMapKeyRef": "configmap"}.get(kind, kind)
     return f"{name} (from {what} {ref})"
@@ -258,7 +261,41 @@ def _env_keys(c: Container, chain: Chain) -> Step | None:
     return None
 
 
-def _profile(c: Container, chain: Chain) -> Step | None:
+_BOTOCORE_KEYS = ("boto3", "botocore", "awscli")
+#: Profile keys that give credentials (static keys, assume-role, a process, SSO).
+_CREDENTIAL_KEYS = ("aws_access_key_id", "role_arn", "credential_process", "sso_start_url")
+
+
+def _profile_in_files(c: Container, chain: Chain, files: Sequence[AwsFile]) -> Step | None:
+    """The profile step from the shared files seen inside the container (``--exec``)."""
+    profile = c.env_value("AWS_PROFILE") or "default"
+    found = []  # ("~/.aws/credentials [default]", keys)
+    for f in files:
+        keys = [k for k in f.profiles.get(profile, ()) if k in _CREDENTIAL_KEYS]
+        if f.state == "present" and keys:
+            found.append((f, keys))
+    if chain.key in _BOTOCORE_KEYS:  # only an assume-role profile precedes web identity
+        found = [(f, k) for f, k in found if "role_arn" in k]
+    if not found:
+        return None
+    what = "; ".join(f"{f.path} [{profile}] has {', '.join(k)}" for f, k in found)
+    readers = chain.profile_readers or chain.label
+    if chain.key == "any":
+        return Step(
+            "profile",
+            "possible",
+            f"{what} (seen inside the container): {readers} read it before web identity",
+        )
+    return Step(
+        "profile",
+        "certain",
+        f"{what} (seen inside the container): {chain.label} reads it before web identity",
+    )
+
+
+def _profile(c: Container, chain: Chain, files: Sequence[AwsFile] | None = None) -> Step | None:
+    if files is not None:
+        return _profile_in_files(c, chain, files)
     present = [v for v in chain.profile_vars if c.env_value(v) is not None]
     if not present:
         return None
@@ -327,17 +364,20 @@ def walk(
     container: Container,
     chain: Chain,
     association: PodIdentityAssociation | None = None,
+    aws_files: Sequence[AwsFile] | None = None,
 ) -> tuple[Step, ...]:
     """The steps that match, in chain order, up to and including the first certain one.
 
     The last step is what the SDK uses when every earlier (possible) step turns out empty.
+    ``aws_files`` (seen inside the container with ``--exec``) replaces the guess from
+    ``AWS_PROFILE``-like variables by what the shared credentials/config files hold.
     """
     steps: list[Step] = []
     for source in chain.order:
         if source == "env_keys":
             step = _env_keys(container, chain)
         elif source == "profile":
-            step = _profile(container, chain)
+            step = _profile(container, chain, aws_files)
         elif source == "web_identity":
             step = _web_identity(container, chain)
         elif source == "container":
@@ -358,10 +398,11 @@ def predict(
     sdk: str | None = None,
     version: str | None = None,
     association: PodIdentityAssociation | None = None,
+    aws_files: Sequence[AwsFile] | None = None,
 ) -> Prediction:
     """Predict the credential source of one container for one SDK (``None``: any SDK)."""
     chain = chain_for(sdk, version)
-    steps = walk(pod, container, chain, association)
+    steps = walk(pod, container, chain, association, aws_files)
     first = steps[0]
     rule = first.rule
     if len(steps) > 1:
@@ -414,7 +455,9 @@ def predicted_identity(
         Only these pods (default: all).
     sdk
         SDK versions as for :func:`irsa_nb.run_checks` (e.g. ``{"node": "3.600.0"}``); with
-        none, the order most SDKs share is used and per-SDK differences are "possible".
+        none, the SDKs found inside the container (``--exec``) or else the order most SDKs
+        share is used and per-SDK differences are "possible". With in-pod evidence the real
+        environment (image ``ENV`` included) and the shared files seen inside are used.
 
     Returns
     -------
@@ -431,7 +474,7 @@ def predicted_identity(
     """
     from .checks.sdk import normalize_sdk
 
-    sdks: list[tuple[str | None, str | None]] = list(normalize_sdk(sdk).items()) or [(None, None)]
+    given: list[tuple[str | None, str | None]] = list(normalize_sdk(sdk).items())
     pods = inventory.pods if not isinstance(inventory.pods, Gap) else ()
     associations = inventory.pod_identity_associations()
     rows = []
@@ -441,8 +484,13 @@ def predicted_identity(
         if pod is not None and p.name != pod:
             continue
         assoc = association_for(associations, p.namespace, p.service_account)
+        facts = facts_for(inventory.exec_facts, p)  # in-pod evidence (--exec), if collected
+        p, _ = effective_pod(inventory.exec_facts, p)
         for c in p.all_containers:
+            f = facts.get(c.name)
+            files = f.aws_files if f else None
+            sdks = given or sdk_pairs(f) or [(None, None)]
             for key, version in sdks:
-                pr = predict(p, c, key, version, assoc)
+                pr = predict(p, c, key, version, assoc, files)
                 rows.append({col: getattr(pr, col) for col in IDENTITY_COLUMNS})
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import bundle
 from .bundle import CallFailed, Document, Unreadable
+from .exec_facts import ExecFacts, exec_facts_from_documents
 from .iam.arn import ArnError, parse_arn, partition_for_region
 from .k8s import Pod, ServiceAccount, items_of
 
@@ -104,6 +105,8 @@ class Inventory:
     pods: tuple[Pod, ...] | Gap
     kubernetes_version: str  # "major.minor" from k8s/version.json or describe-cluster
     namespace_errors: dict[str, str] = field(default_factory=dict)
+    #: In-pod evidence (``--exec``) per (namespace, pod, container); see irsa_nb.exec_facts.
+    exec_facts: dict[tuple[str, str, str], ExecFacts] = field(default_factory=dict)
     _roles: dict[str, Role | Gap] = field(default_factory=dict, repr=False)
     _providers: dict[str, Provider | Gap] = field(default_factory=dict, repr=False)
 
@@ -408,6 +411,7 @@ def build_inventory(documents: Mapping[str, Document], source: str = "") -> Inve
         pods=_k8s_list(probe, bundle.PODS, Pod.from_k8s, False),
         kubernetes_version=version,
         namespace_errors=ns_errors,
+        exec_facts=exec_facts_from_documents(docs),
     )
 
 

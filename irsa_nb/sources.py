@@ -16,12 +16,17 @@ def open_inventory(
     context: str | None = None,
     namespaces: Sequence[str] | None = None,
     probe: bool | Any = None,
+    exec: bool | str | Any = None,
+    exec_timeout: float | None = None,
 ) -> Inventory:
     """Load a bundle (path, ``"demo"`` or ``"demo:NAME"``) or collect a live cluster.
 
     Exactly one of ``bundle`` and ``cluster`` must be given. ``probe`` (``True`` or an
     :class:`irsa_nb.live.sts_probe.ProbeOptions`) runs the opt-in live STS probe; it needs a
     cluster (a bundle carries a probe's outcome only if it was collected with one).
+    ``exec`` (``True``/``"all"`` or an :class:`irsa_nb.live.exec.ExecTarget`) collects
+    in-pod evidence with the opt-in exec probe, ``exec_timeout`` seconds per command; it
+    needs a cluster too.
 
     Examples
     --------
@@ -34,6 +39,11 @@ def open_inventory(
             "choose one source: a bundle (path, 'demo' or 'demo:NAME') or a cluster name"
         )
     if bundle:
+        if exec:
+            raise ValueError(
+                "in-pod evidence (--exec) needs a live cluster (--cluster NAME), not a bundle; "
+                "a bundle holds it only if it was collected with --exec"
+            )
         if probe:
             raise ValueError(
                 "the STS probe needs a live cluster (--cluster NAME), not a bundle; a bundle "
@@ -49,4 +59,6 @@ def open_inventory(
         context=context,
         namespaces=namespaces,
         probe=probe or None,
+        exec=exec or None,
+        **({"exec_timeout": exec_timeout} if exec_timeout else {}),
     )

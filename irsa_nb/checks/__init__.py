@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (registration)
     discovery,
+    in_pod,
     namespaces,
     oidc,
     pod,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
 from ..k8s import TOKEN_DIR, Container, Pod
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
@@ -107,12 +108,16 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
 
 @check("pod_has_irsa_env", scope="pod", severity="high", seed_step=7, doc_url=_POD_DOC)
 def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
+    pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
     containers = mutable_containers(pod)
     ev = {
         c.name: {v: c.env_value(v) for v in (*IRSA_VARS, "AWS_REGION", "AWS_DEFAULT_REGION")}
-        | {"token_mount": TOKEN_DIR in c.mounts}
+        | {"token_mount": TOKEN_DIR in c.mounts, "source": sources[c.name]}
+        | _token_seen(facts.get(c.name))
         for c in containers
     }
+    seen = "_exec" if any(sources[c.name] == "exec" for c in containers) else ""
     params = {"restart": restart_command(pod), "skipped": sorted(skipped_containers(pod))}
     has_env = any(c.env_value(v) for c in containers for v in IRSA_VARS)
     if isinstance(ctx.inventory.service_accounts, Gap) and not has_env:
@@ -127,20 +132,34 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
     problems = []
     for c in containers:
         missing = [v for v in IRSA_VARS if c.env_value(v) is None]
-        token_file = c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or f"{TOKEN_DIR}/token"
-        mounted = any(token_file.startswith(path.rstrip("/") + "/") for path in c.mounts)
-        if not mounted:
-            missing.append(f"volumeMount {TOKEN_DIR}")
+        token = facts[c.name].token if c.name in facts else None
+        if token is not None and token.exists is not None:  # seen inside the container
+            if not token.exists:
+                missing.append(f"the token file {token.path} (inside the container)")
+        else:
+            token_file = c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or f"{TOKEN_DIR}/token"
+            mounted = any(token_file.startswith(path.rstrip("/") + "/") for path in c.mounts)
+            if not mounted:
+                missing.append(f"volumeMount {TOKEN_DIR}")
         if missing:
-            problems.append(f"{c.name} (missing {', '.join(missing)})")
+            where = ", seen inside the container" if sources[c.name] == "exec" else ""
+            problems.append(f"{c.name} (missing {', '.join(missing)}{where})")
     pod_identity = any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
     if not problems:
-        yield Finding("PASS", "pass", params, ev)
+        yield Finding("PASS", "pass" + seen, params, ev)
     elif not has_env:
-        key = "pod_identity" if pod_identity else "not_injected"
+        key = "pod_identity" if pod_identity else "not_injected" + seen
         yield Finding("FAIL", key, params, ev)
     else:
-        yield Finding("FAIL", "partial", {**params, "problems": problems}, ev)
+        yield Finding("FAIL", "partial" + seen, {**params, "problems": problems}, ev)
+
+
+def _token_seen(facts: ExecFacts | None) -> dict:
+    """Evidence of the token file as the container sees it (``--exec``)."""
+    tok = facts.token if facts else None
+    if tok is None:
+        return {}
+    return {"token_file": tok.path, "token_file_exists": tok.exists}
 
 
 @check("pod_can_read_token", scope="pod", severity="high", seed_step=9, doc_url=_KC)
@@ -155,6 +174,23 @@ def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Findi
     }
     ev = {"kubernetes_version": version, "fs_group": pod.fs_group, "run_as_user": users}
     params = {"version": version or "unknown"}
+    # In-pod evidence (--exec): the real uid/gid and the token file's owner and mode decide.
+    facts = facts_for(inv.exec_facts, pod)
+    mutable = {c.name for c in mutable_containers(pod)}
+    judged = {n: (f, can_read(f)) for n, f in facts.items() if n in mutable}
+    judged = {n: fr for n, fr in judged.items() if fr[1] is not None}
+    if judged:
+        ev["source"] = "exec"
+        ev["seen_inside"] = {n: _read_facts(f, ok) for n, (f, ok) in judged.items()}
+        seen = [_read_text(n, f) for n, (f, ok) in sorted(judged.items())]
+        denied = [_read_text(n, f) for n, (f, ok) in sorted(judged.items()) if not ok]
+        if denied:
+            yield Finding("FAIL", "unreadable_exec", {**params, "containers": denied}, ev)
+            return
+        users = {n: uid for n, uid in users.items() if n not in judged}
+        if not users:
+            yield Finding("PASS", "pass_exec", {**params, "containers": seen}, ev)
+            return
     if not users:
         yield Finding("SKIP", "no_token", params, ev)
     elif vt is None:
@@ -178,6 +214,30 @@ def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Findi
             yield Finding("WARN", "user_unknown", {**params, "containers": unknown}, ev)
         else:
             yield Finding("PASS", "pass_root", params, ev)
+
+
+def _read_facts(f: ExecFacts, readable: bool | None) -> dict:
+    tok = f.token
+    assert tok is not None
+    return {
+        "uid": f.uid,
+        "gid": f.gid,
+        "groups": list(f.groups),
+        "token_file": tok.path,
+        "owner": tok.uid,
+        "group": tok.gid,
+        "mode": tok.mode_text,
+        "readable": readable,
+    }
+
+
+def _read_text(name: str, f: ExecFacts) -> str:
+    """``app (uid 1000 gid 1000; token 0:0 600)`` for the detail text."""
+    tok = f.token
+    assert tok is not None
+    owner = f"{tok.uid}:{tok.gid} {tok.mode_text}" if tok.uid is not None else "owner unknown"
+    user = f"uid {f.uid} gid {f.gid}" if f.uid is not None else "user unknown"
+    return f"{name} ({user}; token {owner})"
 
 
 @check("pod_matches_annotation", scope="pod", severity="high", seed_step=10, doc_url=_KC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..credentials import CONTAINER_URIS, association_for, chain_for, predict
+from ..exec_facts import effective_pod, facts_for, sdk_pairs
 from ..inventory import Gap
 from ..k8s import Pod
 from .pod import IRSA_VARS, restart_command
@@ -62,7 +63,13 @@ def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
     doc_url=_CHAIN_DOC,
 )
 def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
-    """Nothing earlier in the SDK's credential chain beats web identity (see credentials.py)."""
+    """Nothing earlier in the SDK's credential chain beats web identity (see credentials.py).
+
+    With in-pod evidence (``--exec``) the real environment (image ``ENV`` included), the
+    shared files and the SDKs found inside the container are used.
+    """
+    facts = facts_for(ctx.inventory.exec_facts, pod)
+    pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
     containers = [c for c in pod.all_containers if any(c.env_value(v) for v in IRSA_VARS)]
     params = {"restart": restart_command(pod)}
     if not containers:
@@ -71,14 +78,16 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
     assoc = association_for(
         ctx.inventory.pod_identity_associations(), pod.namespace, pod.service_account
     )
-    sdks: list[tuple[str | None, str | None]] = list(ctx.sdk.items()) or [(None, None)]
+    given: list[tuple[str | None, str | None]] = list(ctx.sdk.items())
     overrides: list[str] = []
     possible: list[str] = []
     selected = 0
     ev: dict[str, list[dict]] = {}
     for c in containers:
-        for key, version in sdks:
-            pr = predict(pod, c, key, version, assoc)
+        f = facts.get(c.name)
+        files = f.aws_files if f else None
+        for key, version in given or sdk_pairs(f) or [(None, None)]:
+            pr = predict(pod, c, key, version, assoc, files)
             ev.setdefault(c.name, []).append(
                 {
                     "sdk": pr.sdk,
@@ -86,6 +95,7 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
                     "certainty": pr.certainty,
                     "role_arn": pr.role_arn,
                     "rule": pr.rule,
+                    "env": sources[c.name],  # "exec": the environment seen inside
                 }
             )
             winner = pr.winner
@@ -101,11 +111,13 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
                 selected += 1
                 if len(pr.steps) > 1:
                     possible.append(f"{where}: {pr.steps[0].rule}")
+    seen = "_exec" if any(sources[c.name] == "exec" for c in containers) else ""
     if overrides:
-        yield Finding("FAIL", "override", {**params, "overrides": "; ".join(overrides)}, ev)
+        overrides_text = "; ".join(overrides)
+        yield Finding("FAIL", "override" + seen, {**params, "overrides": overrides_text}, ev)
     elif possible:
         yield Finding("WARN", "possible", {**params, "overrides": "; ".join(possible)}, ev)
     elif selected:
-        yield Finding("PASS", "pass", params, ev)
+        yield Finding("PASS", "pass" + seen, params, ev)
     else:
         yield Finding("SKIP", "incomplete", params, ev)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
+from ..exec_facts import facts_for
 from ..iam.arn import ArnError, is_valid_role_arn, issuer_host_path, oidc_provider_arn, parse_arn
 from ..iam.arn import role_name as arn_role_name
 from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
 from ..inventory import Gap, Role
+from .pod import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _ASSOCIATE = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
@@ -133,6 +136,91 @@ def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterato
         yield Finding("PASS", "pass", {**params, "statement": decision.allowed_by}, ev)
     else:
         yield Finding("FAIL", "denied", {**params, "reason": decision.reason}, ev)
+    yield from _real_tokens(ctx, target, role, request, account, cl.partition, params)
+
+
+def _when(epoch: int | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch else "?"
+
+
+def _real_tokens(
+    ctx: Context,
+    target: Target,
+    role: Role,
+    expected: WebIdentityRequest,
+    account: str,
+    partition: str,
+    base: dict,
+) -> Iterator[Finding]:
+    """One row per pod whose projected token was read inside it (``--exec``): its real
+    ``iss``/``sub``/``aud`` against the ones checked above, judged by the trust policy, and
+    whether it had expired when it was read."""
+    for pod in target.pods:
+        f = next((f for f in facts_for(ctx.inventory.exec_facts, pod).values() if f.claims), None)
+        if f is None or f.claims is None:
+            continue
+        tok = f.claims
+        params = {
+            **base,
+            "pod": pod.name,
+            "container": f.container,
+            "restart": restart_command(pod),
+            "token_sub": tok.sub or "-",
+            "token_aud": list(tok.aud),
+            "token_iss": tok.iss or "-",
+        }
+        ev = {
+            "source": "exec",
+            "pod": pod.name,
+            "container": f.container,
+            "claims": {"iss": tok.iss, "sub": tok.sub, "aud": list(tok.aud)},
+            "exp": _when(tok.exp),
+            "iat": _when(tok.iat),
+            "checked_at": _when(tok.checked_at),
+            "expected": {"issuer": expected.issuer, "sub": expected.sub, "aud": expected.aud},
+        }
+        if tok.expired:
+            times = {"exp": _when(tok.exp), "checked_at": _when(tok.checked_at)}
+            yield Finding("FAIL", "token_expired", {**params, **times}, ev, pod=pod)
+        try:
+            issuer = issuer_host_path(tok.iss) if tok.iss else ""
+        except ValueError:
+            issuer = tok.iss
+        diffs = []
+        if issuer != expected.issuer:
+            diffs.append(f"iss {tok.iss or '-'} (the cluster's is https://{expected.issuer})")
+        if tok.sub != expected.sub:
+            diffs.append(f"sub {tok.sub or '-'} (expected {expected.sub})")
+        if expected.aud not in tok.aud:
+            diffs.append(f"aud {', '.join(tok.aud) or '-'} (expected {expected.aud})")
+        if not diffs:
+            if not tok.expired:
+                yield Finding("PASS", "token_matches", params, ev, pod=pod)
+            continue
+        params["differences"] = diffs
+        try:
+            decisions = [
+                evaluate_trust(
+                    role.trust_policy,
+                    WebIdentityRequest(
+                        provider_arn=oidc_provider_arn(partition, account, tok.iss)
+                        if tok.iss
+                        else expected.provider_arn,
+                        issuer=issuer,
+                        sub=tok.sub,
+                        aud=aud,
+                    ),
+                )
+                for aud in tok.aud or ("",)
+            ]
+        except (PolicyError, ValueError):
+            continue  # the policy itself is reported above
+        allowed = next((d for d in decisions if d.allowed), None)
+        if allowed is not None:
+            yield Finding("WARN", "token_differs", params, ev, pod=pod)
+        else:
+            reason = decisions[0].reason
+            yield Finding("FAIL", "token_denied", {**params, "reason": reason}, ev, pod=pod)
 
 
 def _as_json(policy: object) -> object:

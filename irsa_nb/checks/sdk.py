@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from ..exec_facts import DetectedSdk, facts_for
 from .registry import Context, Finding, Target, check
 
 _DOC = "https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts-minimum-sdk.html"
@@ -101,7 +102,7 @@ def _minimum(key: str, version: tuple[int, ...]) -> SdkMinimum:
 def sdk_version_supported(ctx: Context, target: Target) -> Iterator[Finding]:
     pod = target.pods[0].name if target.pods else "POD_NAME"
     if not ctx.sdk:
-        yield Finding("SKIP", "not_given", {"example_pod": pod})
+        yield from _detected(ctx, target, pod)
         return
     for key, version in ctx.sdk.items():
         have = version_tuple(version)
@@ -120,3 +121,61 @@ def sdk_version_supported(ctx: Context, target: Target) -> Iterator[Finding]:
             yield Finding("WARN", "raised", params, ev)
         else:
             yield Finding("PASS", "pass", params, ev)
+
+
+def _detected(ctx: Context, target: Target, example_pod: str) -> Iterator[Finding]:
+    """Judge the SDKs found inside the target's containers (``--exec``) when none was given."""
+    found: dict[tuple[str, str, bool | None], tuple[DetectedSdk, list[str]]] = {}
+    searched, missing = [], set()
+    for pod in target.pods:
+        for name, f in facts_for(ctx.inventory.exec_facts, pod).items():
+            if f.sdks is None:
+                continue
+            searched.append(f"{pod.name}/{name}")
+            missing |= set(f.missing_tools)
+            for d in f.sdks:
+                key = (d.sdk, d.version, d.sts_module)
+                found.setdefault(key, (d, []))[1].append(f"{pod.name}/{name}")
+    if not searched:
+        yield Finding("SKIP", "not_given", {"example_pod": example_pod})
+        return
+    if not found:
+        params = {"containers": searched, "missing": sorted(missing)}
+        yield Finding("SKIP", "not_detected", params, {"source": "exec", "searched": searched})
+        return
+    for d, places in found.values():
+        yield _judge_detected(d, places)
+
+
+def _judge_detected(d: DetectedSdk, places: list[str]) -> Finding:
+    row = SDK_MINIMUMS[d.sdk]
+    have = version_tuple(d.version) if re.match(r"^\s*v?\d", d.version) else None
+    m = _minimum(d.sdk, have or (max(row) if isinstance(row, dict) else 0,))
+    params = {
+        "sdk": m.label,
+        "version": d.version or "?",
+        "minimum": m.seed,
+        "current": m.current,
+        "upgrade": m.upgrade,
+        "containers": places,
+        "where": d.where,
+    }
+    ev = {
+        "source": "exec",
+        "sdk": d.sdk,
+        "version": d.version,
+        "where": d.where,
+        "containers": places,
+        "sts_module": d.sts_module,
+        "seed_minimum": m.seed,
+        "aws_minimum": m.current,
+    }
+    if d.sts_module is False:
+        return Finding("FAIL", "no_sts_module", params, ev)
+    if have is None:
+        return Finding("INFO", "version_unknown", params, ev)
+    if have < version_tuple(m.seed):
+        return Finding("FAIL", "too_old_exec", params, ev)
+    if have < version_tuple(m.current):
+        return Finding("WARN", "raised_exec", params, ev)
+    return Finding("PASS", "pass_exec", params, ev)

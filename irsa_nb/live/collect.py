@@ -21,6 +21,7 @@ from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
 from ..k8s import ROLE_ARN_ANNOTATION
 from . import aws, kube, tls
+from .exec import EXEC_TIMEOUT, ExecTarget, collect_exec, exec_target
 from .sts_probe import ProbeOptions, cluster_region, probe_documents
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ def collect(
     progress: bool | None = None,
     max_workers: int = MAX_WORKERS,
     probe: bool | ProbeOptions | None = None,
+    exec: bool | str | ExecTarget | None = None,
+    exec_timeout: float = EXEC_TIMEOUT,
 ) -> Inventory:
     """Collect a live EKS cluster's IRSA evidence (read-only) into an Inventory.
 
@@ -66,6 +69,14 @@ def collect(
         :class:`~irsa_nb.live.sts_probe.ProbeOptions` mints a short-lived token per target
         service account (TokenRequest, the only create call) and calls STS with it; the
         outcome (no secrets) is stored under ``probe/``.
+    exec
+        Opt-in in-pod evidence (:mod:`irsa_nb.live.exec`; needs ``pods/exec``): ``True`` or
+        ``"all"`` runs a fixed read-only probe (env, id, token file, token claims, AWS
+        files, SDK versions) in every container of the running IRSA pods; an
+        :class:`~irsa_nb.live.exec.ExecTarget` (or a dict of its fields) limits it to a
+        pod, service account or namespace. Stored under ``k8s/exec/`` (no secrets).
+    exec_timeout
+        Seconds per exec command; a command that hangs is cut off and recorded.
 
     Returns
     -------
@@ -87,6 +98,8 @@ def collect(
         progress=progress,
         max_workers=max_workers,
         probe=probe,
+        exec=exec,
+        exec_timeout=exec_timeout,
     )
     return build_inventory(docs, source=f"live:{cluster_name}")
 
@@ -101,10 +114,15 @@ def collect_documents(
     progress: bool | None = None,
     max_workers: int = MAX_WORKERS,
     probe: bool | ProbeOptions | None = None,
+    exec: bool | str | ExecTarget | None = None,
+    exec_timeout: float = EXEC_TIMEOUT,
 ) -> dict[str, Document]:
     """The bundle documents of a live cluster (see :func:`collect`)."""
     if not cluster_name:
         raise ValueError("name the EKS cluster (--cluster NAME)")
+    in_pod = exec_target(exec)
+    if exec_timeout <= 0:
+        raise ValueError("exec_timeout must be a positive number of seconds")
     contexts, current = kube.list_contexts()
     session = aws.make_session(profile, region)
     if not session.region_name:
@@ -118,6 +136,7 @@ def collect_documents(
     try:
         run = _Collection(cluster_name, session, context, namespaces, bar, max_workers)
         run.sts_probe = ProbeOptions() if probe is True else (probe or None)
+        run.exec_target, run.exec_timeout = in_pod, exec_timeout
         return run.run()
     finally:
         bar.close()
@@ -144,6 +163,8 @@ class _Collection:
         self.docs: dict[str, Document] = {}
         self.session = session
         self.sts_probe: ProbeOptions | None = None
+        self.exec_target: ExecTarget | None = None
+        self.exec_timeout = EXEC_TIMEOUT
 
     def run(self) -> dict[str, Document]:
         docs = self.docs
@@ -188,6 +209,18 @@ class _Collection:
                 region = cluster_region(described, self.aws.region)
                 args = (self.sts_probe, reader.api, self.session, self.aws.iam, region)
                 pending.append(pool.submit(probe_documents, dict(docs), *args))
+            if self.exec_target is not None:
+                pods, sas = docs.get(bundle.PODS), docs.get(bundle.SERVICE_ACCOUNTS)
+                pending.append(
+                    pool.submit(
+                        collect_exec,
+                        reader.api,
+                        pods,
+                        sas,
+                        self.exec_target,
+                        timeout=self.exec_timeout,
+                    )
+                )
             for fut in pending:
                 docs.update(fut.result())
         return docs

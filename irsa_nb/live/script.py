@@ -108,11 +108,33 @@ POD_TEMPLATE = (
     "{{end}}\n]}\n"
 )
 
+#: Running pods with their service account, whether the spec shows IRSA (the aws-iam-token
+#: volume or an IRSA variable) and their containers: the pods the exec section looks into
+#: (the same choice as irsa_nb.live.exec.select_pods for ``--exec all``).
+_IRSA_NAMES = '"AWS_ROLE_ARN" "AWS_WEB_IDENTITY_TOKEN_FILE"'
+EXEC_PODS_TEMPLATE = (
+    '{{range .items}}{{if eq (printf "%v" .status.phase) "Running"}}{{$i := 0}}'
+    '{{range .spec.volumes}}{{if eq .name "aws-iam-token"}}{{$i = 1}}{{end}}{{end}}'
+    "{{range .spec.containers}}{{range .env}}{{if eq .name " + _IRSA_NAMES + "}}{{$i = 1}}"
+    "{{end}}{{end}}{{end}}"
+    "{{range .spec.initContainers}}{{range .env}}{{if eq .name " + _IRSA_NAMES + "}}{{$i = 1}}"
+    "{{end}}{{end}}{{end}}"
+    r'{{.metadata.namespace}}{{"\t"}}{{.metadata.name}}{{"\t"}}'
+    r'{{or .spec.serviceAccountName .spec.serviceAccount "default"}}{{"\t"}}{{$i}}{{"\t"}}'
+    r'{{range .spec.containers}}{{.name}} {{end}}{{"\n"}}{{end}}{{end}}'
+)
+
 _SCRIPT_FILE = Path(__file__).with_name("collect.sh.in")
 
 
-def collect_script(cluster: str | None = None, region: str | None = None) -> str:
+def collect_script(
+    cluster: str | None = None, region: str | None = None, *, exec: bool = False
+) -> str:
     """The POSIX sh collector script, with ``cluster``/``region`` as its defaults.
+
+    ``exec=True`` turns its in-pod evidence section on by default (``IRSA_EXEC=1`` does it
+    for a script generated without): the fixed probe of :mod:`irsa_nb.live.exec_probe` runs
+    with ``kubectl exec`` in every container of the running IRSA pods.
 
     Examples
     --------
@@ -120,7 +142,10 @@ def collect_script(cluster: str | None = None, region: str | None = None) -> str
     >>> script.startswith("#!/bin/sh")
     True
     """
-    assert "'" not in SA_TEMPLATE + POD_TEMPLATE  # they sit in single quotes
+    from ..exec_facts import KEPT_ENV_VALUES
+    from .exec_probe import PROBE_SCRIPT
+
+    assert "'" not in SA_TEMPLATE + POD_TEMPLATE + EXEC_PODS_TEMPLATE  # in single quotes
     for value, what in ((cluster, "cluster name"), (region, "region")):
         if value and (shlex.quote(value) != value or "@" in value):
             raise ValueError(f"invalid {what} {value!r}")
@@ -130,4 +155,8 @@ def collect_script(cluster: str | None = None, region: str | None = None) -> str
         .replace("@REGION@", region or "")
         .replace("@SA_TEMPLATE@", SA_TEMPLATE)
         .replace("@POD_TEMPLATE@", POD_TEMPLATE)
+        .replace("@EXEC_PODS_TEMPLATE@", EXEC_PODS_TEMPLATE)
+        .replace("@EXEC@", "1" if exec else "0")
+        .replace("@KEPT@", "|".join(KEPT_ENV_VALUES))
+        .replace("@PROBE@", shlex.quote(PROBE_SCRIPT))
     )

@@ -11,6 +11,7 @@ import yaml
 
 import irsa_nb
 from irsa_nb.live import aws as live_aws
+from irsa_nb.live import exec as live_exec
 from irsa_nb.live import kube as live_kube
 from irsa_nb.live import sts_probe
 from tests.probe.conftest import probe_cluster  # noqa: F401  (fixture)
@@ -143,3 +144,20 @@ def test_the_probe_creates_only_token_requests_and_the_doc_lists_its_calls(
     for op in sts_probe.NO_PERMISSION_OPERATIONS:  # named as needing no permission
         assert f"`{op}`" in text and op not in _policy_actions()
     assert not [op for op in ops if MUTATING.match(op.split(":", 1)[1])]
+
+
+def test_exec_adds_only_pods_exec_and_the_doc_lists_it(live):
+    from tests.live.conftest import small_data
+
+    lv = live(small_data(n_service_accounts=12, n_pods=24, n_roles=4, n_namespaces=2))
+    irsa_nb.collect(lv.cluster, progress=False, exec="all")
+    calls = lv.kube.api_calls()
+    assert ("create", "pods/exec") in {(v, r) for v, r, _ in calls}
+    assert {r.method for r in lv.kube.requests} == {"GET"}  # exec is a websocket upgrade
+    execer = _granted(_cluster_roles()["irsa-nb-exec"])
+    _, resource, verb = live_exec.EXEC_RESOURCE
+    assert execer == {(verb, resource), ("get", resource)}  # get: API servers before 1.35
+    reader = _granted(_cluster_role())
+    for verb, resource, _ns in calls:
+        if not resource.startswith("nonResourceURL:"):
+            assert (verb, resource) in reader | execer
