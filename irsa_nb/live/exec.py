@@ -7,9 +7,10 @@ is a small client for it on top of ``websocket-client`` (a dependency of the kub
 client), configured from the same ``ApiClient`` as every other request (host, TLS, client
 certificates, bearer token or exec plugin, proxy), with a connect timeout and one deadline
 per command: a command that hangs is cut off and reported, the rest of the collection goes
-on. The generated ``CoreV1Api`` and ``kubernetes.stream`` are not used: building the API
-class costs seconds (see ``benchmarks/bench_exec.py``) and ``WSClient.returncode`` fails on
-a ``Status`` without an exit code (e.g. "executable file not found").
+on. ``kubernetes.stream`` is not used although it is as fast (``benchmarks/bench_exec.py``:
+same cold start and per-exec latency): its websocket has no connect timeout, it keeps
+unbounded output, and ``WSClient.returncode`` raises on a ``Status`` without an exit code
+(containerd's "executable file not found", the distroless case).
 
 Only fixed commands are sent: :data:`irsa_nb.live.exec_probe.PROBE_COMMAND` and, in a
 container without ``sh``, :data:`irsa_nb.live.exec_probe.FALLBACK_COMMANDS`. Names of
@@ -243,6 +244,8 @@ def _read(ws: Any, deadline: float) -> ExecOutput:
             break
         except (websocket.WebSocketConnectionClosedException, OSError):
             break
+        except websocket.WebSocketException as exc:  # a broken frame: what came so far stays
+            raise ExecError(f"the exec stream broke: {exc}") from None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             break
         if not data or data[0] not in chunks:
@@ -370,7 +373,7 @@ def _fallback(
     for section, argv in FALLBACK_COMMANDS.items():
         try:
             res = run_command(api, namespace, pod, container, argv, timeout)
-        except ExecError:
+        except (ExecError, OSError, ValueError):
             continue
         if res.exit_code == 0 and res.stdout.strip() and not res.timed_out:
             text = redact_env_text(res.stdout) if section == "env" else masked(res.stdout)
@@ -391,6 +394,9 @@ def probe_container(
     except ExecError as exc:
         log.info("exec %s failed: %s", where, exc.message)
         return {path: CallFailed(exc.message)}
+    except (OSError, ValueError) as exc:  # e.g. the kubeconfig's credential plugin failed
+        log.info("exec %s failed: %s", where, exc)
+        return {path: CallFailed(f"exec failed: {exc}")}
     shell, sections, finished = split_sections(res.stdout)
     files: dict[str, Document] = documents_from_sections(sections, checked_at) if shell else {}
     meta.update(exit_code=res.exit_code, sections=list(sections))

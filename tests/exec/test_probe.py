@@ -290,3 +290,49 @@ def test_token_readability_from_owner_group_and_mode():
     assert can_read(facts(1000, 1000, (1000, 65534), 0, 65534, 0o640)) is True  # fsGroup
     assert can_read(facts(1000, 1000, (), 1000, 0, 0o600)) is True  # 1.19+: owner
     assert can_read(facts(1000, 1000, (), 0, 0, 0o644, readable=False)) is False  # [ -r ] wins
+
+
+def test_exit_status_of_v4_v5_status_frames():
+    ok = b'{"metadata":{},"status":"Success"}'
+    code = (
+        b'{"status":"Failure","message":"command terminated with non-zero exit code: exit 3",'
+        b'"reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}'
+    )
+    internal = (
+        b'{"status":"Failure","message":"Internal error occurred: no sh","reason":"Internal"}'
+    )
+    assert live_exec._exit_status(ok) == (0, "")
+    assert live_exec._exit_status(code) == (3, "command terminated with non-zero exit code: exit 3")
+    assert live_exec._exit_status(internal) == (None, "Internal error occurred: no sh")
+    assert live_exec._exit_status(b"") == (None, "")
+
+
+def test_containerd_no_shell_status_without_exit_code_is_a_skip(monkeypatch):
+    """Real API servers with containerd answer a missing ``sh`` with an InternalError Status
+    (no exit code, the message on channel 3): no shell, then ``env``/``id`` as plain argv."""
+    message = (
+        "Internal error occurred: error executing command in container: failed to exec in "
+        'container: failed to start exec "1f2e": OCI runtime exec failed: exec failed: unable to '
+        'start container process: exec: "sh": executable file not found in $PATH: unknown'
+    )
+    sent = []
+
+    def fake_run(api, ns, pod, container, argv, timeout=30):
+        sent.append(list(argv))
+        if list(argv) == ["env"]:
+            return live_exec.ExecOutput("HOME=/home/nonroot\nSECRET_TOKEN=abc123\n", "", 0, "")
+        return live_exec.ExecOutput("", "", None, message)
+
+    monkeypatch.setattr(live_exec, "run_command", fake_run)
+    docs = live_exec.probe_container(None, "shop", "cart-1", "app", timeout=5)
+    probe = docs[exec_path("shop", "cart-1", "app", "probe.json")]
+    assert probe["status"] == "no_shell" and probe["exit_code"] is None
+    assert 'exec: "sh": executable file not found' in probe["message"]
+    assert "read directly: env.txt" in probe["message"]
+    assert (
+        docs[exec_path("shop", "cart-1", "app", "env.txt")]
+        == "HOME=/home/nonroot\nSECRET_TOKEN=***\n"
+    )
+    assert sent == [list(PROBE_COMMAND), ["env"], ["id"]]
+    f = exec_facts_from_documents(docs)[("shop", "cart-1", "app")]
+    assert f.status == "no_shell" and f.has_facts and f.uid is None
