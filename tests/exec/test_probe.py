@@ -336,3 +336,35 @@ def test_containerd_no_shell_status_without_exit_code_is_a_skip(monkeypatch):
     assert sent == [list(PROBE_COMMAND), ["env"], ["id"]]
     f = exec_facts_from_documents(docs)[("shop", "cart-1", "app")]
     assert f.status == "no_shell" and f.has_facts and f.uid is None
+
+
+def test_hostile_or_broken_exec_files_in_a_bundle_never_break_the_checks(tmp_path):
+    import irsa_nb
+    from irsa_nb.bundle import read_documents, write_documents
+    from irsa_nb.inventory import build_inventory
+
+    pod, c = "checkout-7d4b9c6f5-k2x9p", "checkout"
+    docs = read_documents(irsa_nb.demo_bundle("demo"))
+    junk = {
+        "probe.json": ["not", "an", "object"],
+        "env.txt": "AWS_ROLE_ARN=<script>alert(1)</script>\n=x\n\x00\nAWS_PROFILE\n",
+        "id.txt": "uid=abc gid= groups=(x)",
+        "token-stat.txt": "stat=9 9 99999\nexists=maybe\nls=-rw\n",
+        "token-claims.json": {"aud": 5, "exp": "soon", "iat": True, "sub": ["x"]},
+        "aws-files.txt": "file\tcredentials\nkey\tx\nfile\tconfig\tdefault\tpresent\t/c\n",
+        "sdk.json": {"records": [1, [], ["jar"], ["npm", "x"], ["gomod", "github.com/x"]]},
+    }
+    for name, doc in junk.items():
+        docs[exec_path("shop", pod, c, name)] = doc
+    docs[exec_path("shop", pod, "otel-collector", "probe.json")] = {"status": "weird"}
+    write_documents(docs, tmp_path / "b")
+    for inv in (build_inventory(docs), irsa_nb.load_bundle(tmp_path / "b")):
+        df = irsa_nb.run_checks(inv, namespace="shop", pod=pod)
+        assert set(df.status) <= {"PASS", "FAIL", "WARN", "INFO", "SKIP", "ERROR"}
+        rows = df[df.check_id == "in_pod_evidence"].set_index("status")
+        assert set(rows.index) == {"PASS", "ERROR"}  # a junk status is an error, not a crash
+        assert _facts_ok(inv.exec_facts[("shop", pod, c)])
+
+
+def _facts_ok(f: ExecFacts) -> bool:
+    return f.uid is None and f.token.mode is None and f.claims.exp is None and f.sdks == ()
