@@ -113,7 +113,7 @@ def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None
     elif chk.scope == "service_account":
         for t in ctx.targets:
             for f in chk.func(ctx, t):
-                yield f, t, None
+                yield f, t, f.pod  # a per-pod finding (e.g. from in-pod evidence) names its pod
     else:
         for t in ctx.targets:
             for p in t.pods:
