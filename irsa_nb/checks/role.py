@@ -10,7 +10,7 @@ from ..exec_facts import facts_for
 from ..iam.arn import ArnError, is_valid_role_arn, issuer_host_path, oidc_provider_arn, parse_arn
 from ..iam.arn import role_name as arn_role_name
 from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
-from ..inventory import Gap, Role
+from ..inventory import Cluster, Gap, Role
 from .pod import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
@@ -29,6 +29,21 @@ def annotated_role(ctx: Context, target: Target) -> Role | Gap | Finding:
     if isinstance(role, Role) and role.arn.split(":")[4] != arn.split(":")[4]:
         return Finding("ERROR", "_other_account", {"collected_arn": role.arn, "annotation": arn})
     return role
+
+
+def trust_inputs(ctx: Context, target: Target) -> tuple[Cluster, Role] | Finding:
+    """The cluster (with an issuer) and the annotated role a trust check needs, or why not."""
+    cl = ctx.inventory.cluster
+    if isinstance(cl, Gap):
+        return from_gap(cl, "the cluster description")
+    role = annotated_role(ctx, target)
+    if isinstance(role, Finding):
+        return role
+    if isinstance(role, Gap):
+        return Finding("SKIP", "_role_unavailable")
+    if not cl.issuer:
+        return Finding("SKIP", "no_issuer")
+    return cl, role
 
 
 @check("role_exists", scope="service_account", severity="critical", seed_step=2, doc_url=_ASSOCIATE)
@@ -89,20 +104,11 @@ def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
     doc_url=_ASSOCIATE,
 )
 def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterator[Finding]:
-    cl = ctx.inventory.cluster
-    if isinstance(cl, Gap):
-        yield from_gap(cl, "the cluster description")
+    inputs = trust_inputs(ctx, target)
+    if isinstance(inputs, Finding):
+        yield inputs
         return
-    role = annotated_role(ctx, target)
-    if isinstance(role, Finding):
-        yield role
-        return
-    if isinstance(role, Gap):
-        yield Finding("SKIP", "_role_unavailable")
-        return
-    if not cl.issuer:
-        yield Finding("SKIP", "no_issuer")
-        return
+    cl, role = inputs
     assert target.sa is not None
     try:
         account = parse_arn(role.arn).account

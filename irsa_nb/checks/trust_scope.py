@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 from ..iam.arn import issuer_host_path
 from ..iam.trust import PolicyError, overbroad_findings
-from ..inventory import Gap
-from .registry import Context, Finding, Target, check, from_gap
-from .role import annotated_role
+from .registry import Context, Finding, Target, check
+from .role import trust_inputs
 
 _DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 # overbroad_findings() phrases a namespace-wide pattern this way; it is a deliberate, documented
@@ -25,20 +24,11 @@ _NAMESPACE_WIDE = "which matches every service account in namespace"
 )
 def trust_policy_not_overbroad(ctx: Context, target: Target) -> Iterator[Finding]:
     """The trust policy limits ``<issuer>:sub`` to named service accounts."""
-    cl = ctx.inventory.cluster
-    if isinstance(cl, Gap):
-        yield from_gap(cl, "the cluster description")
+    inputs = trust_inputs(ctx, target)
+    if isinstance(inputs, Finding):
+        yield inputs
         return
-    role = annotated_role(ctx, target)
-    if isinstance(role, Finding):
-        yield role
-        return
-    if isinstance(role, Gap):
-        yield Finding("SKIP", "_role_unavailable")
-        return
-    if not cl.issuer:
-        yield Finding("SKIP", "no_issuer")
-        return
+    cl, role = inputs
     issuer = issuer_host_path(cl.issuer)
     params = {
         "role": role.name,
