@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from .redact import mask_text
+
 log = logging.getLogger(__name__)
 
 DESCRIBE_CLUSTER = "aws/eks/describe-cluster.json"
@@ -37,6 +39,7 @@ PROBE_INDEX = "probe/index.json"  # what the opt-in live probe (--probe) looked 
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
+MAX_MESSAGE_CHARS = 4000  # of a failed command's message
 
 
 class BundleError(ValueError):
@@ -45,9 +48,17 @@ class BundleError(ValueError):
 
 @dataclass(frozen=True)
 class CallFailed:
-    """The command that produces a document failed; ``message`` is its stderr."""
+    """The command that produces a document failed; ``message`` is its stderr (secrets
+    such as access keys and tokens in it are masked)."""
 
     message: str
+
+    def __post_init__(self) -> None:
+        text = mask_text(str(self.message))[0]
+        extra = len(text) - MAX_MESSAGE_CHARS
+        if extra > 0:  # e.g. an HTML error page: keep the rows readable
+            text = f"{text[:MAX_MESSAGE_CHARS]} ... ({extra} more characters)"
+        object.__setattr__(self, "message", text)
 
     @property
     def not_found(self) -> bool:

@@ -255,6 +255,10 @@ def emit(df: pd.DataFrame, fmt: str, show_all: bool = False) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     df = results_for(args)
+    if not args.no_redact:  # rows quote annotations and error messages: mask secrets in them
+        from .evidence import redact_results
+
+        df, _ = redact_results(df)
     emit(df, args.format, args.all)
     return EXIT_FAIL if (df["status"] == "FAIL").any() else EXIT_OK
 
@@ -459,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_exec_args(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--all", action="store_true", help="table: list PASS and SKIP rows too")
+    p.add_argument("--no-redact", action="store_true", help="do not mask secrets in the output")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(

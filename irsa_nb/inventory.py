@@ -22,7 +22,7 @@ import pandas as pd
 from . import bundle
 from .bundle import CallFailed, Document, Unreadable
 from .exec_facts import ExecFacts, exec_facts_from_documents
-from .iam.arn import ArnError, parse_arn, partition_for_region
+from .iam.arn import ArnError, issuer_host_path, parse_arn, partition_for_region
 from .k8s import Pod, ServiceAccount, items_of
 
 GapKind = Literal["absent", "not_found", "error", "invalid"]
@@ -118,8 +118,10 @@ class Inventory:
         cluster = self.cluster.name if isinstance(self.cluster, Cluster) else "CLUSTER"
         region = self.cluster.region if isinstance(self.cluster, Cluster) else None
         command = bundle.command_for(path, cluster, region)
-        if doc is None:
+        if path not in self.documents:
             return Gap(path, "absent", f"{path} was not collected", command)
+        if doc is None:
+            return Gap(path, "invalid", f"{path} holds null instead of command output", command)
         if isinstance(doc, CallFailed):
             return Gap(path, "not_found" if doc.not_found else "error", doc.message, command)
         if isinstance(doc, Unreadable):
@@ -170,9 +172,17 @@ class Inventory:
         if gap:
             return gap
         try:
-            return tuple(items_of(self.documents[path]))
+            items = tuple(items_of(self.documents[path]))
         except ValueError as exc:
             return Gap(path, "invalid", f"{path}: {exc}", "")
+        for item in items:
+            hooks = item.get("webhooks", [])
+            if not isinstance(item.get("metadata", {}), dict) or not (
+                isinstance(hooks, list) and all(isinstance(h, dict) for h in hooks)
+            ):
+                why = "an item is not a MutatingWebhookConfiguration (metadata, webhooks list)"
+                return Gap(path, "invalid", f"{path}: {why}", "")
+        return items
 
     @property
     def issuer_chain(self) -> list[bytes] | Gap:
@@ -180,14 +190,21 @@ class Inventory:
         gap = self.gap(bundle.ISSUER_CHAIN)
         if gap:
             return gap
-        ders = [
-            base64.b64decode("".join(m.split()))
-            for m in re.findall(
-                r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----",
-                self.documents[bundle.ISSUER_CHAIN],
-                re.S,
-            )
-        ]
+        blocks = re.findall(
+            r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----",
+            self.documents[bundle.ISSUER_CHAIN],
+            re.S,
+        )
+        ders = []
+        for i, block in enumerate(blocks, start=1):
+            try:
+                der = base64.b64decode("".join(block.split()), validate=True)
+            except ValueError:  # binascii.Error
+                der = b""
+            if not der.startswith(b"\x30"):  # a DER certificate is an ASN.1 SEQUENCE
+                why = f"PEM block {i} is not a base64 DER certificate"
+                return Gap(bundle.ISSUER_CHAIN, "invalid", why, "")
+            ders.append(der)
         if not ders:
             return Gap(bundle.ISSUER_CHAIN, "invalid", "no PEM certificate in the file", "")
         return ders
@@ -202,10 +219,12 @@ class Inventory:
         try:
             r = self.documents[path]["Role"]
             arn, trust = r["Arn"], r.get("AssumeRolePolicyDocument")
-            if not isinstance(arn, str):
-                raise TypeError
-        except (KeyError, TypeError):
-            return Gap(path, "invalid", f"{path} is not `aws iam get-role` output", "")
+            parsed = parse_arn(arn)
+            if parsed.service != "iam" or not parsed.resource.startswith("role/"):
+                raise ArnError(f"{arn!r} is not an IAM role ARN")
+        except (KeyError, TypeError, AttributeError, ArnError) as exc:
+            why = f" ({exc})" if isinstance(exc, ArnError) else ""
+            return Gap(path, "invalid", f"{path} is not `aws iam get-role` output{why}", "")
         if isinstance(trust, str):
             trust = urllib.parse.unquote(trust)
         attached = self._policy_list(
@@ -239,7 +258,9 @@ class Inventory:
                 ),
             )
         doc = self.documents[path]
-        if not isinstance(doc, dict) or not isinstance(doc.get("ClientIDList", []), list):
+        if not isinstance(doc, dict) or not all(
+            isinstance(doc.get(k) or [], list) for k in ("ClientIDList", "ThumbprintList")
+        ):
             return Gap(path, "invalid", f"{path} is not get-open-id-connect-provider output", "")
         return Provider(
             arn,
@@ -444,7 +465,13 @@ def _cluster(inv: Inventory) -> Cluster | Gap:
     try:
         c = inv.documents[path]["cluster"]
         arn = parse_arn(c["arn"])
+        if arn.service != "eks" or not arn.region or len(arn.account) != 12:
+            raise ArnError(f"{c['arn']!r} is not an EKS cluster ARN")
         issuer = c.get("identity", {}).get("oidc", {}).get("issuer", "") or ""
+        if issuer and not (isinstance(issuer, str) and issuer.lower().startswith("https://")):
+            raise ValueError(f"the OIDC issuer {issuer!r} is not an https:// URL")
+        if issuer:
+            issuer_host_path(issuer)  # ValueError when it has no host
         vpc = c.get("resourcesVpcConfig") or {}
         return Cluster(
             name=str(c["name"]),
@@ -459,7 +486,7 @@ def _cluster(inv: Inventory) -> Cluster | Gap:
             endpoint_public_access=vpc.get("endpointPublicAccess"),
             endpoint_private_access=vpc.get("endpointPrivateAccess"),
         )
-    except (KeyError, TypeError, AttributeError, ArnError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # ArnError included
         return Gap(path, "invalid", f"{path} is not `aws eks describe-cluster` output ({exc})", "")
 
 

@@ -11,10 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .redact import mask_env_value
+from .redact import ROLE_ARN_ANNOTATION, mask_annotation, mask_env_value
 
 IRSA_PREFIX = "eks.amazonaws.com/"
-ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
@@ -239,7 +238,11 @@ def slim_service_account(obj: Mapping[str, Any]) -> dict:
     """A ServiceAccount reduced to namespace, name and annotations."""
     meta = _d(obj.get("metadata"))
     out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")
-    ann = {k: v for k, v in _d(meta.get("annotations")).items() if k not in _DROP_ANNOTATIONS}
+    ann = {
+        k: mask_annotation(str(k), v) if isinstance(v, str) else v
+        for k, v in _d(meta.get("annotations")).items()
+        if k not in _DROP_ANNOTATIONS
+    }
     if ann:
         out_meta["annotations"] = ann
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": out_meta}
@@ -273,7 +276,11 @@ def slim_pod(obj: Mapping[str, Any]) -> dict:
     meta = _d(obj.get("metadata"))
     spec = _d(obj.get("spec"))
     out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")
-    ann = {k: v for k, v in _d(meta.get("annotations")).items() if k.startswith(IRSA_PREFIX)}
+    ann = {
+        k: mask_annotation(k, v) if isinstance(v, str) else v
+        for k, v in _d(meta.get("annotations")).items()
+        if isinstance(k, str) and k.startswith(IRSA_PREFIX)
+    }
     if ann:
         out_meta["annotations"] = ann
     if meta.get("ownerReferences"):

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 MASK = "***"
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"  # kept verbatim: the checks look it up
 
 # Env names whose values are secrets (AWS_SECRET_ACCESS_KEY, DB_PASSWORD, API_TOKEN, ...).
 _SECRET_NAME = re.compile(
@@ -45,6 +46,28 @@ _PATTERNS = [
 _MAYBE = re.compile(r"eyJ|A[A-Z]{3}[A-Z0-9]{16}|secret|session|security|k8s-aws-v1", re.IGNORECASE)
 
 
+#: AWS SDK settings whose values are not secret: kept verbatim where other env values are
+#: masked wholesale (the collect-script, in-pod evidence).
+AWS_SETTINGS_ENV = (
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_PROFILE",
+    "AWS_SDK_LOAD_CONFIG",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_EC2_METADATA_DISABLED",
+)
+
+
 def is_secret_name(name: str) -> bool:
     """True when an environment variable or key name suggests a secret value.
 
@@ -78,31 +101,48 @@ def mask_env_value(name: str, value: str) -> str:
     return mask_text(value)[0]
 
 
-def mask_data(value: Any, key: str = "") -> tuple[Any, int]:
+def mask_annotation(key: str, value: str) -> str:
+    """The value to keep for annotation ``key``.
+
+    ``eks.amazonaws.com/role-arn`` is kept as written (an identifier the checks look up);
+    other ``eks.amazonaws.com/*`` values are pattern-masked (:func:`mask_text`); any other
+    annotation is masked like an env var (:func:`mask_env_value`: by name, then by pattern).
+
+    >>> mask_annotation("vault.example.com/db-password", "hunter2")
+    '***'
+    """
+    if key == ROLE_ARN_ANNOTATION:
+        return value
+    if key.startswith("eks.amazonaws.com/"):
+        return mask_text(value)[0]
+    return mask_env_value(key, value)
+
+
+def mask_data(value: Any, key: str = "", *, names: bool = True) -> tuple[Any, int]:
     """Mask secrets in JSON-like data (dicts, lists, strings), e.g. evidence or parameters.
 
-    A string under a key that :func:`is_secret_name` flags is replaced by :data:`MASK`;
-    every other string goes through :func:`mask_text`. Returns the masked copy and how many
-    secrets were masked.
+    A string under a key that :func:`is_secret_name` flags is replaced by :data:`MASK`
+    (unless ``names`` is false: then only patterns count); every other string goes through
+    :func:`mask_text`. Returns the masked copy and how many secrets were masked.
 
     >>> mask_data({"env": {"DB_PASSWORD": "hunter2", "REGION": "us-east-1"}})
     ({'env': {'DB_PASSWORD': '***', 'REGION': 'us-east-1'}}, 1)
     """
     if isinstance(value, str):
-        if key and value and value != MASK and is_secret_name(key):
+        if names and key and value and value != MASK and is_secret_name(key):
             return MASK, 1
         return mask_text(value)
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         total = 0
         for k, v in value.items():
-            out[k], n = mask_data(v, str(k))
+            out[k], n = mask_data(v, str(k), names=names)
             total += n
         return out, total
     if isinstance(value, list | tuple):
         items, total = [], 0
         for v in value:
-            masked, n = mask_data(v, key)
+            masked, n = mask_data(v, key, names=names)
             items.append(masked)
             total += n
         return (tuple(items) if isinstance(value, tuple) else items), total

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..bundle import CallFailed
-from .registry import Context, Finding, Target, check
+from .registry import Context, Finding, Target, check, failure_kind
 
 _KINDS = (("serviceaccounts", "service accounts"), ("pods", "pods"))
 
@@ -35,9 +35,10 @@ def namespaces_readable(ctx: Context) -> Iterator[Finding]:
             "kinds": " and ".join(kinds) or "objects",
             "message": inv.namespace_errors[ns],
         }
+        transient = failure_kind(params["message"]) == "transient"
         yield Finding(
             "ERROR",
-            "unreadable",
+            "unreadable_transient" if transient else "unreadable",
             params,
             {"namespace": ns, "error": params["message"]},
             target=Target(ns, "", None, []),

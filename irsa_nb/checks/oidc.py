@@ -20,6 +20,8 @@ def find_provider(ctx: Context) -> str | Gap | None:
         return cl
     if isinstance(arns, Gap):
         return arns
+    if not cl.issuer:  # IRSA not set up: no provider can match
+        return None
     want = issuer_host_path(cl.issuer)
     for arn in arns:
         if arn.split("oidc-provider/", 1)[-1].rstrip("/") == want:

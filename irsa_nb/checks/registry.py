@@ -7,6 +7,7 @@ come from the text catalogue (:mod:`irsa_nb.text`) keyed by check id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -123,15 +124,40 @@ def needs_role_annotation(target: Target) -> Finding | None:
     return None
 
 
+# Failed calls whose fix is not "grant read access": expired credentials, and calls that
+# failed after their retries for a transient reason (throttling, 5xx, timeouts, resets).
+_EXPIRED = re.compile(
+    r"ExpiredToken|RequestExpired|token[^.]{0,40}\bis expired|\(Unauthorized\)", re.IGNORECASE
+)
+_TRANSIENT = re.compile(
+    r"Throttl|TooManyRequests|Rate exceeded|reached max retries|ServiceUnavailable|"
+    r"InternalError|ServerException|ServiceFailure|\bHTTP 50\d\b|\((?:50\d|429)\)|"
+    r"timed out|timeout|Connection (?:reset|aborted|refused)|RemoteDisconnected",
+    re.IGNORECASE,
+)
+
+
+def failure_kind(message: str) -> Literal["expired", "transient", "failed"]:
+    """Why a call failed, for the remediation: ``expired`` credentials, ``transient``
+    (throttled, 5xx, timed out or reset after the retries), or ``failed`` (e.g. denied)."""
+    if _EXPIRED.search(message):
+        return "expired"
+    if _TRANSIENT.search(message):
+        return "transient"
+    return "failed"
+
+
 def from_gap(gap: Gap, what: str) -> Finding:
     """The standard finding for evidence that is unavailable.
 
     Not collected → SKIP naming the command; failed or unreadable → ERROR with the
-    message; "does not exist" is left to the caller (it is usually a finding).
+    message, and a remediation that fits the failure (grant access, refresh expired
+    credentials, or collect again after a transient failure); "does not exist" is left to
+    the caller (it is usually a finding).
     """
     params = {"what": what, "path": gap.path, "command": gap.command, "message": gap.message}
     if gap.kind == "absent":
         return Finding("SKIP", "_not_collected", params)
     if gap.kind == "invalid":
         return Finding("ERROR", "_invalid", params)
-    return Finding("ERROR", "_call_failed", params)
+    return Finding("ERROR", f"_call_{failure_kind(gap.message)}", params)

@@ -16,7 +16,7 @@ from typing import Any
 from .. import bundle
 from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKEN_FILE
 from ..inventory import Gap, Inventory
-from ..k8s import TOKEN_VOLUME, Container, Pod
+from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
 from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
@@ -45,9 +45,9 @@ def _covers_pod_create(rules: Any) -> bool:
     for rule in rules if isinstance(rules, list) else ():
         if not isinstance(rule, dict):
             continue
-        ops = rule.get("operations") or []
-        res = rule.get("resources") or []
-        groups = rule.get("apiGroups") or []
+        ops = _l(rule.get("operations"))
+        res = _l(rule.get("resources"))
+        groups = _l(rule.get("apiGroups"))
         if (
             ("CREATE" in ops or "*" in ops)
             and ("pods" in res or "*" in res)
@@ -68,12 +68,12 @@ def selector_matches(
     if not isinstance(selector, dict) or not selector:
         return True
     clauses: list[tuple[str, str, list[str]]] = [
-        (k, "In", [v]) for k, v in (selector.get("matchLabels") or {}).items()
+        (str(k), "In", [v]) for k, v in _d(selector.get("matchLabels")).items()
     ]
-    for expr in selector.get("matchExpressions") or []:
+    for expr in _l(selector.get("matchExpressions")):
         if isinstance(expr, dict):
             clauses.append(
-                (str(expr.get("key", "")), str(expr.get("operator", "")), expr.get("values") or [])
+                (str(expr.get("key", "")), str(expr.get("operator", "")), _l(expr.get("values")))
             )
     result: bool | None = True
     for key, op, values in clauses:
@@ -100,7 +100,7 @@ def _opt_out_only(selector: Any) -> bool:
     """True for selectors that only exclude labelled objects (DoesNotExist / NotIn)."""
     if not isinstance(selector, dict) or selector.get("matchLabels"):
         return False
-    exprs = selector.get("matchExpressions") or []
+    exprs = _l(selector.get("matchExpressions"))
     return bool(exprs) and all(
         isinstance(e, dict) and e.get("operator") in ("DoesNotExist", "NotIn") for e in exprs
     )
@@ -135,11 +135,11 @@ def webhook_configured(ctx: Context) -> Iterator[Finding]:
         return
     hooks = []
     for cfg in configs:
-        cfg_name = str((cfg.get("metadata") or {}).get("name", ""))
-        for hook in cfg.get("webhooks") or []:
+        cfg_name = str(_d(cfg.get("metadata")).get("name", ""))
+        for hook in _l(cfg.get("webhooks")):
             if isinstance(hook, dict) and is_pod_identity_webhook(cfg_name, str(hook.get("name"))):
                 hooks.append((cfg_name, hook))
-    names = sorted(str((c.get("metadata") or {}).get("name", "")) for c in configs)
+    names = sorted(str(_d(c.get("metadata")).get("name", "")) for c in configs)
     if not hooks:
         yield Finding("FAIL", "missing", {"configurations": names}, {"configurations": names})
         return
@@ -150,7 +150,7 @@ def webhook_configured(ctx: Context) -> Iterator[Finding]:
     ev: list[dict] = []
     for cfg_name, hook in hooks:
         where = f"{cfg_name}/{hook.get('name')}"
-        client = hook.get("clientConfig") or {}
+        client = _d(hook.get("clientConfig"))
         ev.append(
             {
                 "webhook": where,

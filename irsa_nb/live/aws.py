@@ -26,6 +26,7 @@ from botocore.exceptions import (
 
 from .. import bundle
 from ..bundle import CallFailed
+from ..redact import mask_data
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,10 @@ def client_config(session: boto3.Session, max_pool: int) -> Config:
 
 
 def cli_json(response: dict[str, Any]) -> dict[str, Any]:
-    """A boto3 response as ``aws ... --output json`` prints it (no metadata, ISO dates)."""
+    """A boto3 response as ``aws ... --output json`` prints it (no metadata, ISO dates),
+    with secret-looking values (access keys, tokens in tags or descriptions) masked."""
     body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    return json.loads(json.dumps(body, default=_json_default))
+    return mask_data(json.loads(json.dumps(body, default=_json_default)), names=False)[0]
 
 
 def _json_default(value: Any) -> Any:

@@ -29,6 +29,7 @@ from kubernetes.config.config_exception import ConfigException
 from .. import bundle
 from ..bundle import CallFailed
 from ..k8s import slim_pod, slim_service_account
+from ..redact import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,11 @@ def region_from_server(server: str) -> str | None:
 
 
 def describe_error(exc: BaseException) -> str:
-    """What kubectl would print for a failed request."""
+    """What kubectl would print for a failed request (secrets in it masked: it is logged)."""
+    return mask_text(_describe_error(exc))[0]
+
+
+def _describe_error(exc: BaseException) -> str:
     if isinstance(exc, ApiException):
         try:
             status = json.loads(exc.body or "")

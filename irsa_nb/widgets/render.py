@@ -1,7 +1,8 @@
 """HTML for the Explorer: results, findings, messages, diagnosis and evidence link.
 
 Every value is escaped (strings from a cluster or a bundle are untrusted and must show as
-text); links are only emitted for http(s) URLs and relative paths built by the app.
+text) and secrets in it are masked; links are only emitted for http(s) URLs and relative
+paths built by the app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..checks import STATUSES
+from ..redact import mask_text
 
 STATUS_COLOURS = {
     "PASS": "#1a7f37",
@@ -34,10 +36,10 @@ _PRE = "white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere"
 
 
 def esc(value: Any) -> str:
-    """Escaped text of ``value``; None and NaN become ``""``."""
+    """Escaped text of ``value`` with secrets masked; None and NaN become ``""``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(mask_text(str(value))[0], quote=True)
 
 
 def badge(status: str) -> str:
