@@ -325,6 +325,10 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
         return {}
 
 
+#: What the runbook calls to record who looked (docs/permissions.md: needs no IAM permission).
+NO_PERMISSION_OPERATIONS = ("sts:GetCallerIdentity",)
+
+
 def caller_identity(profile: str | None = None, region: str | None = None) -> dict[str, str]:
     """``sts:GetCallerIdentity`` (Account, Arn, UserId; needs no IAM permission), or
     ``{"error": ...}`` when it cannot be called."""

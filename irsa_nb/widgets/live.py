@@ -10,6 +10,8 @@ import os
 import re
 from dataclasses import dataclass
 
+#: The AWS operations these helpers call (docs/permissions.md lists them): the cluster list.
+OPERATIONS = ("eks:ListClusters",)
 _EKS_ARN = re.compile(r"^arn:aws[\w-]*:eks:(?P<region>[a-z0-9-]+):\d{12}:cluster/(?P<name>[^/]+)$")
 NO_CREDENTIALS_HINT = (
     "configure credentials (aws configure, aws sso login, or choose a profile); "

@@ -14,6 +14,7 @@ from irsa_nb.live import aws as live_aws
 from irsa_nb.live import exec as live_exec
 from irsa_nb.live import kube as live_kube
 from irsa_nb.live import sts_probe
+from irsa_nb.widgets import live as widgets_live
 from tests.probe.conftest import probe_cluster  # noqa: F401  (fixture)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
@@ -90,8 +91,11 @@ def test_permissions_doc_lists_exactly_what_is_called(recorded):
     lv, _, botocore_calls = recorded
     actions = _policy_actions()
     assert {c.lower() for c in botocore_calls} <= {a.lower() for a in actions}
-    # nothing granted that the code never calls (the probe's simulation is marked opt-in)
-    assert actions == set(live_aws.OPERATIONS) | set(sts_probe.OPERATIONS)
+    # nothing granted that the code never calls (the probe's simulation and the Explorer's
+    # cluster list are marked opt-in)
+    assert actions == set(live_aws.OPERATIONS) | set(sts_probe.OPERATIONS) | set(
+        widgets_live.OPERATIONS
+    )
     assert not [a for a in actions if MUTATING.match(a.split(":", 1)[1])]
 
     role = _cluster_role()
@@ -110,6 +114,7 @@ def test_permissions_doc_lists_exactly_what_is_called(recorded):
     assert granted == {("list", r) for _, r, _ in live_kube.RESOURCES}
     assert urls == set(live_kube.NON_RESOURCE_URLS)
     assert ("list", "namespaces") in {(v, r) for v, r, _ in lv.kube.api_calls()}
+
 
 def test_the_probe_creates_only_token_requests_and_the_doc_lists_its_calls(
     probe_cluster,  # noqa: F811
@@ -161,3 +166,73 @@ def test_exec_adds_only_pods_exec_and_the_doc_lists_it(live):
     for verb, resource, _ns in calls:
         if not resource.startswith("nonResourceURL:"):
             assert (verb, resource) in reader | execer
+
+
+# --- the other code paths that reach a cluster or an account ------------------------------
+
+
+def test_the_issuer_is_only_read_with_get_requests(recorded):
+    """Thumbprint (a TLS handshake, no request) and discovery: the discovery document and
+    the JWKS it names, with GET, and nothing else (the issuer answers only GET)."""
+    lv, _, _ = recorded
+    jwks = lv.issuer.discovery_document()["jwks_uri"].split(lv.issuer.host_port, 1)[1]
+    assert set(lv.issuer.requests) == {
+        lv.issuer.path + "/.well-known/openid-configuration",
+        jwks,
+    }
+    doc = irsa_nb.collect(lv.cluster, progress=False).documents["tls/discovery.json"]
+    fetched = [v for v in doc.values() if isinstance(v, dict) and "status" in v]
+    assert len(fetched) == 2 and {f["status"] for f in fetched} == {200}  # both GETs answered
+
+
+def test_the_runbook_on_a_live_cluster_only_reads(live, throttle_proxy, tmp_path):
+    """The runbook notebook (a papermill kernel) collecting live: Kubernetes GETs within the
+    reader role, AWS calls within the policy plus the permission-free caller identity."""
+    from irsa_nb.evidence import NO_PERMISSION_OPERATIONS
+    from irsa_nb.runbook import run_runbook
+
+    lv = live()
+    proxy = throttle_proxy()
+    lv.aws.use_endpoint(proxy.url)
+    lv.kube.reset_records()
+    sa = next(
+        s
+        for s in lv.data["service_accounts"]
+        if "eks.amazonaws.com/role-arn" in (s["metadata"].get("annotations") or {})
+    )
+    res = run_runbook(
+        tmp_path / "ev",
+        cluster_name=lv.cluster,
+        namespace=sa["metadata"]["namespace"],
+        service_account=sa["metadata"]["name"],
+        timeout=180,
+    )
+    assert res.status == "ok", res.error
+    assert {r.method for r in lv.kube.requests} == {"GET"}
+    reader = _granted(_cluster_role())
+    for verb, resource, _ns in lv.kube.api_calls():
+        if not resource.startswith("nonResourceURL:"):
+            assert (verb, resource) in reader
+    ops = {f"{c.service}:{c.operation}" for c in proxy.calls}
+    assert {"eks:DescribeCluster", "iam:GetRole", "sts:GetCallerIdentity"} <= ops
+    assert ops <= set(live_aws.OPERATIONS) | set(NO_PERMISSION_OPERATIONS)
+    assert ops - set(NO_PERMISSION_OPERATIONS) <= _policy_actions()
+    text = DOC.read_text()
+    for op in NO_PERMISSION_OPERATIONS:  # named as needing no permission
+        assert f"`{op}`" in text and op not in _policy_actions()
+
+
+def test_the_explorer_lists_clusters_with_list_clusters_only(
+    aws_env, throttle_proxy, recorded_aws_calls
+):
+    from irsa_nb.widgets.state import ExplorerState
+
+    aws_env.client("eks")  # created before recording starts
+    proxy = throttle_proxy()
+    aws_env.use_endpoint(proxy.url)
+    recorded_aws_calls.clear()
+    state = ExplorerState()
+    assert state.list_clusters("us-west-2") == [] and not state.errors
+    assert set(recorded_aws_calls) == set(widgets_live.OPERATIONS) == {"eks:ListClusters"}
+    assert [f"{c.service}:{c.operation}" for c in proxy.calls] == ["eks:ListClusters"]
+    assert set(widgets_live.OPERATIONS) <= _policy_actions()
