@@ -32,30 +32,12 @@ from typing import Any
 
 from .bundle import CallFailed, Unreadable
 from .k8s import Container, EnvVar, Pod
-from .redact import MASK, is_secret_name, mask_env_value, mask_text
+from .redact import AWS_SETTINGS_ENV, MASK, is_secret_name, mask_env_value, mask_text
 
 EXEC_DIR = "k8s/exec"
 #: Environment variables whose values are kept (everything else non-empty becomes ``***``);
 #: names :func:`irsa_nb.redact.is_secret_name` flags (``*_CREDENTIALS_*_URI``) are never kept.
-_KEPT = (
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_STS_REGIONAL_ENDPOINTS",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONFIG_FILE",
-    "AWS_PROFILE",
-    "AWS_SDK_LOAD_CONFIG",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_STS",
-    "AWS_EC2_METADATA_DISABLED",
-    "HOME",
-)
+_KEPT = (*AWS_SETTINGS_ENV, "HOME")
 KEPT_ENV_VALUES = tuple(n for n in _KEPT if not is_secret_name(n))
 #: Source of an env var that the pod spec does not declare (seen only inside the container).
 EXEC_SOURCE = "exec"

@@ -13,26 +13,10 @@ import shlex
 from pathlib import Path
 
 from ..k8s import IRSA_PREFIX
+from ..redact import AWS_SETTINGS_ENV
 
 #: Env vars whose values the script keeps (everything else that has a value becomes ***).
-KEPT_ENV = (
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_STS_REGIONAL_ENDPOINTS",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONFIG_FILE",
-    "AWS_PROFILE",
-    "AWS_SDK_LOAD_CONFIG",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_STS",
-    "AWS_EC2_METADATA_DISABLED",
-)
+KEPT_ENV = AWS_SETTINGS_ENV
 
 _N = len(IRSA_PREFIX)
 _KEPT = " ".join(f'"{n}"' for n in KEPT_ENV)
