@@ -1,7 +1,8 @@
 """Kubernetes objects as the checks need them: parsing and slimming of raw JSON.
 
-``slim_*`` keep only the fields the checks read (and mask secret env values); the
-live collector stores slimmed objects, so a written bundle loads back identically.
+``slim_*`` keep only the fields the checks read (env values other than the AWS SDK's settings
+masked, secrets in annotations masked); the live collector stores slimmed objects, so a
+written bundle loads back identically.
 ``ServiceAccount.from_k8s`` / ``Pod.from_k8s`` turn raw or slim JSON into records.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .redact import ROLE_ARN_ANNOTATION, mask_annotation, mask_env_value
+from .redact import ROLE_ARN_ANNOTATION, collected_env_value, mask_annotation, mask_env_value
 
 IRSA_PREFIX = "eks.amazonaws.com/"
 AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
@@ -255,8 +256,8 @@ def _slim_container(c: Any) -> dict:
     for e in _l(c.get("env")):
         e = _d(e)
         item = _pick(e, "name", "valueFrom")
-        if "value" in e:
-            item["value"] = mask_env_value(_s(e.get("name")), _s(e.get("value")))
+        if "value" in e:  # only the AWS SDK's settings keep their values
+            item["value"] = collected_env_value(_s(e.get("name")), _s(e.get("value")))
         env.append(item)
     if env:
         out["env"] = env
@@ -272,7 +273,8 @@ def _slim_container(c: Any) -> dict:
 
 
 def slim_pod(obj: Mapping[str, Any]) -> dict:
-    """A Pod reduced to the fields the checks read; secret env values are masked."""
+    """A Pod reduced to the fields the checks read; env values other than the AWS SDK's
+    settings, and secrets in annotations, are masked."""
     meta = _d(obj.get("metadata"))
     spec = _d(obj.get("spec"))
     out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")

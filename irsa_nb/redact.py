@@ -101,6 +101,19 @@ def mask_env_value(name: str, value: str) -> str:
     return mask_text(value)[0]
 
 
+def collected_env_value(name: str, value: str) -> str:
+    """The value a collector keeps for env var ``name``: AWS SDK settings
+    (:data:`AWS_SETTINGS_ENV`, still masked by :func:`mask_env_value`) and ``***`` for every
+    other non-empty value, whatever its name (as the collect-script does).
+
+    >>> collected_env_value("DATABASE_URL", "postgres://app:hunter2@db/app")
+    '***'
+    """
+    if name in AWS_SETTINGS_ENV:
+        return mask_env_value(name, value)
+    return MASK if value else value
+
+
 def mask_annotation(key: str, value: str) -> str:
     """The value to keep for annotation ``key``.
 

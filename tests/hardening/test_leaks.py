@@ -27,6 +27,7 @@ from .secret_corpus import (
     ROLE_ERROR,
     SECRETS,
     TEMPLATES,
+    UNLABELLED,
     annotations_with_secrets,
     env_with_secrets,
     leaks,
@@ -203,7 +204,11 @@ def secret_cluster(live, throttle_proxy, fast_retries):
             {"eks.amazonaws.com/skip-containers": JWT, "example.com/token": PASSWORD}
         )
         for c in pod["spec"]["containers"]:
-            c["env"] = [*c.get("env", []), *env_with_secrets()]
+            c["env"] = [
+                *c.get("env", []),
+                *env_with_secrets(),
+                {"name": "DATABASE_URL", "value": f"postgres://app:{UNLABELLED}@db/app"},
+            ]
     role = data["roles"][arn.rsplit("/", 1)[-1]]["get_role"]["Role"]
     role["Description"] = f"owner key {ACCESS_KEY}"
     role["Tags"] = [*role.get("Tags", []), {"Key": "bootstrap", "Value": JWT}]
@@ -235,6 +240,7 @@ def test_collected_bundle_collect_output_and_log_records_hold_no_secret(
         }
     blob = "\n".join(texts.values())
     assert leaks(blob) == [], {n: leaks(t) for n, t in texts.items() if leaks(t)}
+    assert UNLABELLED not in blob and "DATABASE_URL" in blob  # the name is kept, not the value
     assert "AccessDenied" in blob and "***" in blob  # recorded, masked
     assert "last-applied-configuration" not in blob
     inv = load_bundle(out)
