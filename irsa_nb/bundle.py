@@ -121,9 +121,7 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         return fixed[path]
     parts = PurePosixPath(path).parts
     if len(parts) == 3 and parts[0] == "probe":
-        return (
-            f"irsa-nb collect --cluster {cluster}{reg} --probe -n {parts[1]} -s {name} --out DIR"
-        )
+        return f"irsa-nb collect --cluster {cluster}{reg} --probe -n {parts[1]} -s {name} --out DIR"
     if len(parts) == 6 and parts[:2] == ("k8s", "exec"):
         return _exec_command(*parts[2:], f"--cluster {cluster}{reg}")
     if len(parts) == 4 and parts[:2] == ("aws", "iam"):
