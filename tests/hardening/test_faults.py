@@ -55,7 +55,7 @@ def proxied(live, throttle_proxy, fast_retries):
 
 
 def test_faults_at_once_leave_every_other_row_as_a_clean_run(
-    proxied, namespace_faults, monkeypatch
+    proxied, namespace_faults, monkeypatch, tmp_path
 ):
     """403 on one namespace, a read timeout on another's pod page, ONE role among many
     throttled past the retry budget (only its service accounts' rows change), and 503s and
@@ -113,6 +113,13 @@ def test_faults_at_once_leave_every_other_row_as_a_clean_run(
 
     assert len(others(df)) > 50
     _equal(others(df), others(clean))
+
+    # the bundle keeps each failure, marked as such, and checks the same
+    out = bundle.write_documents(inv.documents, tmp_path / "faulty-bundle")
+    timeout_txt = out / "k8s/namespaces/team-payments/pods.error.txt"
+    assert "timed out" in timeout_txt.read_text()
+    assert (out / role_path.replace(".json", ".error.txt")).is_file()
+    _equal(irsa_nb.run_checks(irsa_nb.load_bundle(out)), df)
 
 
 def test_a_namespace_page_reset_past_the_retries_is_one_error_row(live, namespace_faults):
