@@ -1,0 +1,26 @@
+"""Docs match the code: every registered check is documented and has its text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from irsa_nb import REGISTRY
+from irsa_nb.text import catalogue
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("check_id", sorted(REGISTRY))
+def test_every_check_is_in_the_readme_table_and_the_catalogue(check_id):
+    table = README.split("### The checks", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{check_id}` |" in table
+    for lang in ("en", "zh"):
+        entry = catalogue(lang).get(check_id) or {}
+        assert entry.get("title") and entry.get("explain"), (lang, check_id)
+
+
+def test_readme_starts_with_the_two_commands():
+    head = README.split("## ", 1)[0]
+    assert "make demo" in head and "make test" in head
