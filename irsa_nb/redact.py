@@ -7,6 +7,7 @@ unmasked) and when writing evidence.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "***"
@@ -68,6 +69,7 @@ AWS_SETTINGS_ENV = (
 )
 
 
+@lru_cache(maxsize=4096)  # env names repeat across thousands of pods
 def is_secret_name(name: str) -> bool:
     """True when an environment variable or key name suggests a secret value.
 
