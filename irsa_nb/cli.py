@@ -493,7 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
         "collect-script",
         help="print a POSIX sh script (aws, kubectl, openssl) that writes a bundle",
     )
-    p.add_argument("--cluster", metavar="NAME", help="cluster name (default: the script asks)")
+    p.add_argument(
+        "--cluster", metavar="NAME", help="cluster name (default: the script's first argument)"
+    )
     p.add_argument("--region", metavar="R", help="AWS region (default: the AWS CLI's)")
     p.add_argument(
         "--exec",
