@@ -56,11 +56,6 @@ class Cluster:
     endpoint_public_access: bool | None = None
     endpoint_private_access: bool | None = None
 
-    @property
-    def version_tuple(self) -> tuple[int, int] | None:
-        m = re.match(r"^v?(\d+)\.(\d+)", self.version)
-        return (int(m.group(1)), int(m.group(2))) if m else None
-
 
 @dataclass(frozen=True)
 class Provider:
@@ -416,7 +411,7 @@ def build_inventory(documents: Mapping[str, Document], source: str = "") -> Inve
     cluster = _cluster(probe)
     probe.cluster = cluster
     version = _server_version(docs.get(bundle.VERSION)) or (
-        cluster.version if isinstance(cluster, Cluster) else ""
+        _major_minor(cluster.version) if isinstance(cluster, Cluster) else ""
     )
     ns_errors = {}
     for path, doc in docs.items():
@@ -520,12 +515,17 @@ def _server_version(doc: Any) -> str:
     sv = doc.get("serverVersion") if isinstance(doc, dict) else None
     if not isinstance(sv, dict):
         return ""
-    major = re.sub(r"\D", "", str(sv.get("major", "")))
-    minor = re.sub(r"\D", "", str(sv.get("minor", "")))
+    major = re.sub(r"\D", "", str(sv.get("major", "")))[:4]
+    minor = re.sub(r"\D", "", str(sv.get("minor", "")))[:4]
     if major and minor:
-        return f"{major}.{minor}"
-    m = re.match(r"^v?(\d+)\.(\d+)", str(sv.get("gitVersion", "")))
-    return f"{m.group(1)}.{m.group(2)}" if m else ""
+        return f"{int(major)}.{int(minor)}"
+    return _major_minor(str(sv.get("gitVersion", "")))
+
+
+def _major_minor(version: str) -> str:
+    """``"v1.29.4-eks-036c24b"`` / ``"1.29"`` → ``"1.29"``; ``""`` when unreadable."""
+    m = re.match(r"^\s*v?(\d{1,4})\.(\d{1,4})", version)
+    return f"{int(m.group(1))}.{int(m.group(2))}" if m else ""
 
 
 def sha1_thumbprint(der: bytes) -> str:

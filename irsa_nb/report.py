@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 #: MIME type of the run facts the header cell emits (read back into manifest.json).
 RUN_MIME = "application/vnd.irsa-nb.run+json"
 
-#: Verdicts, worst first. ``EMPTY``: nothing matched the target.
-VERDICTS = ("FAIL", "ERROR", "WARN", "PASS", "EMPTY")
+#: Verdicts, worst first. ``SKIP``: nothing could be checked; ``EMPTY``: nothing matched.
+VERDICTS = ("FAIL", "ERROR", "WARN", "PASS", "SKIP", "EMPTY")
 
 #: (text colour, background) per status; inline styles, so they survive HTML export.
 STATUS_COLOURS = {
@@ -71,17 +71,20 @@ def prose(lang: str, key: str, **params: Any) -> str:
 
 
 def verdict(results: pd.DataFrame) -> str:
-    """The worst status present: FAIL, ERROR, WARN or PASS; EMPTY when there are no rows.
+    """The worst status present: FAIL, ERROR, WARN or PASS. PASS needs a check that passed:
+    SKIP when every row is SKIP/INFO (nothing could be checked), EMPTY when there are no rows.
 
     >>> import pandas as pd
     >>> verdict(pd.DataFrame({"status": ["PASS", "WARN", "SKIP"]}))
     'WARN'
+    >>> verdict(pd.DataFrame({"status": ["SKIP", "INFO"]}))
+    'SKIP'
     """
     present = set(results["status"]) if len(results) else set()
-    for v in ("FAIL", "ERROR", "WARN"):
+    for v in ("FAIL", "ERROR", "WARN", "PASS"):
         if v in present:
             return v
-    return "PASS" if present else "EMPTY"
+    return "SKIP" if present else "EMPTY"
 
 
 def status_counts(results: pd.DataFrame) -> dict[str, int]:

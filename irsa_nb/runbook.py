@@ -50,7 +50,7 @@ class RunbookResult:
 
     ``status`` says whether the notebook ran to the end (``ok``; a FAIL verdict is still
     ``ok``) or stopped (``failed``: a cell raised; ``timed out``; ``kernel died``).
-    ``verdict`` is the worst result status (FAIL, ERROR, WARN, PASS, EMPTY) or ``UNKNOWN``
+    ``verdict`` is the worst result status (FAIL, ERROR, WARN, PASS, SKIP, EMPTY) or ``UNKNOWN``
     when no results were written.
     """
 

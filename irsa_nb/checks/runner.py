@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -22,6 +23,8 @@ from .registry import (
     from_gap,
 )
 from .sdk import normalize_sdk
+
+log = logging.getLogger(__name__)
 
 IRSA_ENV = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 
@@ -100,7 +103,7 @@ def run_checks(
     # One DataFrame per check, so the Python row objects never all live at once.
     frames = [_frame(rows)]
     for chk in selected:
-        frames.append(_frame(_row(chk, f, t, p, base, lang) for f, t, p in _findings(chk, ctx)))
+        frames.append(_frame(_check_rows(chk, ctx, base, lang)))
     frames = [f for f in frames if len(f)] or frames[:1]
     return pd.concat(frames, ignore_index=True)
 
@@ -119,6 +122,19 @@ def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None
             for p in t.pods:
                 for f in chk.func(ctx, t, p):
                     yield f, t, p
+
+
+def _check_rows(chk: Check, ctx: Context, base: dict[str, Any], lang: str) -> list[tuple]:
+    """The rows of one check; a bug in it becomes one ERROR row instead of losing the rest."""
+    rows: list[tuple] = []
+    try:
+        for f, t, p in _findings(chk, ctx):
+            rows.append(_row(chk, f, t, p, base, lang))
+    except Exception as exc:
+        log.exception("check %s crashed", chk.id)
+        crash = Finding("ERROR", "_check_crashed", {"error": f"{type(exc).__name__}: {exc}"})
+        rows.append(_row(chk, crash, None, None, base, lang))
+    return rows
 
 
 def _frame(rows: Iterable[tuple]) -> pd.DataFrame:

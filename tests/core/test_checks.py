@@ -557,3 +557,30 @@ def test_nothing_fails_wrongly_when_everything_is_missing():
     df = results({"k8s/pods.json": {"items": []}})
     assert "FAIL" not in set(df.status)
     assert only(df, "oidc_provider_exists").status == "SKIP"
+
+
+def test_a_crashing_check_becomes_one_error_row_and_the_others_still_run(monkeypatch):
+    from irsa_nb.checks import registry
+
+    def boom(ctx, target):
+        raise KeyError("surprise")
+        yield  # pragma: no cover
+
+    chk = registry.REGISTRY["role_has_policies"]
+    monkeypatch.setitem(
+        registry.REGISTRY,
+        "role_has_policies",
+        registry.Check(chk.id, chk.scope, chk.severity, chk.seed_step, chk.doc_url, boom),
+    )
+    df = results(demo_docs())
+    row = only(df, "role_has_policies")
+    assert row.status == "ERROR" and "KeyError" in row.detail and "--debug" in row.remediation
+    assert only(df, "role_exists", service_account="payments").status == "FAIL"
+
+
+def test_a_v_prefixed_cluster_version_is_read():
+    docs = demo_docs("k8s-118")
+    del docs["k8s/version.json"]
+    docs["aws/eks/describe-cluster.json"]["cluster"]["version"] = "v1.18"
+    row = only(results(docs), "pod_can_read_token", pod="exporter-5d4c3b2a1-x1c2v")
+    assert row.status == "FAIL"

@@ -48,6 +48,8 @@ def test_verdict_is_the_worst_status():
     assert verdict(frame("WARN", "ERROR")) == "ERROR"
     assert verdict(frame("ERROR", "FAIL", "PASS")) == "FAIL"
     assert verdict(frame()) == "EMPTY"
+    # nothing checked is not a PASS
+    assert verdict(frame("SKIP", "INFO", "SKIP")) == "SKIP"
 
 
 def test_sections_follow_the_seed_order_and_collect_new_checks_at_the_end(cart, monkeypatch):
