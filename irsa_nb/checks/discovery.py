@@ -74,6 +74,10 @@ def issuer_discovery_reachable(ctx: Context) -> Iterator[Finding]:
         yield Finding("WARN" if key == "unreachable" else "FAIL", key, params, ev)
         return
     params["keys"] = jwks.get("keys")
+    if not params["keys"]:  # an empty key set verifies nothing
+        params["error"] = "the JWKS holds no keys, so no token can be verified"
+        yield Finding("FAIL", "bad_response", params, ev)
+        return
     untrusted = [r for r in (conf, jwks) if r.get("tls_verified") is False]
     if untrusted and not _host(cl.issuer).endswith(EKS_ISSUER_SUFFIXES):
         reason = untrusted[0].get("tls_error") or "certificate not trusted"

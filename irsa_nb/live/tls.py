@@ -156,5 +156,7 @@ def discovery(issuer: str, timeout: float = TIMEOUT) -> dict[str, Any]:
             keys["keys"] = len(found) if isinstance(found, list) else None
             if keys["keys"] is None:
                 keys["error"] = "the JWKS has no 'keys' array"
+            elif keys["keys"] == 0:
+                keys["error"] = "the JWKS holds no keys, so no token can be verified"
         out["jwks"] = keys
     return out

@@ -584,3 +584,33 @@ def test_a_v_prefixed_cluster_version_is_read():
     docs["aws/eks/describe-cluster.json"]["cluster"]["version"] = "v1.18"
     row = only(results(docs), "pod_can_read_token", pod="exporter-5d4c3b2a1-x1c2v")
     assert row.status == "FAIL"
+
+
+def _discovery(keys):
+    issuer = f"https://{ISSUER}"
+    return {
+        "openid_configuration": {
+            "url": f"{issuer}/.well-known/openid-configuration",
+            "status": 200,
+            "tls_verified": True,
+            "error": None,
+            "issuer": issuer,
+            "jwks_uri": f"{issuer}/keys",
+        },
+        "jwks": {
+            "url": f"{issuer}/keys",
+            "status": 200,
+            "tls_verified": True,
+            "error": None,
+            "keys": keys,
+        },
+    }
+
+
+def test_issuer_discovery_passes_with_keys_and_fails_with_an_empty_key_set():
+    docs = demo_docs()
+    docs["tls/discovery.json"] = _discovery(2)
+    assert only(results(docs), "issuer_discovery_reachable").status == "PASS"
+    docs["tls/discovery.json"] = _discovery(0)
+    row = only(results(docs), "issuer_discovery_reachable")
+    assert row.status == "FAIL" and "no keys" in row.detail
