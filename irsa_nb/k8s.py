@@ -19,6 +19,8 @@ AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 TOKEN_VOLUME = "aws-iam-token"
+#: The environment variables the IRSA webhook injects into a container.
+IRSA_ENV_VARS = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 
 

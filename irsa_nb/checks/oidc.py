@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..iam.arn import issuer_host_path
 from ..inventory import Cluster, Gap, sha1_thumbprint
+from ..k8s import TOKEN_VOLUME
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
@@ -61,7 +62,7 @@ def oidc_provider_exists(ctx: Context) -> Iterator[Finding]:
 def _audiences(target: Target) -> list[str]:
     auds = [target.sa.audience] if target.sa else []
     for pod in target.pods:
-        vol = pod.token_volumes.get("aws-iam-token")
+        vol = pod.token_volumes.get(TOKEN_VOLUME)
         if vol and vol.audience and vol.audience not in auds:
             auds.append(vol.audience)
     return auds

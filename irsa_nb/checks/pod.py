@@ -6,12 +6,11 @@ from collections.abc import Iterator
 
 from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
-from ..k8s import TOKEN_DIR, Container, Pod
+from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
 _POD_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html"
 _KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
-IRSA_VARS = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 SKIP_CONTAINERS_ANNOTATION = "eks.amazonaws.com/skip-containers"
 
 
@@ -112,14 +111,14 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
     containers = mutable_containers(pod)
     ev = {
-        c.name: {v: c.env_value(v) for v in (*IRSA_VARS, "AWS_REGION", "AWS_DEFAULT_REGION")}
+        c.name: {v: c.env_value(v) for v in (*IRSA_ENV_VARS, "AWS_REGION", "AWS_DEFAULT_REGION")}
         | {"token_mount": TOKEN_DIR in c.mounts, "source": sources[c.name]}
         | _token_seen(facts.get(c.name))
         for c in containers
     }
     seen = "_exec" if any(sources[c.name] == "exec" for c in containers) else ""
     params = {"restart": restart_command(pod), "skipped": sorted(skipped_containers(pod))}
-    has_env = any(c.env_value(v) for c in containers for v in IRSA_VARS)
+    has_env = any(c.env_value(v) for c in containers for v in IRSA_ENV_VARS)
     if isinstance(ctx.inventory.service_accounts, Gap) and not has_env:
         yield from_gap(ctx.inventory.service_accounts, "the service account list")
         return
@@ -131,7 +130,7 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
         return
     problems = []
     for c in containers:
-        missing = [v for v in IRSA_VARS if c.env_value(v) is None]
+        missing = [v for v in IRSA_ENV_VARS if c.env_value(v) is None]
         token = facts[c.name].token if c.name in facts else None
         if token is not None and token.exists is not None:  # seen inside the container
             if not token.exists:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from ..credentials import CONTAINER_URIS, association_for, chain_for, predict
 from ..exec_facts import effective_pod, facts_for, sdk_pairs
 from ..inventory import Gap
-from ..k8s import Pod
-from .pod import IRSA_VARS, restart_command
+from ..k8s import IRSA_ENV_VARS, Pod
+from .pod import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _POD_IDENTITY_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html"
@@ -70,7 +70,7 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
     """
     facts = facts_for(ctx.inventory.exec_facts, pod)
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
-    containers = [c for c in pod.all_containers if any(c.env_value(v) for v in IRSA_VARS)]
+    containers = [c for c in pod.all_containers if any(c.env_value(v) for v in IRSA_ENV_VARS)]
     params = {"restart": restart_command(pod)}
     if not containers:
         yield Finding("SKIP", "no_irsa_env", params)

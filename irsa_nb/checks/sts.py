@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from ..iam.arn import ArnError, parse_arn
 from ..iam.trust import PolicyError, parse_policy
 from ..inventory import Cluster, Gap, Role
-from ..k8s import Pod
-from .pod import IRSA_VARS, mutable_containers, restart_command
+from ..k8s import IRSA_ENV_VARS, Pod
+from .pod import mutable_containers, restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 from .role import annotated_role
 from .sdk import version_tuple
@@ -122,7 +122,7 @@ def sts_endpoint_config(ctx: Context, target: Target, pod: Pod) -> Iterator[Find
     if isinstance(cl, Gap):
         yield from_gap(cl, "the cluster description")
         return
-    containers = [c for c in mutable_containers(pod) if all(c.env_value(v) for v in IRSA_VARS)]
+    containers = [c for c in mutable_containers(pod) if all(c.env_value(v) for v in IRSA_ENV_VARS)]
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     annotation = sa.annotations.get(STS_ANNOTATION) if sa else None
     params = {

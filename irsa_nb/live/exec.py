@@ -35,7 +35,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 from ..bundle import CallFailed, Document
 from ..exec_facts import exec_path, masked, redact_env_text
-from ..k8s import ROLE_ARN_ANNOTATION, TOKEN_VOLUME, Pod, ServiceAccount, items_of
+from ..k8s import IRSA_ENV_VARS, ROLE_ARN_ANNOTATION, TOKEN_VOLUME, Pod, ServiceAccount, items_of
 from . import kube
 from .exec_probe import (
     FALLBACK_COMMANDS,
@@ -59,7 +59,6 @@ PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 #: Left unescaped in the query (RFC 3986 sub-delims Go's ParseQuery reads as themselves; not
 #: ``&;=+``): keeps the probe's URL well under the ~8 KiB request-line limit of proxies.
 _SAFE = "/:,@!$'()*"
-_IRSA_ENV = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 _NO_EXECUTABLE = re.compile(
     r"executable file not found|no such file or directory|not found in \$PATH|"
     r"exec format error|permission denied",
@@ -293,7 +292,7 @@ def _is_irsa(pod: Pod, annotated: set[tuple[str, str]]) -> bool:
         return True
     if TOKEN_VOLUME in pod.token_volumes:
         return True
-    return any(c.env_value(v) is not None for c in pod.all_containers for v in _IRSA_ENV)
+    return any(c.env_value(v) is not None for c in pod.all_containers for v in IRSA_ENV_VARS)
 
 
 def select_pods(pods_doc: Document, sa_doc: Document, target: ExecTarget) -> list[Pod]:
