@@ -172,7 +172,8 @@ class Prediction:
 
     @property
     def winner(self) -> Step:
-        """The first certain step (the source used when every "possible" one is empty)."""
+        """The last step walked (:func:`walk` stops at the first certain one): the source
+        the SDK uses when every earlier "possible" step turns out empty."""
         return self.steps[-1]
 
 
