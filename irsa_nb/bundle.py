@@ -96,7 +96,7 @@ def role_path(command: str, role_name: str) -> str:
 
 def error_path(path: str) -> str:
     """Where the stderr of the failed command producing ``path`` is stored."""
-    return re.sub(r"\.(json|ya?ml|pem)$", "", path) + ".error.txt"
+    return re.sub(r"\.(json|ya?ml|pem)$", "", path) + ".error.txt"  # env.txt -> env.txt.error.txt
 
 
 def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) -> str:
@@ -334,9 +334,12 @@ def _canonical(name: str) -> str:
 
 
 def _targets_of_error(name: str) -> list[str]:
+    """The document an ``.error.txt`` replaces (the inverse of :func:`error_path`)."""
     base = name[: -len(".error.txt")]
-    if base.startswith("tls/"):
+    if base + ".pem" == ISSUER_CHAIN:
         return [base + ".pem"]
+    if base.endswith(".txt"):  # text documents keep their name: env.txt.error.txt
+        return [base]
     return [base + ".json"]
 
 

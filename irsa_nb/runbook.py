@@ -222,7 +222,12 @@ def run_runbook(
     for name in (evidence.RESULTS_JSON, evidence.RESULTS_CSV):
         evidence.sanitize_file(folder / name, scrubber, redact)
     results = _read_results(folder)
-    verdict = _verdict(results, folder)
+    if results is None:
+        verdict, results = "UNKNOWN", pd.DataFrame(columns=RESULT_COLUMNS)
+    else:
+        from .report import verdict as worst_status
+
+        verdict = worst_status(results)
     facts = evidence.run_facts(nb) if nb else {}
     if nb is not None:
         evidence.export_html(nb, folder / evidence.HTML, with_code=False)
@@ -388,17 +393,16 @@ def _finish_notebook(
     return nb
 
 
-def _read_results(folder: Path) -> pd.DataFrame:
-    path = folder / evidence.RESULTS_JSON
-    if not path.is_file():
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    return evidence.read_evidence(folder)[RESULT_COLUMNS]
-
-
-def _verdict(results: pd.DataFrame, folder: Path) -> str:
-    from .report import verdict
-
-    return verdict(results) if (folder / evidence.RESULTS_JSON).is_file() else "UNKNOWN"
+def _read_results(folder: Path) -> pd.DataFrame | None:
+    """The results the notebook wrote, or None when it wrote none or they are unreadable
+    (e.g. the kernel died while writing them)."""
+    if not (folder / evidence.RESULTS_JSON).is_file():
+        return None
+    try:
+        return evidence.read_evidence(folder)[RESULT_COLUMNS]
+    except (ValueError, KeyError) as exc:
+        log.warning("the results in %s cannot be read: %s", folder, exc)
+        return None
 
 
 def _counts(results: pd.DataFrame) -> dict[str, int]:

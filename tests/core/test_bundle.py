@@ -214,3 +214,18 @@ def test_secret_env_values_never_reach_the_inventory(tmp_path):
     assert env["AWS_ACCESS_KEY_ID"].value == "***"
     assert "eyJ" not in env["NOTE"].value
     assert "wJalrXUtnFEMI" not in inv.frames()["containers"].to_json()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tls/issuer-chain.pem",
+        "tls/discovery.json",
+        "k8s/exec/shop/app-1/app/env.txt",
+        "aws/iam/get-role/team.app.json",
+        "k8s/pods.json",
+    ],
+)
+def test_a_failed_command_round_trips_through_its_error_file(tmp_path, path):
+    write_documents({"k8s/serviceaccounts.json": {"items": []}, path: CallFailed("boom")}, tmp_path)
+    assert read_documents(tmp_path)[path] == CallFailed("boom")
