@@ -24,3 +24,16 @@ def test_every_check_is_in_the_readme_table_and_the_catalogue(check_id):
 def test_readme_starts_with_the_two_commands():
     head = README.split("## ", 1)[0]
     assert "make demo" in head and "make test" in head
+
+
+def test_diagnoses_name_only_registered_checks_and_never_the_probe():
+    """The probe's checks call the diagnoser: a diagnosis that ran them would recurse."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "irsa_nb/text/diagnoses.yaml"
+    named = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("checks:"):
+            named |= set(yaml.safe_load(line.strip().split(":", 1)[1]) or [])
+    assert named and named <= set(REGISTRY)
+    assert not {c for c in named if c.startswith("sts_probe_")}
