@@ -216,11 +216,12 @@ def _facts(key: tuple[str, str, str], files: dict[str, Any]) -> ExecFacts:
 
 
 def _env(text: str) -> dict[str, str]:
+    """``env.txt`` as a dict, values masked again (a bundle may be hand-written)."""
     env: dict[str, str] = {}
     for line in text.splitlines():
         name, sep, value = line.partition("=")
         if sep and _NAME.match(name):
-            env[name] = value
+            env[name] = mask_env_value(name, value)
     return env
 
 

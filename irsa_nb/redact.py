@@ -1,7 +1,8 @@
 """Masking of secrets: one place that decides what looks secret.
 
-Used when parsing Kubernetes objects (env values never reach an Inventory
-unmasked) and when writing evidence.
+Used when parsing Kubernetes objects (pod env values, in the pod spec or seen inside a
+container, never reach an Inventory unmasked), when a collector slims objects (service-account
+annotations are masked there, not when a bundle is read) and when writing evidence.
 """
 
 from __future__ import annotations

@@ -368,3 +368,17 @@ def test_hostile_or_broken_exec_files_in_a_bundle_never_break_the_checks(tmp_pat
 
 def _facts_ok(f: ExecFacts) -> bool:
     return f.uid is None and f.token.mode is None and f.claims.exp is None and f.sdks == ()
+
+
+def test_secret_values_in_a_hand_written_env_txt_never_reach_the_inventory():
+    key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    env = (
+        f"AWS_SECRET_ACCESS_KEY={key}\n"
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+        f"NOTE=token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.{SIG}\n"
+        "AWS_REGION=us-west-2\n"
+    )
+    docs = {exec_path("shop", "cart-1", "app", "env.txt"): env}
+    f = exec_facts_from_documents(docs)[("shop", "cart-1", "app")]
+    assert f.env["AWS_SECRET_ACCESS_KEY"] == f.env["AWS_ACCESS_KEY_ID"] == "***"
+    assert f.env["NOTE"] == "token ***" and f.env["AWS_REGION"] == "us-west-2"
