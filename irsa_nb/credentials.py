@@ -332,9 +332,7 @@ def _web_identity(c: Container, chain: Chain) -> Step | None:
     return None
 
 
-def _container(
-    c: Container, chain: Chain, association: PodIdentityAssociation | None
-) -> Step | None:
+def _container(c: Container, association: PodIdentityAssociation | None) -> Step | None:
     present = [v for v in CONTAINER_URIS if c.env_value(v)]
     if not present:
         return None
@@ -382,7 +380,7 @@ def walk(
         elif source == "web_identity":
             step = _web_identity(container, chain)
         elif source == "container":
-            step = _container(container, chain, association)
+            step = _container(container, association)
         else:
             step = _imds(pod)
         if step is None:

@@ -26,13 +26,13 @@ environment, so the existing checks judge what the container sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .bundle import CallFailed, Unreadable
 from .k8s import Container, EnvVar, Pod
-from .redact import AWS_SETTINGS_ENV, MASK, is_secret_name, mask_env_value, mask_text
+from .redact import AWS_SETTINGS_ENV, MASK, is_secret_name, mask_env_value
 
 EXEC_DIR = "k8s/exec"
 #: Environment variables whose values are kept (everything else non-empty becomes ``***``);
@@ -158,9 +158,6 @@ class ExecFacts:
     @property
     def has_facts(self) -> bool:
         return self.env is not None or self.uid is not None or self.token is not None
-
-    def env_value(self, name: str) -> str | None:
-        return None if self.env is None else self.env.get(name)
 
 
 # --- building from documents ----------------------------------------------------------------
@@ -489,13 +486,3 @@ def summary(facts: ExecFacts) -> str:
     if facts.sdks:
         parts.append("SDK " + ", ".join(f"{s.sdk} {s.version or '?'}" for s in facts.sdks))
     return "; ".join(parts) or "nothing"
-
-
-def masked(text: str) -> str:
-    """Free text from a container (error messages) with secrets masked."""
-    return mask_text(text)[0]
-
-
-def iter_exec_keys(documents: Iterable[str]) -> set[tuple[str, str]]:
-    """(namespace, pod) of every pod with in-pod evidence documents."""
-    return {(m.group(1), m.group(2)) for m in map(_PATH.match, documents) if m}

@@ -34,8 +34,9 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
 from ..bundle import CallFailed, Document
-from ..exec_facts import exec_path, masked, redact_env_text
+from ..exec_facts import exec_path, redact_env_text
 from ..k8s import IRSA_ENV_VARS, ROLE_ARN_ANNOTATION, TOKEN_VOLUME, Pod, ServiceAccount, items_of
+from ..redact import mask_text
 from . import kube
 from .exec_probe import (
     FALLBACK_COMMANDS,
@@ -375,7 +376,7 @@ def _fallback(
         except (ExecError, OSError, ValueError):
             continue
         if res.exit_code == 0 and res.stdout.strip() and not res.timed_out:
-            text = redact_env_text(res.stdout) if section == "env" else masked(res.stdout)
+            text = redact_env_text(res.stdout) if section == "env" else mask_text(res.stdout)[0]
             out[FILES[section]] = text
     return out
 
@@ -441,4 +442,4 @@ def _reason(res: ExecOutput, shell: bool) -> str:
         if ln.strip()
     ]
     hit = next((ln for ln in lines if _NO_EXECUTABLE.search(ln)), lines[0] if lines else "")
-    return masked(hit[:300])
+    return mask_text(hit[:300])[0]

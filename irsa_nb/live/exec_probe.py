@@ -58,7 +58,6 @@ from ..redact import mask_text
 
 PROBE_VERSION = "1"
 HEADER = "IRSA-NB-PROBE"
-SECTIONS = ("env", "id", "token-stat", "token-claims", "aws-files", "sdk")
 #: Section name -> bundle file name (token-claims is decoded, see :func:`claims_document`).
 FILES = {
     "env": "env.txt",

@@ -15,11 +15,9 @@ from pathlib import Path
 from ..k8s import IRSA_PREFIX
 from ..redact import AWS_SETTINGS_ENV
 
-#: Env vars whose values the script keeps (everything else that has a value becomes ***).
-KEPT_ENV = AWS_SETTINGS_ENV
-
 _N = len(IRSA_PREFIX)
-_KEPT = " ".join(f'"{n}"' for n in KEPT_ENV)
+#: Env vars whose values the script keeps (everything else that has a value becomes ***).
+_KEPT = " ".join(f'"{n}"' for n in AWS_SETTINGS_ENV)
 
 # Shared go-template definitions. "s": a JSON string (nil -> ""); "ann": eks.amazonaws.com/*
 # annotations; "sc": the securityContext fields the checks read; "ctr": one container.
