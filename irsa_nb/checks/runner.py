@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
-from ..k8s import Pod
+from ..k8s import IRSA_ENV_VARS, Pod
 from .registry import (
     REGISTRY,
     RESULT_COLUMNS,
@@ -25,8 +25,6 @@ from .registry import (
 from .sdk import normalize_sdk
 
 log = logging.getLogger(__name__)
-
-IRSA_ENV = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 
 
 class TargetNotFound(ValueError):
@@ -205,7 +203,7 @@ def _targets(
 
 
 def _has_irsa_env(pod: Pod) -> bool:
-    return any(c.env_value(v) is not None for c in pod.all_containers for v in IRSA_ENV)
+    return any(c.env_value(v) is not None for c in pod.all_containers for v in IRSA_ENV_VARS)
 
 
 def _base_params(inv: Inventory) -> dict[str, Any]:
