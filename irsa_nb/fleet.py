@@ -22,15 +22,13 @@ from typing import Any
 
 import pandas as pd
 
-from .checks import STATUSES
+from .checks import STATUS_ORDER, STATUSES
 from .report import CELL_STYLE, PRE_STYLE, STATUS_COLOURS, Html, Runbook, esc, header_html, prose
 
 log = logging.getLogger(__name__)
 
 FLEET_PARQUET = "fleet.parquet"
 FLEET_CSV = "fleet.csv"
-#: Worst first: the status a pivot cell shows when a service account has several rows.
-SEVERITY_ORDER = ("FAIL", "ERROR", "WARN", "INFO", "PASS", "SKIP")
 
 
 def service_account_key(row: Mapping[str, Any]) -> str:
@@ -40,9 +38,10 @@ def service_account_key(row: Mapping[str, Any]) -> str:
 
 
 def worst(statuses: pd.Series) -> str:
-    """The worst of ``statuses`` in :data:`SEVERITY_ORDER`."""
+    """The worst of ``statuses`` (first in :data:`irsa_nb.checks.STATUS_ORDER`): what a pivot
+    cell shows when a service account has several rows for a check."""
     present = set(statuses)
-    return next((s for s in SEVERITY_ORDER if s in present), "")
+    return next((s for s in STATUS_ORDER if s in present), "")
 
 
 def counts_by_check(results: pd.DataFrame) -> pd.DataFrame:

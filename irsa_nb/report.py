@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 #: MIME type of the run facts the header cell emits (read back into manifest.json).
 RUN_MIME = "application/vnd.irsa-nb.run+json"
 
-#: Verdicts, worst first. ``SKIP``: nothing could be checked; ``EMPTY``: nothing matched.
-VERDICTS = ("FAIL", "ERROR", "WARN", "PASS", "SKIP", "EMPTY")
-
 #: (text colour, background) per status; inline styles, so they survive HTML export.
 STATUS_COLOURS = {
     "PASS": ("#1b5e20", "#e8f5e9"),
@@ -124,10 +121,15 @@ def _status_badge(status: str) -> str:
     )
 
 
-def _where(row: Mapping[str, Any]) -> str:
+def where(row: Mapping[str, Any]) -> str:
+    """``ns/pod``, ``ns/service-account`` or ``(cluster)`` for a result row.
+
+    >>> where({"namespace": "shop", "service_account": "cart", "pod": ""})
+    'shop/cart'
+    """
     ns = row.get("namespace") or ""
     name = row.get("pod") or row.get("service_account") or ""
-    return "/".join(x for x in (ns, name) if x) or "(cluster)"
+    return "/".join(str(x) for x in (ns, name) if x) or "(cluster)"
 
 
 def step_of(check_id: str) -> int | None:
@@ -208,7 +210,7 @@ def _rows_table(rows: pd.DataFrame, lang: str) -> str:
     for r in rows.to_dict("records"):
         body.append(
             f'<tr><td style="{CELL_STYLE}">{_status_badge(r["status"])}</td>'
-            f'<td style="{CELL_STYLE}">{esc(_where(r))}</td>'
+            f'<td style="{CELL_STYLE}">{esc(where(r))}</td>'
             f'<td style="{CELL_STYLE}">{esc(r["detail"])}</td></tr>'
         )
     return (
@@ -227,17 +229,17 @@ def _facts(rows: pd.DataFrame, lang: str) -> str:
             pretty = json.dumps(json.loads(r["evidence"]), indent=2, ensure_ascii=False)
         except ValueError:
             pretty = str(r["evidence"])
-        seen.setdefault(pretty, []).append(_where(r))
+        seen.setdefault(pretty, []).append(where(r))
         if r["status"] != "PASS":
             worst[pretty] = r["status"]
     if not seen:
         return ""
     label = esc(prose(lang, "facts"))
     parts = []
-    for pretty, where in seen.items():
+    for pretty, targets in seen.items():
         is_open = " open" if pretty in worst else ""
         parts.append(
-            f"<details{is_open}><summary>{label}: {esc(', '.join(dict.fromkeys(where)))}"
+            f"<details{is_open}><summary>{label}: {esc(', '.join(dict.fromkeys(targets)))}"
             f'</summary><pre style="{PRE_STYLE}">{esc(pretty)}</pre></details>'
         )
     return "\n".join(parts)
@@ -247,12 +249,12 @@ def _fixes(rows: pd.DataFrame, lang: str) -> str:
     fixes: dict[str, list[str]] = {}
     for r in rows.to_dict("records"):
         if r["status"] != "PASS" and r["remediation"]:
-            fixes.setdefault(r["remediation"], []).append(_where(r))
+            fixes.setdefault(r["remediation"], []).append(where(r))
     if not fixes:
         return ""
     parts = [f"<h4>{esc(prose(lang, 'fix'))}</h4>"]
-    for fix, where in fixes.items():
-        parts.append(f"<p><strong>{esc(', '.join(dict.fromkeys(where)))}</strong></p>")
+    for fix, targets in fixes.items():
+        parts.append(f"<p><strong>{esc(', '.join(dict.fromkeys(targets)))}</strong></p>")
         parts.append(f'<pre style="{PRE_STYLE}">{esc(fix)}</pre>')
     return "\n".join(parts)
 
@@ -268,7 +270,7 @@ def summary_styler(results: pd.DataFrame, lang: str = "en"):
                 str(step_of(c)) if step_of(c) is not None else "+" for c in results["check_id"]
             ],
             cols["check"]: list(results["title"]),
-            cols["target"]: [_where(r) for r in results.to_dict("records")],
+            cols["target"]: [where(r) for r in results.to_dict("records")],
             cols["status"]: list(results["status"]),
             cols["severity"]: list(results["severity"]),
         },
@@ -345,7 +347,7 @@ def failures(results: pd.DataFrame, lang: str = "en") -> str:
     failed = results[results["status"] == "FAIL"]
     if failed.empty:
         return ""
-    checks = ", ".join(f"{r.check_id} ({_where(r._asdict())})" for r in failed.itertuples())
+    checks = ", ".join(f"{r.check_id} ({where(r._asdict())})" for r in failed.itertuples())
     return prose(lang, "gate", count=len(failed), checks=checks)
 
 

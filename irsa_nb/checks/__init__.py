@@ -15,7 +15,15 @@ from . import (  # noqa: F401  (registration)
     trust_scope,
     webhook,
 )
-from .registry import REGISTRY, RESULT_COLUMNS, SEVERITIES, STATUSES, Check, Finding
+from .registry import (
+    REGISTRY,
+    RESULT_COLUMNS,
+    SEVERITIES,
+    STATUS_ORDER,
+    STATUSES,
+    Check,
+    Finding,
+)
 from .runner import TargetNotFound, run_checks
 
 __all__ = [
@@ -23,6 +31,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "SEVERITIES",
     "STATUSES",
+    "STATUS_ORDER",
     "Check",
     "Finding",
     "TargetNotFound",

@@ -30,6 +30,8 @@ RESULT_COLUMNS = [
     "evidence",
 ]
 STATUSES = ("PASS", "FAIL", "WARN", "INFO", "SKIP", "ERROR")
+#: The statuses worst first: how rows are ranked (problems first) and which one a group shows.
+STATUS_ORDER = ("FAIL", "ERROR", "WARN", "INFO", "SKIP", "PASS")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 Scope = Literal["cluster", "service_account", "pod"]

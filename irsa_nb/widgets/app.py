@@ -17,8 +17,9 @@ from typing import Any
 import ipywidgets as w
 
 from ..demo import is_demo_name
+from ..report import status_counts
 from . import live, render
-from .state import ExplorerState, Message, Source, status_counts
+from .state import ExplorerState, Message, Source
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ class Explorer:
         with self._busy("Running checks…", self.status):
             df = st.run(progress=self._on_progress)
         self.status.value = "" if df is None else render.progress_html(0, self.progress.max, "")
-        counts = status_counts(df)
+        counts = {} if df is None else status_counts(df)
         self.progress.bar_style = (
             "danger" if counts.get("FAIL") or counts.get("ERROR") else "success"
         )

@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..checks import STATUSES
+from ..checks import STATUS_ORDER, STATUSES
 from ..redact import mask_text
+from ..report import where
 
 STATUS_COLOURS = {
     "PASS": "#1a7f37",
@@ -62,15 +63,10 @@ def link(url: Any, text: str) -> str:
     )
 
 
-def target_of(row: Mapping[str, Any]) -> str:
-    """``ns/pod``, ``ns/service-account`` or ``(cluster)`` for a result row."""
-    ns, who = row.get("namespace") or "", row.get("pod") or row.get("service_account") or ""
-    return "/".join(str(x) for x in (ns, who) if x) or "(cluster)"
-
-
 def problems_first(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered FAIL, ERROR, WARN, INFO, SKIP, PASS; check order kept within a status."""
-    rank = {s: i for i, s in enumerate(("FAIL", "ERROR", "WARN", "INFO", "SKIP", "PASS"))}
+    """Rows in :data:`irsa_nb.checks.STATUS_ORDER` (FAIL first); check order kept within a
+    status."""
+    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
     order = df["status"].map(lambda s: rank.get(s, len(rank)))
     return df.assign(_rank=order).sort_values("_rank", kind="stable").drop(columns="_rank")
 
@@ -99,7 +95,7 @@ def results_table_html(df: pd.DataFrame | None) -> str:
             f'data-check="{esc(row["check_id"])}">'
             f'<td style="{_CELL}">{badge(row["status"])}</td>'
             f'<td style="{_CELL}" title="{esc(row["check_id"])}">{esc(row["title"])}</td>'
-            f'<td style="{_CELL};font-family:monospace">{esc(target_of(row))}</td>'
+            f'<td style="{_CELL};font-family:monospace">{esc(where(row))}</td>'
             f'<td style="{_CELL}">{esc(row["detail"])}</td></tr>'
         )
     return (
@@ -135,7 +131,7 @@ def findings_html(df: pd.DataFrame | None) -> str:
             f'data-check="{esc(row["check_id"])}"{" open" * (status in OPEN_BY_DEFAULT)} '
             'style="margin:4px 0;padding:4px 8px;border:1px solid #d0d7de;border-radius:4px">'
             f"<summary>{badge(status)} <b>{esc(row['title'])}</b> "
-            f'<span style="font-family:monospace">{esc(target_of(row))}</span> '
+            f'<span style="font-family:monospace">{esc(where(row))}</span> '
             f'<span style="color:#6e7781">({esc(row["check_id"])})</span></summary>'
             f'<p style="margin:4px 0">{esc(row["detail"])}</p>{fix}{doc}</details>'
         )

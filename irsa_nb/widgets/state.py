@@ -19,9 +19,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from ..checks import REGISTRY, STATUSES, run_checks
+from ..checks import REGISTRY, run_checks
 from ..demo import demo_names
 from ..inventory import Cluster, Gap, Inventory
+from ..report import status_counts
 from . import live
 
 if TYPE_CHECKING:
@@ -500,14 +501,6 @@ class ExplorerState:
         elif target:
             self._say("info", f"Causes checked against {self.target_label}.")
         return df
-
-
-def status_counts(df: pd.DataFrame | None) -> dict[str, int]:
-    """``{status: count}`` in :data:`irsa_nb.STATUSES` order, zero counts left out."""
-    if df is None or df.empty:
-        return {}
-    counts = df["status"].value_counts()
-    return {s: int(counts[s]) for s in STATUSES if s in counts}
 
 
 def _role_label(arn: str) -> str:

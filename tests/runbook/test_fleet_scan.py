@@ -45,16 +45,17 @@ def test_fleet_notebook_scans_every_service_account_and_writes_the_table(tmp_pat
 def test_pivot_shows_the_worst_status_per_service_account_and_check():
     results = pd.DataFrame(
         {
-            "check_id": ["a", "a", "b", "a"],
-            "status": ["PASS", "FAIL", "SKIP", "WARN"],
-            "namespace": ["ns", "ns", "ns", "ns"],
-            "service_account": ["x", "x", "x", "y"],
-            "pod": ["", "p1", "", ""],
+            "check_id": ["a", "a", "b", "a", "c", "c"],
+            "status": ["PASS", "FAIL", "SKIP", "WARN", "PASS", "SKIP"],
+            "namespace": ["ns"] * 6,
+            "service_account": ["x", "x", "x", "y", "x", "x"],
+            "pod": ["", "p1", "", "", "p1", "p2"],
         }
     )
     table = pivot(results)
     assert table.loc["ns/x", "a"] == "FAIL"
     assert table.loc["ns/x", "b"] == "SKIP"
+    assert table.loc["ns/x", "c"] == "SKIP"  # a pod not checked outranks one that passed
     assert table.loc["ns/y", "a"] == "WARN" and table.loc["ns/y", "b"] == ""
     counts = counts_by_check(results)
     assert counts.loc["a", "FAIL"] == 1 and counts.loc["a", "PASS"] == 1

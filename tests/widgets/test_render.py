@@ -6,6 +6,7 @@ import pandas as pd
 
 import irsa_nb
 from irsa_nb.checks import RESULT_COLUMNS
+from irsa_nb.report import where
 from irsa_nb.widgets import Message, render
 
 EVIL = '<img src=x onerror="alert(1)">&amp;'
@@ -69,7 +70,7 @@ def test_status_colours_and_links():
     findings = render.findings_html(df)
     assert '<a href="https://docs.aws.amazon.com/' in findings
     assert 'target="_blank" rel="noopener noreferrer"' in findings
-    assert render.target_of(df.iloc[0].to_dict()) == "(cluster)"
+    assert where(df.iloc[0].to_dict()) == "(cluster)"
     assert render.results_table_html(df.iloc[0:0]) == '<p class="irsa-results">No results.</p>'
     assert render.results_table_html(None) == render.findings_html(None) == ""
 
