@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import text
 from .checks import REGISTRY, RESULT_COLUMNS, STATUSES, run_checks
+from .checks.registry import ordered_checks
 from .evidence import RESULTS_CSV, RESULTS_JSON
 from .inventory import Cluster, Inventory
 
@@ -160,7 +161,7 @@ def sections(results: pd.DataFrame, lang: str = "en") -> list[Section]:
     order), then "Beyond the article" for checks with no seed step (new checks appear
     there automatically)."""
     by_step: dict[int | None, list[str]] = {}
-    for chk in sorted(REGISTRY.values(), key=lambda c: (c.seed_step or 99, c.id)):
+    for chk in ordered_checks():
         by_step.setdefault(chk.seed_step, []).append(chk.id)
     for check_id in dict.fromkeys(results["check_id"]):
         if check_id not in REGISTRY:

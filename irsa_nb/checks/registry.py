@@ -105,6 +105,11 @@ def check(
     return register
 
 
+def ordered_checks() -> list[Check]:
+    """Every registered check in run order: by seed step (new checks last), then id."""
+    return sorted(REGISTRY.values(), key=lambda c: (c.seed_step or 99, c.id))
+
+
 def annotated_service_accounts(ctx: Context, namespace: str) -> list[str]:
     """Names of the service accounts in ``namespace`` that carry a role annotation."""
     if "annotated" not in ctx.cache:

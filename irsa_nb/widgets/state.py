@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from ..checks import REGISTRY, run_checks
+from ..checks import run_checks
+from ..checks.registry import ordered_checks
 from ..demo import demo_names
 from ..inventory import Cluster, Gap, Inventory
 from ..report import status_counts
@@ -383,7 +384,7 @@ class ExplorerState:
         except Exception as exc:
             self._fail(f"Cannot check {self.target_label}", exc)
             return None
-        order = sorted(REGISTRY.values(), key=lambda c: (c.seed_step or 99, c.id))  # as runner
+        order = ordered_checks()
         frames = []
         for done, chk in enumerate(order):
             if progress:
