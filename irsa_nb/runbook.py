@@ -39,7 +39,6 @@ FLEET_SCAN = "irsa_fleet_scan.ipynb"
 KERNEL_NAME = "python3"
 STARTUP_RETRY_MESSAGE = "Kernel died before replying to kernel_info"
 Status = Literal["ok", "failed", "timed out", "kernel died"]
-STATUSES: tuple[str, ...] = ("ok", "failed", "timed out", "kernel died")
 #: Exception name of the runbook's verdict gate (a FAIL verdict, not a failed run).
 GATE_ERROR = "ChecksFailed"
 
@@ -222,11 +221,12 @@ def run_runbook(
     for name in (evidence.RESULTS_JSON, evidence.RESULTS_CSV):
         evidence.sanitize_file(folder / name, scrubber, redact)
     results = _read_results(folder)
+    from .report import status_counts
+    from .report import verdict as worst_status
+
     if results is None:
         verdict, results = "UNKNOWN", pd.DataFrame(columns=RESULT_COLUMNS)
     else:
-        from .report import verdict as worst_status
-
         verdict = worst_status(results)
     facts = evidence.run_facts(nb) if nb else {}
     if nb is not None:
@@ -250,7 +250,7 @@ def run_runbook(
             "parameters": shown,
             "timeout_s": timeout,
             "redacted": bool(redact),
-            "counts": _counts(results),
+            "counts": status_counts(results),
             "target": _target_facts(facts),
             "versions": evidence.package_versions(),
         },
@@ -403,12 +403,6 @@ def _read_results(folder: Path) -> pd.DataFrame | None:
     except (ValueError, KeyError) as exc:
         log.warning("the results in %s cannot be read: %s", folder, exc)
         return None
-
-
-def _counts(results: pd.DataFrame) -> dict[str, int]:
-    from .report import status_counts
-
-    return status_counts(results)
 
 
 def _target_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
