@@ -164,43 +164,65 @@ def run_target(
 
     Never raises: anything that escapes :func:`run_runbook` becomes a ``failed`` row.
     """
-    from .runbook import result_row, run_runbook
+    from .report import status_counts
+    from .runbook import run_runbook
 
     folder = Path(out) / target
     try:
         result = run_runbook(folder, timeout=timeout, notebook=notebook, **kwargs)
-        row = result_row(result)
-        row["duration_s"] = read_manifest(folder).get("duration_s")
     except Exception as exc:  # a bug or an unusable target: record it, keep the others
         log.exception("target %s failed", target)
-        row = _failed_row(folder, f"{type(exc).__name__}: {exc}")
-    row["target"] = target
-    return row
+        return index_row(target, folder, error=_first_line(f"{type(exc).__name__}: {exc}"))
+    return index_row(
+        target,
+        result.folder,
+        status=result.status,
+        verdict=result.verdict,
+        counts=status_counts(result.results),
+        error=result.error,
+        duration_s=read_manifest(folder).get("duration_s"),
+    )
 
 
-def _failed_row(folder: Path, error: str) -> dict[str, Any]:
+def index_row(
+    target: str,
+    folder: Path,
+    *,
+    status: str = "failed",
+    verdict: str = "UNKNOWN",
+    counts: Mapping[str, int] | None = None,
+    error: str = "",
+    duration_s: float | None = None,
+) -> dict[str, Any]:
+    """One row of ``index.csv`` (:data:`INDEX_COLUMNS`); the defaults describe a target
+    that did not run (status ``failed``, verdict ``UNKNOWN``, zero counts)."""
+    counts = counts or {}
     return {
-        "verdict": "UNKNOWN",
-        **{s: 0 for s in STATUSES},
-        "status": "failed",
-        "error": error.splitlines()[0] if error else "",
-        "duration_s": None,
+        "target": target,
+        "status": status,
+        "verdict": verdict,
+        **{s: int(counts.get(s, 0)) for s in STATUSES},
+        "error": error,
+        "duration_s": duration_s,
         "path": str(folder),
     }
 
 
 def _row_from_manifest(folder: Path, target: str) -> dict[str, Any]:
     m = read_manifest(folder)
-    counts = m.get("counts", {})
-    return {
-        "target": target,
-        "status": m.get("status", "failed"),
-        "verdict": m.get("verdict", "UNKNOWN"),
-        **{s: int(counts.get(s, 0)) for s in STATUSES},
-        "error": m.get("error", ""),
-        "duration_s": m.get("duration_s"),
-        "path": str(folder),
-    }
+    return index_row(
+        target,
+        folder,
+        status=m.get("status", "failed"),
+        verdict=m.get("verdict", "UNKNOWN"),
+        counts=m.get("counts", {}),
+        error=m.get("error", ""),
+        duration_s=m.get("duration_s"),
+    )
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
 
 
 def is_finished(folder: Path) -> bool:
@@ -283,8 +305,8 @@ def run_batch(
             try:
                 row = fut.result()
             except Exception as exc:  # the executor itself failed (e.g. a dask worker died)
-                row = _failed_row(root / target, f"{type(exc).__name__}: {exc}")
-                row["target"] = target
+                error = _first_line(f"{type(exc).__name__}: {exc}")
+                row = index_row(target, root / target, error=error)
             results[target] = row
             bar.update(1)
             bar.set_postfix_str(f"{target}: {row['status']}/{row['verdict']}", refresh=False)

@@ -423,19 +423,6 @@ def _target_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {k: facts[k] for k in keys if k in facts}
 
 
-def result_row(result: RunbookResult) -> dict[str, Any]:
-    """One row of a batch index for ``result``."""
-    from .report import status_counts
-
-    return {
-        "verdict": result.verdict,
-        **status_counts(result.results),
-        "status": result.status,
-        "error": result.error,
-        "path": str(result.folder),
-    }
-
-
 __all__ = [
     "FLEET_SCAN",
     "RUNBOOK",
