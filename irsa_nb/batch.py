@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .checks import STATUSES
+from .checks.sdk import parse_sdk_spec
 from .evidence import read_manifest
 
 log = logging.getLogger(__name__)
@@ -46,26 +47,6 @@ TARGET_COLUMNS = (
 INDEX_COLUMNS = ["target", "status", "verdict", *STATUSES, "error", "duration_s", "path"]
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
-
-
-def parse_sdk(value: Any) -> dict[str, str]:
-    """``"boto3=1.9.100; botocore=1.12.0"``, a JSON object or a dict → ``{name: version}``."""
-    if isinstance(value, Mapping):
-        return {str(k): str(v) for k, v in value.items()}
-    raw = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    raw = raw.strip()
-    if not raw:
-        return {}
-    if raw.startswith("{"):
-        data = json.loads(raw)
-        return {str(k): str(v) for k, v in data.items()}
-    out = {}
-    for item in re.split(r"[;,\s]+", raw):
-        name, sep, version = item.partition("=")
-        if not sep or not name or not version:
-            raise ValueError(f"sdk expects NAME=VERSION entries (e.g. boto3=1.34.0), got {item!r}")
-        out[name] = version
-    return out
 
 
 def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -102,7 +83,7 @@ def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> li
             )
         }
         try:
-            kwargs["sdk"] = parse_sdk(raw.get("sdk"))
+            kwargs["sdk"] = parse_sdk_spec(raw.get("sdk"))
         except ValueError as exc:
             raise ValueError(f"target row {i}: {exc}") from None
         kwargs["lang"] = row.get("lang") or "en"

@@ -14,6 +14,7 @@ import pandas as pd
 from . import text
 from .bundle import BundleError
 from .checks import STATUSES, TargetNotFound, run_checks
+from .checks.sdk import parse_sdk_spec
 from .inventory import Inventory
 from .sources import open_inventory
 
@@ -32,13 +33,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_sdk(values: Sequence[str] | None) -> dict[str, str]:
-    """``["boto3=1.9.100"]`` → ``{"boto3": "1.9.100"}``."""
+    """``["boto3=1.9.100"]`` → ``{"boto3": "1.9.100"}`` (see :func:`parse_sdk_spec`)."""
     out: dict[str, str] = {}
     for item in values or ():
-        name, sep, version = item.partition("=")
-        if not sep or not name or not version:
+        try:
+            parsed = parse_sdk_spec(item)
+        except ValueError:
+            parsed = {}
+        if not parsed:
             raise UsageError(f"--sdk expects NAME=VERSION (e.g. boto3=1.34.0), got {item!r}")
-        out[name] = version
+        out.update(parsed)
     return out
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..exec_facts import DetectedSdk, facts_for
 from .registry import Context, Finding, Target, check
@@ -75,6 +78,34 @@ def version_tuple(version: str) -> tuple[int, ...]:
     if not m:
         raise ValueError(f"cannot read SDK version {version!r}; expected digits like 1.9.220")
     return tuple(int(p) for p in m.group(1).split("."))
+
+
+def parse_sdk_spec(value: Any) -> dict[str, str]:
+    """``{name: version}`` from ``"boto3=1.9.100; botocore=1.12.0"`` (entries split on ``;``,
+    ``,`` or spaces), a JSON object or a mapping; empty or NaN gives ``{}``.
+
+    Raises ValueError for an entry that is not ``NAME=VERSION`` or for invalid JSON.
+
+    >>> parse_sdk_spec("boto3=1.9.100, botocore=1.12.0")
+    {'boto3': '1.9.100', 'botocore': '1.12.0'}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return {}
+    raw = str(value).strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        data = json.loads(raw)
+        return {str(k): str(v) for k, v in data.items()}
+    out = {}
+    for item in re.split(r"[;,\s]+", raw):
+        name, sep, version = item.partition("=")
+        if not sep or not name or not version:
+            raise ValueError(f"sdk expects NAME=VERSION entries (e.g. boto3=1.34.0), got {item!r}")
+        out[name] = version
+    return out
 
 
 def normalize_sdk(sdk: Mapping[str, str] | None) -> dict[str, str]:
