@@ -76,6 +76,16 @@ def skipped_containers(pod: Pod) -> set[str]:
     return set(webhook_skip_names(pod.annotations.get(SKIP_CONTAINERS_ANNOTATION, "")) or ())
 
 
+def token_mount(pod: Pod, c: Container) -> str | None:
+    """Where ``c`` mounts a projected service-account token volume holding its web identity
+    token file (``AWS_WEB_IDENTITY_TOKEN_FILE``, else the webhook's default path), or None."""
+    token_file = c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or f"{TOKEN_DIR}/token"
+    for path, volume in c.mounts.items():
+        if volume in pod.token_volumes and token_file.startswith(path.rstrip("/") + "/"):
+            return path
+    return None
+
+
 def mutable_containers(pod: Pod) -> list[Container]:
     skip = skipped_containers(pod)
     return [c for c in pod.all_containers if c.name not in skip]
@@ -136,9 +146,7 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
             if not token.exists:
                 missing.append(f"the token file {token.path} (inside the container)")
         else:
-            token_file = c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or f"{TOKEN_DIR}/token"
-            mounted = any(token_file.startswith(path.rstrip("/") + "/") for path in c.mounts)
-            if not mounted:
+            if token_mount(pod, c) is None:
                 missing.append(f"volumeMount {TOKEN_DIR}")
         if missing:
             where = ", seen inside the container" if sources[c.name] == "exec" else ""
@@ -169,7 +177,7 @@ def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Findi
     users = {
         c.name: (c.run_as_user if c.run_as_user is not None else pod.run_as_user)
         for c in mutable_containers(pod)
-        if any(path.startswith(TOKEN_DIR) for path in c.mounts)
+        if token_mount(pod, c) is not None
     }
     ev = {"kubernetes_version": version, "fs_group": pod.fs_group, "run_as_user": users}
     params = {"version": version or "unknown"}

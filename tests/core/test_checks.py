@@ -614,3 +614,16 @@ def test_issuer_discovery_passes_with_keys_and_fails_with_an_empty_key_set():
     docs["tls/discovery.json"] = _discovery(0)
     row = only(results(docs), "issuer_discovery_reachable")
     assert row.status == "FAIL" and "no keys" in row.detail
+
+
+def test_a_token_directory_that_is_not_a_projected_token_volume_is_no_token_mount():
+    docs = demo_docs()
+    pod = pod_doc(docs, "checkout-")
+    for vol in pod["spec"]["volumes"]:
+        if vol["name"] == "aws-iam-token":
+            vol.clear()
+            vol.update({"name": "aws-iam-token", "emptyDir": {}})
+    df = results(docs, namespace="shop", service_account="checkout")
+    row = only(df, "pod_has_irsa_env")
+    assert row.status == "FAIL" and "volumeMount" in row.detail
+    assert only(df, "pod_can_read_token").status == "SKIP"
