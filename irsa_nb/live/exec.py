@@ -358,6 +358,7 @@ def collect_exec(
                 jobs.append((pod.namespace, pod.name, c.name))
     log.info("exec: probing %d containers of %d pods (%s)", len(jobs), len(pods), target.describe())
     if not jobs:
+        log.warning("--exec: no running pod matched %s; nothing was probed", target.describe())
         return docs
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="irsa-nb-exec") as pool:
         for result in pool.map(lambda j: probe_container(api, *j, timeout=timeout), jobs):
