@@ -27,10 +27,6 @@ from .sts_probe import ProbeOptions, cluster_region, probe_documents
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 8
-#: Optional documents (defined in :mod:`irsa_nb.bundle` by the checks that read them).
-POD_IDENTITY_PATH = getattr(bundle, "POD_IDENTITY_ASSOCIATIONS", None)
-WEBHOOKS_PATH = getattr(bundle, "WEBHOOK_CONFIGURATIONS", None)
-DISCOVERY_PATH = getattr(bundle, "DISCOVERY", "tls/discovery.json")
 
 
 def collect(
@@ -189,15 +185,14 @@ class _Collection:
             ]
             if issuer:
                 pending.append(pool.submit(_issuer_documents, issuer))
-            if POD_IDENTITY_PATH:
-                pending.append(
-                    pool.submit(
-                        _one,
-                        POD_IDENTITY_PATH,
-                        self.aws.list_pod_identity_associations,
-                        self.cluster,
-                    )
+            pending.append(
+                pool.submit(
+                    _one,
+                    bundle.POD_IDENTITY_ASSOCIATIONS,
+                    self.aws.list_pod_identity_associations,
+                    self.cluster,
                 )
+            )
             lister = kube.ListCollector(reader, self.namespaces)
             docs.update(lister.collect("serviceaccounts"))
             roles = _role_names(docs.get(bundle.SERVICE_ACCOUNTS))
@@ -247,11 +242,11 @@ class _Collection:
 
     def _kube_small(self, reader: kube.KubeReader) -> dict[str, Document]:
         out: dict[str, Document] = {bundle.VERSION: reader.version()}
-        if WEBHOOKS_PATH:
-            try:
-                out[WEBHOOKS_PATH] = kube.kube_list(reader.list("mutatingwebhookconfigurations"))
-            except kube.FAILURES as exc:
-                out[WEBHOOKS_PATH] = CallFailed(kube.describe_error(exc))
+        try:
+            webhooks = kube.kube_list(reader.list("mutatingwebhookconfigurations"))
+        except kube.FAILURES as exc:
+            webhooks = CallFailed(kube.describe_error(exc))
+        out[bundle.WEBHOOK_CONFIGURATIONS] = webhooks
         return out
 
 
@@ -270,7 +265,7 @@ def _issuer_documents(issuer: str) -> dict[str, Document]:
         )
     except (OSError, ValueError) as exc:
         out[bundle.ISSUER_CHAIN] = CallFailed(f"connect to {issuer} failed: {exc}")
-    out[DISCOVERY_PATH] = tls.discovery(issuer)
+    out[bundle.DISCOVERY] = tls.discovery(issuer)
     return out
 
 
