@@ -155,7 +155,7 @@ class ExplorerState:
 
     def _fail(self, what: str, exc: BaseException) -> None:
         """Record an exception as one readable line (no traceback in the app)."""
-        known = isinstance(exc, ValueError | OSError | KeyError | live.LiveError | FeatureMissing)
+        known = isinstance(exc, ValueError | OSError | KeyError | live.LiveError)
         text = _first_line(exc)
         if not known:
             log.warning("%s", what, exc_info=exc)
@@ -431,13 +431,14 @@ class ExplorerState:
     def save_evidence(self, out_dir: str | os.PathLike[str] | None = None) -> Any:
         """Run the runbook for the selection into ``out_dir`` (default :attr:`evidence_dir`);
         returns its ``RunbookResult`` or None with an error message."""
+        from ..runbook import run_runbook
+
         self.messages = []
         self.evidence = None
         if self.inventory is None or self.source is None:
             self._say("error", "Load a source first; evidence is saved for the loaded selection.")
             return None
         try:
-            run_runbook = _optional("irsa_nb.runbook", "run_runbook", "Saving evidence")
             kwargs = self.runbook_arguments()
             if self.error_text.strip():
                 kwargs["error_message"] = self.error_text.strip()
@@ -474,6 +475,8 @@ class ExplorerState:
     def explain(self, text: str) -> pd.DataFrame | None:
         """Likely causes of a pasted error message (:func:`irsa_nb.diagnose`); with a loaded
         source, the causes are checked against the selected service account or pod."""
+        from ..diagnose import diagnose
+
         self.messages = []
         self.diagnosis = None
         self.error_text = text or ""
@@ -488,7 +491,6 @@ class ExplorerState:
                 pod=self.pod or None,
             )
         try:
-            diagnose = _optional("irsa_nb.diagnose", "diagnose", "Explaining errors")
             sdk = self.sdk()
             if sdk:
                 target["sdk"] = sdk
@@ -515,20 +517,3 @@ def _first_line(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and len(exc.args) == 1:
         text = str(exc.args[0])
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-class FeatureMissing(RuntimeError):
-    """A feature whose module is not part of this installation."""
-
-
-def _optional(module: str, name: str, feature: str) -> Callable[..., Any]:
-    """``module.name``, imported now; a missing ``module`` becomes :class:`FeatureMissing`."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        raise FeatureMissing(f"{feature} needs {module}, which this installation lacks") from None
-    return getattr(mod, name)

@@ -12,7 +12,6 @@ import pytest
 from irsa_nb.checks import REGISTRY
 from irsa_nb.report import status_counts
 from irsa_nb.widgets import ALL, ExplorerState, Source
-from irsa_nb.widgets.state import FeatureMissing, _optional
 from tests.widgets.helpers import EVIL_SA
 
 
@@ -299,14 +298,6 @@ def test_evidence_href_is_relative_to_the_notebook_folder(demo, tmp_path):
     assert demo.evidence_href(tmp_path, "html_full") is None  # no file, no link
 
 
-def test_optional_features_say_what_is_missing():
-    with pytest.raises(FeatureMissing, match=r"Doing X needs irsa_nb\.no_such_module"):
-        _optional("irsa_nb.no_such_module", "f", "Doing X")
-    from irsa_nb.demo import demo_names
-
-    assert _optional("irsa_nb.demo", "demo_names", "Demos") is demo_names
-
-
 def test_save_evidence_without_a_source_is_a_message():
     st = ExplorerState()
     assert st.save_evidence() is None
@@ -317,14 +308,6 @@ def test_explain_needs_text():
     st = ExplorerState()
     assert st.explain("   ") is None
     assert st.errors == ["Paste an error message first (e.g. from your pod's logs)."]
-
-
-def test_optional_feature_with_a_broken_dependency_is_not_called_missing(tmp_path, monkeypatch):
-    (tmp_path / "irsa_probe_feature.py").write_text("import irsa_no_such_dependency\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ModuleNotFoundError) as info:
-        _optional("irsa_probe_feature", "f", "Probing")
-    assert info.value.name == "irsa_no_such_dependency"
 
 
 def test_import_irsa_nb_does_not_load_the_widgets():
