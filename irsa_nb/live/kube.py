@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import urllib3
+import yaml
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
@@ -54,16 +55,34 @@ FAILURES = (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError)
 _sleep = time.sleep  # one name for every retry wait in this module
 
 
+#: What reading a missing, damaged or oddly shaped kubeconfig raises.
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    ConfigException,
+    yaml.YAMLError,
+)
+
+
 class KubeConfigError(ValueError):
-    """No usable kubeconfig or context."""
+    """No usable kubeconfig or context; ``reason`` is the cause without the advice."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
 class KubeContext:
-    """A kubeconfig context: its name and the API server it points at."""
+    """A kubeconfig context: its name, the API server it points at and the name of its
+    cluster entry (``aws eks update-kubeconfig`` names it after the cluster's ARN)."""
 
     name: str
     server: str
+    cluster: str = ""
 
 
 def kubeconfig_path() -> str:
@@ -72,30 +91,41 @@ def kubeconfig_path() -> str:
 
 
 def list_contexts(config_file: str | None = None) -> tuple[list[KubeContext], str | None]:
-    """All contexts of the kubeconfig with their servers, and the current context's name."""
+    """All contexts of the kubeconfig with their servers, and the current context's name.
+
+    Raises
+    ------
+    KubeConfigError
+        No kubeconfig, or one that cannot be read (missing file, bad YAML, wrong shape).
+    """
     path = config_file or kubeconfig_path()
     try:
         merged = k8s_config.kube_config.KubeConfigMerger(path).config
-    except (OSError, ValueError, ConfigException) as exc:
-        raise KubeConfigError(f"cannot read kubeconfig {path}: {exc}") from None
-    if merged is None:
-        raise KubeConfigError(
-            f"no kubeconfig at {path}: run `aws eks update-kubeconfig --name CLUSTER` "
-            "or set KUBECONFIG"
-        )
-    cfg = _plain(merged)
-    clusters = [_plain(c) for c in cfg.get("clusters") or []]
-    servers = {
-        c.get("name"): (c.get("cluster") or {}).get("server", "")
-        for c in clusters
-        if isinstance(c, dict)
-    }
-    contexts = []
-    for c in (_plain(x) for x in cfg.get("contexts") or []):
-        if isinstance(c, dict) and c.get("name"):
-            cluster = (c.get("context") or {}).get("cluster")
-            contexts.append(KubeContext(str(c["name"]), str(servers.get(cluster) or "")))
-    return contexts, cfg.get("current-context")
+        if merged is None:
+            raise KubeConfigError(
+                f"no kubeconfig at {path}: run `aws eks update-kubeconfig --name CLUSTER` "
+                "or set KUBECONFIG",
+                "no configuration found",
+            )
+        cfg = _plain(merged)
+        clusters = [_plain(c) for c in cfg.get("clusters") or []]
+        servers = {
+            c.get("name"): (c.get("cluster") or {}).get("server", "")
+            for c in clusters
+            if isinstance(c, dict)
+        }
+        contexts = []
+        for c in (_plain(x) for x in cfg.get("contexts") or []):
+            if isinstance(c, dict) and c.get("name"):
+                cluster = (c.get("context") or {}).get("cluster")
+                server = str(servers.get(cluster) or "")
+                contexts.append(KubeContext(str(c["name"]), server, str(cluster or "")))
+        return contexts, cfg.get("current-context")
+    except KubeConfigError:
+        raise
+    except _UNREADABLE as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise KubeConfigError(f"cannot read kubeconfig {path}: {reason}", reason) from None
 
 
 def _plain(node: Any) -> Any:

@@ -348,8 +348,9 @@ class Explorer:
         if self._refreshing:
             return
         ctx = next((c for c in self.state.kube_contexts if c.name == change["new"]), None)
-        if ctx and ctx.eks_cluster:
-            self.cluster.value, self.region.value = ctx.eks_cluster, ctx.region or ""
+        eks = live.eks_cluster(ctx) if ctx else None
+        if eks:
+            self.cluster.value, self.region.value = eks
 
     @_guarded("source_messages")
     def _on_list_clusters(self, _: Any = None) -> None:
@@ -425,8 +426,9 @@ class Explorer:
             self.profile.options = tuple(live.aws_profiles())
             self.region.options = tuple(live.eks_regions())
             current = next((c for c in contexts if c.name == st.kube_context), None)
-            if current and current.eks_cluster:
-                self.cluster.value, self.region.value = current.eks_cluster, current.region or ""
+            eks = live.eks_cluster(current) if current else None
+            if eks:
+                self.cluster.value, self.region.value = eks
             elif not self.region.value:
                 self.region.value = live.default_region()
         finally:

@@ -1,14 +1,16 @@
 """What the Explorer offers for a live cluster: kube contexts, AWS profiles, regions, clusters.
 
-boto3 and the Kubernetes client are imported inside the functions; every failure is a
-:class:`LiveError` whose message says what to do.
+boto3 and the Kubernetes client (through :mod:`irsa_nb.live.kube`) are imported inside the
+functions; every failure is a :class:`LiveError` whose message says what to do.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..live.kube import KubeContext
 
 #: The AWS operations these helpers call (docs/permissions.md lists them): the cluster list.
 OPERATIONS = ("eks:ListClusters",)
@@ -23,54 +25,32 @@ class LiveError(Exception):
     """A live look-up failed; the message is meant for the user."""
 
 
-@dataclass(frozen=True)
-class KubeContext:
-    """A kubeconfig context; ``eks_cluster``/``region`` are set when it names an EKS ARN."""
-
-    name: str
-    cluster: str
-    eks_cluster: str | None = None
-    region: str | None = None
-
-
-def kubeconfig_path() -> str:
-    """``$KUBECONFIG`` (read now, may list several files) or ``~/.kube/config``."""
-    return os.environ.get("KUBECONFIG") or os.path.join("~", ".kube", "config")
-
-
 def kube_contexts(config_file: str | None = None) -> tuple[list[KubeContext], str | None]:
-    """Contexts of the kubeconfig and the current one's name.
+    """Contexts of the kubeconfig (:func:`irsa_nb.live.kube.list_contexts`) and the current
+    one's name.
 
     Raises
     ------
     LiveError
         When there is no readable kubeconfig.
     """
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
+    from ..live import kube
 
-    path = config_file or kubeconfig_path()
+    path = config_file or kube.kubeconfig_path()
     try:
-        contexts, active = config.list_kube_config_contexts(config_file=path)
-    except (ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
+        return kube.list_contexts(path)
+    except kube.KubeConfigError as exc:
         raise LiveError(
-            f"No usable kubeconfig at {path} ({_one_line(exc)}); live mode needs one "
+            f"No usable kubeconfig at {path} ({exc.reason}); live mode needs one "
             "(aws eks update-kubeconfig --name CLUSTER); the demo and bundles work without"
         ) from None
-    except Exception as exc:  # e.g. yaml.YAMLError from a damaged file
-        raise LiveError(f"Cannot read the kubeconfig {path}: {_one_line(exc)}") from None
-    out = []
-    for ctx in contexts or []:
-        name = str(ctx.get("name", ""))
-        cluster = str((ctx.get("context") or {}).get("cluster", ""))
-        m = _EKS_ARN.match(cluster) or _EKS_ARN.match(name)
-        out.append(
-            KubeContext(
-                name, cluster, m.group("name") if m else None, m.group("region") if m else None
-            )
-        )
-    current = active.get("name") if isinstance(active, dict) else None
-    return out, current
+
+
+def eks_cluster(context: KubeContext) -> tuple[str, str] | None:
+    """``(name, region)`` of the EKS cluster a context points at, read from the cluster ARN
+    that ``aws eks update-kubeconfig`` uses as the cluster entry's (or context's) name."""
+    m = _EKS_ARN.match(context.cluster) or _EKS_ARN.match(context.name)
+    return (m.group("name"), m.group("region")) if m else None
 
 
 def aws_profiles() -> list[str]:

@@ -28,6 +28,7 @@ from . import live
 
 if TYPE_CHECKING:
     from ..k8s import Pod, ServiceAccount
+    from ..live.kube import KubeContext
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class ExplorerState:
     diagnosis: pd.DataFrame | None = None
     error_text: str = ""  # the error the application reported (Explain; evidence header)
     messages: list[Message] = field(default_factory=list)
-    kube_contexts: list[live.KubeContext] = field(default_factory=list)
+    kube_contexts: list[KubeContext] = field(default_factory=list)
     kube_context: str | None = None
     clusters: list[str] = field(default_factory=list)
 
@@ -224,7 +225,7 @@ class ExplorerState:
 
     # -- live helpers -----------------------------------------------------------------------
 
-    def refresh_kube_contexts(self, config_file: str | None = None) -> list[live.KubeContext]:
+    def refresh_kube_contexts(self, config_file: str | None = None) -> list[KubeContext]:
         """Read the contexts of the kubeconfig; no kubeconfig is a warning, not an error."""
         self.messages = []
         try:

@@ -74,6 +74,16 @@ def test_bad_input_is_one_line_and_exit_2(live, capsys, monkeypatch, argv, env, 
     assert "Traceback" not in err
 
 
+def test_damaged_kubeconfig_is_one_line_and_exit_2(live, capsys, monkeypatch, tmp_path):
+    live()
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("clusters: [oops\n")
+    monkeypatch.setenv("KUBECONFIG", str(bad))
+    code, out, err = run(capsys, "check", "--cluster", "x")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and f"cannot read kubeconfig {bad}: " in err
+
+
 def test_missing_region_is_one_line_and_exit_2(live, capsys, monkeypatch):
     live()
     monkeypatch.delenv("AWS_DEFAULT_REGION")

@@ -11,7 +11,7 @@ import pytest
 
 from irsa_nb.checks import REGISTRY
 from irsa_nb.report import status_counts
-from irsa_nb.widgets import ALL, ExplorerState, Source
+from irsa_nb.widgets import ALL, ExplorerState, Source, live
 from tests.widgets.helpers import EVIL_SA
 
 
@@ -228,8 +228,8 @@ def test_kube_contexts_from_kubeconfig(kubeconfig):
         "arn:aws:eks:eu-west-1:111122223333:cluster/shop-prod",
         "kind-dev",
     ]
-    assert (contexts[0].eks_cluster, contexts[0].region) == ("shop-prod", "eu-west-1")
-    assert (contexts[1].eks_cluster, contexts[1].region) == (None, None)
+    assert live.eks_cluster(contexts[0]) == ("shop-prod", "eu-west-1")
+    assert live.eks_cluster(contexts[1]) is None
     assert st.kube_context == contexts[0].name and st.messages == []
 
 
