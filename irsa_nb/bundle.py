@@ -89,6 +89,12 @@ def probe_path(namespace: str, service_account: str) -> str:
     return f"probe/{namespace}/{service_account}.json"
 
 
+def namespace_path(namespace: str, kind: str) -> str:
+    """Bundle path of the per-namespace list of ``kind`` (written when the cluster-wide list
+    was forbidden and that namespace could not be read either)."""
+    return f"k8s/namespaces/{namespace}/{kind}.json"
+
+
 def role_path(command: str, role_name: str) -> str:
     """Bundle path of ``aws iam <command> --role-name <role_name>``."""
     return f"aws/iam/{command}/{role_name}.json"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .. import bundle
 from ..bundle import CallFailed
 from .registry import Context, Finding, Target, check, failure_kind
 
@@ -28,7 +29,7 @@ def namespaces_readable(ctx: Context) -> Iterator[Finding]:
         kinds = [
             label
             for kind, label in _KINDS
-            if isinstance(inv.documents.get(f"k8s/namespaces/{ns}/{kind}.json"), CallFailed)
+            if isinstance(inv.documents.get(bundle.namespace_path(ns, kind)), CallFailed)
         ]
         params = {
             "namespace": ns,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import ssl
 import time
@@ -211,7 +210,7 @@ def run_command(
         except websocket.WebSocketBadStatusException as exc:
             ws.shutdown()
             if exc.status_code in kube.RETRY_STATUSES and attempt < MAX_ATTEMPTS - 1:
-                kube._sleep(min(0.5 * 2**attempt, 4.0) * (0.5 + random.random() / 2))
+                kube.backoff(attempt)
                 continue
             message = _status_error(exc.status_code, exc.resp_body)
             raise ExecError(message, exc.status_code) from None

@@ -52,7 +52,46 @@ NON_RESOURCE_URLS = ("/version",)
 #: What a failed request raises (HTTP status, connection, TLS, bad JSON).
 FAILURES = (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError)
 
-_sleep = time.sleep  # one name for every retry wait in this module
+_sleep = time.sleep  # one name for every retry wait of live collection
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> None:
+    """Wait before retrying after failed ``attempt`` (0-based): exponential from 0.5 s, capped
+    at 8 s, jittered, and at least the server's ``Retry-After`` (up to 30 s)."""
+    delay = min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2)
+    _sleep(max(delay, min(retry_after or 0, 30.0)))
+
+
+def request(
+    api: k8s_client.ApiClient,
+    method: str,
+    path: str,
+    query: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+) -> bytes:
+    """The raw body of one request through the client's auth and transport.
+
+    The generated API classes (``CoreV1Api`` ...) are not used: building them costs seconds
+    and their models are not wanted. Raises ``ApiException`` for a non-2xx answer.
+    """
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    method, url, headers, data, _ = api.param_serialize(
+        method,
+        path,
+        query_params=list((query or {}).items()),
+        header_params=headers,
+        body=body,
+        auth_settings=["BearerToken"],
+    )
+    resp = api.call_api(
+        method, url, header_params=headers, body=data, _request_timeout=REQUEST_TIMEOUT
+    )
+    resp.read()
+    if not 200 <= resp.status <= 299:
+        raise ApiException.from_response(http_resp=resp, body=None, data=None)
+    return resp.data
 
 
 #: What reading a missing, damaged or oddly shaped kubeconfig raises.
@@ -251,7 +290,7 @@ class KubeReader:
             retry_after = None
             try:
                 self.requests += 1
-                return json.loads(self._request(path, query))
+                return json.loads(request(self.api, "GET", path, query))
             except ApiException as exc:
                 if exc.status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS - 1:
                     raise
@@ -261,30 +300,8 @@ class KubeReader:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
                 log.debug("%s, retrying (%d)", exc, attempt + 1)
-            delay = min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2)
-            _sleep(max(delay, min(retry_after or 0, 30.0)))
+            backoff(attempt, retry_after)
         raise AssertionError("unreachable")
-
-    def _request(self, path: str, query: dict[str, Any] | None) -> bytes:
-        """The raw body of ``GET path`` through the client's auth and transport.
-
-        The generated ``CoreV1Api`` methods are not used: building them costs seconds and
-        their models are not wanted (the body is parsed as plain JSON).
-        """
-        method, url, headers, _, _ = self.api.param_serialize(
-            "GET",
-            path,
-            query_params=list((query or {}).items()),
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-        )
-        resp = self.api.call_api(
-            method, url, header_params=headers, _request_timeout=REQUEST_TIMEOUT
-        )
-        resp.read()
-        if not 200 <= resp.status <= 299:
-            raise ApiException.from_response(http_resp=resp, body=None, data=None)
-        return resp.data
 
     def version(self) -> dict[str, Any] | CallFailed:
         """``/version`` wrapped as ``kubectl version -o json`` prints it."""
@@ -397,11 +414,6 @@ def kube_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def namespace_path(namespace: str, kind: str) -> str:
-    """Where the per-namespace list (or its failure) of ``kind`` is recorded."""
-    return f"k8s/namespaces/{namespace}/{kind}.json"
-
-
 _UNKNOWN_NAMESPACES = "the namespaces to list one by one are unknown"
 
 
@@ -481,6 +493,6 @@ class ListCollector:
             try:
                 items.extend(self.reader.list(kind, ns))
             except FAILURES as exc:
-                docs[namespace_path(ns, kind)] = CallFailed(describe_error(exc))
+                docs[bundle.namespace_path(ns, kind)] = CallFailed(describe_error(exc))
         docs[self.PATHS[kind]] = kube_list(items)
         return docs

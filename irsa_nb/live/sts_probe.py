@@ -499,8 +499,8 @@ class _Prober:
     def _mint(self, target: _Target) -> str:
         """A token from the TokenRequest API (the one create call irsa-nb makes).
 
-        A raw POST through the ApiClient (the request ``create_namespaced_service_account_token``
-        sends): the generated API classes cost seconds to build and are not needed.
+        A raw POST (:func:`irsa_nb.live.kube.request`), as
+        ``create_namespaced_service_account_token`` sends it.
         """
         from kubernetes.client.exceptions import ApiException
 
@@ -517,35 +517,16 @@ class _Prober:
         }
         for attempt in range(MAX_ATTEMPTS):
             try:
-                method, url, headers, body, _ = self.api.param_serialize(
-                    "POST",
-                    path,
-                    header_params={
-                        "Accept": "application/json",
-                        "Content-Type": "application/json",
-                    },
-                    body=request,
-                    auth_settings=["BearerToken"],
-                )
-                resp = self.api.call_api(
-                    method,
-                    url,
-                    header_params=headers,
-                    body=body,
-                    _request_timeout=kube.REQUEST_TIMEOUT,
-                )
-                resp.read()
-                if not 200 <= resp.status <= 299:
-                    raise ApiException.from_response(http_resp=resp, body=None, data=None)
+                answer = kube.request(self.api, "POST", path, body=request)
             except kube.FAILURES as exc:
                 status = getattr(exc, "status", None)
                 retry = status in kube.RETRY_STATUSES or not isinstance(exc, ApiException)
                 if not retry or attempt == MAX_ATTEMPTS - 1:
                     raise _TokenError(kube.describe_error(exc)) from None
-                kube._sleep(0.5 * 2**attempt)
+                kube.backoff(attempt)
                 continue
             try:
-                token = json.loads(resp.data)["status"]["token"]
+                token = json.loads(answer)["status"]["token"]
             except (ValueError, KeyError, TypeError):
                 raise _TokenError("the TokenRequest answer holds no status.token") from None
             if not isinstance(token, str) or not token:
