@@ -128,6 +128,12 @@ class Pod:
         return self.init_containers + self.containers
 
     @property
+    def has_irsa_env(self) -> bool:
+        """Whether a container sets AWS_ROLE_ARN or AWS_WEB_IDENTITY_TOKEN_FILE (by the
+        webhook or by hand)."""
+        return any(c.env_value(v) is not None for c in self.all_containers for v in IRSA_ENV_VARS)
+
+    @property
     def workload(self) -> tuple[str, str] | None:
         """(kind, name) of the controller to restart, e.g. ("deployment", "web")."""
         kind, name = self.owner_kind, self.owner_name

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
-from ..k8s import IRSA_ENV_VARS, Pod
+from ..k8s import Pod
 from .registry import (
     REGISTRY,
     RESULT_COLUMNS,
@@ -194,16 +194,12 @@ def _targets(
             continue
         key = (p.namespace, p.service_account)
         names_missing_sa = sa_list_known and key not in sas
-        if namespace is not None or names_missing_sa or _has_irsa_env(p):
+        if namespace is not None or names_missing_sa or p.has_irsa_env:
             keys[key] = None
     return [
         Target(ns, name, sas.get((ns, name)), by_sa.get((ns, name), []))
         for ns, name in sorted(keys)
     ]
-
-
-def _has_irsa_env(pod: Pod) -> bool:
-    return any(c.env_value(v) is not None for c in pod.all_containers for v in IRSA_ENV_VARS)
 
 
 def _base_params(inv: Inventory) -> dict[str, Any]:

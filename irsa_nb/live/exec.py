@@ -34,7 +34,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 from ..bundle import CallFailed, Document
 from ..exec_facts import exec_path, redact_env_text
-from ..k8s import IRSA_ENV_VARS, ROLE_ARN_ANNOTATION, TOKEN_VOLUME, Pod, ServiceAccount, items_of
+from ..k8s import ROLE_ARN_ANNOTATION, TOKEN_VOLUME, Pod, ServiceAccount, items_of
 from ..redact import mask_text
 from . import kube
 from .exec_probe import (
@@ -288,11 +288,11 @@ def _exit_status(raw: bytes) -> tuple[int | None, str]:
 
 
 def _is_irsa(pod: Pod, annotated: set[tuple[str, str]]) -> bool:
-    if (pod.namespace, pod.service_account) in annotated:
-        return True
-    if TOKEN_VOLUME in pod.token_volumes:
-        return True
-    return any(c.env_value(v) is not None for c in pod.all_containers for v in IRSA_ENV_VARS)
+    return (
+        (pod.namespace, pod.service_account) in annotated
+        or TOKEN_VOLUME in pod.token_volumes
+        or pod.has_irsa_env
+    )
 
 
 def select_pods(pods_doc: Document, sa_doc: Document, target: ExecTarget) -> list[Pod]:
