@@ -15,6 +15,8 @@ RSS (ru_maxrss) is its own:
   subset and extrapolated linearly to every annotated service account.
 
 Run: .venv/bin/python benchmarks/bench_collect.py [--pods N --sas N --roles N --naive-sas N]
+``BENCH_AWS_LATENCY_MS=20`` makes the IAM/EKS responder wait that long before each answer
+(all three measurements see it), as a real, distant AWS endpoint would.
 """
 
 from __future__ import annotations
