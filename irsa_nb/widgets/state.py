@@ -336,6 +336,14 @@ class ExplorerState:
             return f"service account {self.namespace}/{self.service_account}"
         return f"every IRSA service account in {self.namespace}"
 
+    def _target(self) -> dict[str, Any]:
+        """The selection as ``run_checks`` / ``diagnose`` keyword arguments."""
+        return dict(
+            namespace=self.namespace,
+            service_account=self.service_account or None,
+            pod=self.pod or None,
+        )
+
     # -- SDK --------------------------------------------------------------------------------
 
     @staticmethod
@@ -373,11 +381,7 @@ class ExplorerState:
         if self.inventory is None:
             self._say("error", "Load a source first (a demo, a bundle or a live cluster).")
             return None
-        target = dict(
-            namespace=self.namespace,
-            service_account=self.service_account or None,
-            pod=self.pod or None,
-        )
+        target = self._target()
         try:
             sdk = self.sdk()
             # no checks: validates the target, SDK and language before anything runs
@@ -484,11 +488,7 @@ class ExplorerState:
             return None
         target: dict[str, Any] = {}
         if self.inventory is not None and (self.service_account or self.pod):
-            target = dict(
-                namespace=self.namespace,
-                service_account=self.service_account or None,
-                pod=self.pod or None,
-            )
+            target = self._target()
         try:
             sdk = self.sdk()
             if sdk:
