@@ -69,7 +69,8 @@ def run_checks(
     Raises
     ------
     TargetNotFound
-        When ``pod`` is not in the inventory.
+        When ``pod`` is not in the inventory, or a ``namespace`` given alone has no service
+        accounts or pods in it.
     ValueError
         For an unknown SDK name, unreadable SDK version, unknown check id or language.
 
@@ -184,6 +185,13 @@ def _targets(
             for ns in spaces
         ]
 
+    if namespace is not None and not isinstance(inv.service_accounts, Gap):
+        known = {ns for ns, _ in sas} | {p.namespace for p in pods} | set(inv.namespace_errors)
+        if namespace not in known:
+            raise TargetNotFound(
+                f"namespace {namespace} not found: no service accounts or pods in "
+                f"{inv.source or 'the inventory'}"
+            )
     keys: dict[tuple[str, str], None] = {}
     for key, sa in sorted(sas.items()):
         if sa.role_arn and namespace in (None, key[0]):

@@ -522,6 +522,15 @@ def test_unknown_pod_raises_target_not_found():
         results(demo_docs(), namespace="shop", pod="ghost")
 
 
+def test_unknown_namespace_raises_target_not_found_but_an_unreadable_one_is_checked():
+    with pytest.raises(TargetNotFound, match="namespace nosuchns not found"):
+        results(demo_docs(), namespace="nosuchns")
+    docs = demo_docs()
+    docs["k8s/namespaces/locked/pods.json"] = CallFailed("Error from server (Forbidden): no")
+    df = results(docs, namespace="locked")
+    assert only(df, "namespaces_readable").status == "ERROR"
+
+
 def test_pod_target_without_namespace_is_found():
     df = results(demo_docs(), pod="cart-5f6d8b7c9-q4w8e")
     assert set(df[df.pod != ""].pod) == {"cart-5f6d8b7c9-q4w8e"}

@@ -140,6 +140,7 @@ def test_old_sdk_fails_the_run(capsys):
         (["check", "--bundle", "demo", "--sdk", "boto3"], "NAME=VERSION"),
         (["check", "--bundle", "demo", "--sdk", "cobol=1"], "unknown SDK"),
         (["check", "--bundle", "demo", "-n", "shop", "-p", "ghost"], "pod ghost not found"),
+        (["check", "--bundle", "demo", "-n", "nosuchns"], "namespace nosuchns not found"),
         (["check", "--bundle", "demo:nope"], "unknown demo bundle"),
         (["check", "--bundle", "demo", "--format", "xml"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
