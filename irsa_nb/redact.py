@@ -42,10 +42,21 @@ _PATTERNS = [
     # Presigned EKS tokens (`aws eks get-token`): k8s-aws-v1.<base64url>.
     re.compile(r"\bk8s-aws-v1\.[A-Za-z0-9_-]{10,}"),
 ]
-
+# `DB_PASSWORD=...`, `api_key = ...`, `API_TOKEN: ...` in pasted text: the value is masked
+# when the name looks secret (is_secret_name). A colon counts only after an UPPER_SNAKE name,
+# so error text such as `InvalidIdentityToken: No OpenIDConnect provider` stays readable.
+_ASSIGNMENT = re.compile(
+    r"(?<![\w./])(?:([A-Za-z_][A-Za-z0-9_.-]{0,127})([\"']?[ \t]*=[ \t]*)"
+    r"|([A-Z][A-Z0-9]{0,63}_[A-Z0-9_]{1,127})([\"']?[ \t]*:[ \t]*))"
+    # (names are bounded: no quadratic scan of long word runs)
+    # a quoted value (also JSON-escaped once or more: \"...\"), else a bare word
+    r"(\\*\"[^\"\n]*?\\*\"|\\*'[^'\n]*?\\*'|[^\s\"'\\,;&]+)"
+)
 
 # Cheap pre-filter: text without any of these cannot hold a pattern above.
-_MAYBE = re.compile(r"eyJ|A[A-Z]{3}[A-Z0-9]{16}|secret|session|security|k8s-aws-v1", re.IGNORECASE)
+_MAYBE = re.compile(
+    r"eyJ|A[A-Z]{3}[A-Z0-9]{16}|secret|session|security|k8s-aws-v1|[=:]", re.IGNORECASE
+)
 
 
 #: AWS SDK settings whose values are not secret: kept verbatim where other env values are
@@ -81,7 +92,8 @@ def is_secret_name(name: str) -> bool:
 
 
 def mask_text(text: str) -> tuple[str, int]:
-    """Mask access key ids, secret keys, session tokens and JWTs in free text.
+    """Mask access key ids, secret keys, session tokens, JWTs and the values of secret-named
+    assignments (``DB_PASSWORD=...``, ``API_TOKEN: ...``) in free text.
 
     Returns the masked text and how many secrets were masked.
     """
@@ -94,7 +106,20 @@ def mask_text(text: str) -> tuple[str, int]:
         else:
             text, n = pattern.subn(MASK, text)
         count += n
-    return text, count
+    masked = 0
+
+    def assignment(m: re.Match[str]) -> str:
+        nonlocal masked
+        name, sep = m.group(1, 2) if m.group(1) else m.group(3, 4)
+        value = m.group(5)
+        quote = value[: len(value) - len(value.lstrip("\\\"'"))]  # "  '  \"  or none
+        if value.strip("\"'\\") in ("", MASK) or not is_secret_name(name):
+            return m.group(0)
+        masked += 1
+        return f"{name}{sep}{quote}{MASK}{quote}"
+
+    text = _ASSIGNMENT.sub(assignment, text)
+    return text, count + masked
 
 
 def mask_env_value(name: str, value: str) -> str:

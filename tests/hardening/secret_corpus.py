@@ -53,7 +53,8 @@ HOSTILE_NS = "shop"  # real namespace, so the demo's role and trust rows apply
 
 ERROR_MESSAGE = (
     "An error occurred (InvalidIdentityToken) when calling the AssumeRoleWithWebIdentity "
-    f"operation: Incorrect token audience {JWT} (key {ACCESS_KEY}, {SVG}, {TEMPLATES})"
+    f"operation: Incorrect token audience {JWT} (key {ACCESS_KEY}, {SVG}, {TEMPLATES}; "
+    f"DB_PASSWORD={PASSWORD})"
 )
 
 
