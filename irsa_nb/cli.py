@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import os
+import re
 import shutil
+import signal
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -14,7 +18,7 @@ import pandas as pd
 from . import text
 from .bundle import BundleError
 from .checks import STATUSES, TargetNotFound, run_checks
-from .checks.sdk import parse_sdk_spec
+from .checks.sdk import normalize_sdk, parse_sdk_spec
 from .inventory import Inventory
 from .sources import open_inventory
 
@@ -41,7 +45,9 @@ def parse_sdk(values: Sequence[str] | None) -> dict[str, str]:
         except ValueError:
             parsed = {}
         if not parsed:
-            raise UsageError(f"--sdk expects NAME=VERSION (e.g. boto3=1.34.0), got {item!r}")
+            raise UsageError(
+                f"irsa-nb: --sdk expects NAME=VERSION (e.g. boto3=1.34.0), got {item!r}"
+            )
         out.update(parsed)
     return out
 
@@ -117,7 +123,7 @@ def probe_options(args: argparse.Namespace) -> object | None:
             service_account=getattr(args, "service_account", None),
             pod=getattr(args, "pod", None),
             actions=actions,
-            max_targets=getattr(args, "probe_max", 10),
+            max_targets=_positive(getattr(args, "probe_max", 10), "--probe-max"),
         )
     except ValueError as exc:
         raise UsageError(f"irsa-nb: {exc}") from None
@@ -149,6 +155,12 @@ def add_exec_args(p: argparse.ArgumentParser, collect: bool = False) -> None:
     )
 
 
+def _positive(n: int, flag: str) -> int:
+    if n < 1:
+        raise ValueError(f"{flag} must be at least 1")
+    return n
+
+
 def exec_options(args: argparse.Namespace) -> tuple[object | None, float | None]:
     """``(ExecTarget or None, timeout)`` the flags ask for; usage errors first."""
     mode = getattr(args, "exec", None)
@@ -162,7 +174,7 @@ def exec_options(args: argparse.Namespace) -> tuple[object | None, float | None]
             "irsa-nb: --exec needs a live cluster (--cluster NAME), not a bundle; a bundle "
             "holds in-pod evidence only when it was collected with --exec"
         )
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise UsageError("irsa-nb: --exec-timeout must be a positive number of seconds")
     from .live.exec import ExecTarget
 
@@ -248,13 +260,22 @@ def format_table(df: pd.DataFrame, show_all: bool = False, width: int | None = N
     return "\n".join(lines)
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters (ESC, CR, ...) shown as ``\\x1b``, so a
+    hostile name cannot move the cursor, recolour or retitle the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def emit(df: pd.DataFrame, fmt: str, show_all: bool = False) -> None:
     if fmt == "json":
         sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     else:
-        sys.stdout.write(format_table(df, show_all) + "\n")
+        sys.stdout.write(printable(format_table(df, show_all)) + "\n")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -284,6 +305,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         raw = " ".join(words)
     if not raw.strip():
         raise UsageError("irsa-nb diagnose: the error message is empty; paste the error text")
+    sdk = parse_sdk(args.sdk)
+    normalize_sdk(sdk)  # an unknown SDK is bad input even when nothing is checked
     inv = load_source(args) if args.bundle or getattr(args, "cluster", None) else None
     df = diagnose(
         raw,
@@ -291,13 +314,13 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         namespace=args.namespace,
         service_account=args.service_account,
         pod=args.pod,
-        sdk=parse_sdk(args.sdk),
+        sdk=sdk,
         lang=args.lang,
     )
     if args.format == "json":
         sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(format_diagnosis(df) + "\n")
+        sys.stdout.write(printable(format_diagnosis(df)) + "\n")
     if not df.attrs["recognised"]:
         return EXIT_UNRECOGNISED
     return EXIT_FAIL if any(c is True for c in df["confirmed"]) else EXIT_OK
@@ -550,6 +573,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
+    except BrokenPipeError:  # `irsa-nb check ... | head`: stop quietly, as SIGPIPE would
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except (UsageError, BundleError, TargetNotFound, ValueError, OSError) as exc:
         if debug:
             raise

@@ -141,6 +141,11 @@ def test_old_sdk_fails_the_run(capsys):
         (["check", "--bundle", "demo", "--sdk", "cobol=1"], "unknown SDK"),
         (["check", "--bundle", "demo", "-n", "shop", "-p", "ghost"], "pod ghost not found"),
         (["check", "--bundle", "demo", "-n", "nosuchns"], "namespace nosuchns not found"),
+        (["check", "--bundle", "demo", "--sdk", "boto3"], "irsa-nb: --sdk expects"),
+        (["diagnose", "--sdk", "foo=1", "InvalidIdentityToken"], "unknown SDK 'foo'"),
+        (["check", "--cluster", "c", "--probe", "--probe-max", "0"], "--probe-max must be"),
+        (["check", "--cluster", "c", "--exec", "--exec-timeout", "inf"], "--exec-timeout must"),
+        (["check", "--cluster", "c", "--exec", "--exec-timeout", "nan"], "--exec-timeout must"),
         (["check", "--bundle", "demo:nope"], "unknown demo bundle"),
         (["check", "--bundle", "demo", "--format", "xml"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
@@ -164,6 +169,27 @@ def test_unsafe_archive_is_refused_by_the_cli(capsys, tmp_path: Path):
         tar.addfile(info, io.BytesIO(b""))
     code, _, err = run(capsys, "check", "--bundle", str(archive))
     assert code == 2 and "unsafe path" in err
+
+
+def test_table_shows_control_characters_as_escapes():
+    from irsa_nb.cli import printable
+
+    assert printable("role/x\x1b[31mRED\x1b]0;pwned\x07\r\nFAKE\tz") == (
+        "role/x\\x1b[31mRED\\x1b]0;pwned\\x07\\x0d\nFAKE\\x09z"
+    )
+
+
+def test_output_piped_into_head_stops_quietly():
+    exe = Path(sys.executable).with_name("irsa-nb")
+    proc = subprocess.run(
+        f"'{exe}' check --bundle demo --all --format csv | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        executable="/bin/bash",
+    )
+    assert proc.stdout == "check_id,t" and proc.stderr == ""
 
 
 def test_console_script_runs_as_installed():
