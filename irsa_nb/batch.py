@@ -24,6 +24,7 @@ import pandas as pd
 from .checks import STATUSES
 from .checks.sdk import parse_sdk_spec
 from .evidence import read_manifest
+from .text import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,11 @@ def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> li
         except ValueError as exc:
             raise ValueError(f"target row {i}: {exc}") from None
         kwargs["lang"] = row.get("lang") or "en"
+        if kwargs["lang"] not in LANGUAGES:
+            raise ValueError(
+                f"target row {i}: lang must be one of {', '.join(LANGUAGES)}, "
+                f"got {kwargs['lang']!r}"
+            )
         kwargs["redact"] = _bool(row.get("redact"), i)
         kwargs["error_message"] = row.get("error_message") or ""
         if not kwargs["bundle"] and not kwargs["cluster_name"]:
@@ -262,7 +268,7 @@ def run_batch(
     from tqdm.auto import tqdm
 
     rows = normalize_targets(targets)
-    root = Path(out)
+    root = Path(out).resolve()  # executors (dask workers) may run in another directory
     root.mkdir(parents=True, exist_ok=True)
     nb = str(Path(notebook).resolve()) if notebook else None
     results: dict[str, dict[str, Any]] = {}

@@ -441,6 +441,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         targets = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise UsageError(f"irsa-nb batch: cannot read {args.targets}: {exc}") from None
+    if args.lang:
+        cells = targets["lang"] if "lang" in targets else pd.Series("", index=targets.index)
+        targets["lang"] = cells.where(cells != "", args.lang)
     normalize_targets(targets)  # ValueError (one line) before anything runs
     if args.workers < 1 or args.timeout <= 0:
         raise UsageError("irsa-nb batch: --workers and --timeout must be positive")
@@ -536,7 +539,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_target_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="evidence folder to write")
-    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="whole run")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="budget for starting the kernel and running the cells",
+    )
     p.add_argument("--error-message", metavar="TEXT", help="the error the application reported")
     p.add_argument("--no-redact", action="store_true", help="do not mask secrets (not for sharing)")
     p.add_argument(
@@ -559,7 +568,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDR", help="dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--resume", action="store_true", help="skip targets that already completed")
-    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="per target")
+    p.add_argument(
+        "--timeout", type=float, default=600, metavar="SECONDS", help="the same budget, per target"
+    )
+    p.add_argument(
+        "--lang", choices=text.LANGUAGES, help="text language of rows without a lang (default en)"
+    )
     p.set_defaults(func=cmd_batch)
     return parser
 

@@ -206,9 +206,13 @@ def stamp_status(nb: dict, status: str, error: str, banner: str) -> None:
     """Record the run status in ``metadata.irsa_nb`` and, when it is not ``ok``/``failed``
     (papermill marks those itself), put a red banner at the top and mark the interrupted
     cell ``failed`` and the cells after it ``pending``."""
-    nb.setdefault("metadata", {})["irsa_nb"] = {"status": status, "error": error}
+    meta = nb.setdefault("metadata", {})
+    meta["irsa_nb"] = {"status": status, "error": error}
     if status in ("ok", "failed") or not banner:
         return
+    # papermill leaves `exception` unset when the kernel timed out or died: tools that read
+    # only papermill's metadata must not take the run for a success
+    meta.setdefault("papermill", {})["exception"] = True
     cells = nb.setdefault("cells", [])
     idx = interrupted_cell(nb)
     if idx is not None:

@@ -158,6 +158,26 @@ def test_targets_are_validated_and_named_stably():
         normalize_targets(pd.DataFrame({"sdk": ["boto3"]}))
     with pytest.raises(ValueError, match="redact"):
         normalize_targets(pd.DataFrame({"redact": ["maybe"]}))
+    with pytest.raises(ValueError, match="target row 2: lang must be one of en, zh, got 'fr'"):
+        normalize_targets(pd.DataFrame({"lang": ["zh", "fr"]}))
+
+
+def test_batch_lang_flag_fills_empty_lang_cells(tmp_path, capsys):
+    from irsa_nb.cli import main
+
+    csv = tmp_path / "t.csv"
+    csv.write_text(
+        "target,namespace,service_account,lang\nen-row,shop,cart,en\nzh-row,shop,cart,\n"
+    )
+    code = main(["batch", "--targets", str(csv), "--out", str(tmp_path / "out"), "--lang", "zh"])
+    assert code == 1  # cart FAILs
+    index = pd.read_csv(tmp_path / "out" / "index.csv", keep_default_na=False)
+    assert [Path(p).is_absolute() for p in index["path"]] == [True, True]
+    manifests = {
+        t: json.loads((tmp_path / "out" / t / "manifest.json").read_text()) for t in index.target
+    }
+    langs = {t: m["parameters"]["lang"] for t, m in manifests.items()}
+    assert langs == {"en-row": "en", "zh-row": "zh"}
     assert "/" not in target_name({}, "../../etc/passwd") and Path(
         target_name({}, "../../etc/passwd")
     ).name == target_name({}, "../../etc/passwd")

@@ -227,6 +227,7 @@ def test_timeout_banner_marks_the_interrupted_cell():
     }
     stamp_status(nb, "timed out", "late", "The run timed out")
     assert nb["metadata"]["irsa_nb"] == {"status": "timed out", "error": "late"}
+    assert nb["metadata"]["papermill"]["exception"] is True  # papermill itself left None
     assert "The run timed out" in nb["cells"][0]["source"]
     assert [c["metadata"].get("papermill", {}).get("status") for c in nb["cells"][1:]] == [
         None,
