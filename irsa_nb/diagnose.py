@@ -215,12 +215,15 @@ def _run(
         annotated = _service_accounts_with_role(inventory, fields["role"], ns)
         if annotated:
             targets = annotated
+    if targets == [(None, None)] and pod is None:
+        # No service account named or found: only the cluster-wide checks may confirm a
+        # cause; another service account's FAIL says nothing about this error.
+        ids = [c for c in ids if REGISTRY[c].scope == "cluster"]
+        shown = ["the cluster only (name -n/-s or -p to check a service account)"]
+    else:
+        shown = ["/".join(x for x in t if x) for t in targets]
     frames = [
         run_checks(inventory, t_ns, t_sa, pod, sdk, checks=ids, lang=lang) for t_ns, t_sa in targets
-    ]
-    shown = [
-        "/".join(x for x in (t_ns, t_sa) if x) or "every IRSA service account and pod"
-        for t_ns, t_sa in targets
     ]
     if pod:
         shown = [f"pod {pod}"]

@@ -181,6 +181,10 @@ OTHER_ERRORS = [
         "E8",
         "WebIdentityErr: failed fetching WebIdentity token: \\ncaused by: WebIdentityErr: unable to read file at /var/run/secrets/eks.amazonaws.com/serviceaccount/token\\ncaused by: open /var/run/secrets/eks.amazonaws.com/serviceaccount/token: permission denied",
     ),
+    (
+        "E8",
+        "java.nio.file.AccessDeniedException: /var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+    ),
     ("E9", "WebIdentityErr: role ARN is not set"),
     ("E9", "WebIdentityErr: token file path is not set"),
     (
@@ -480,6 +484,18 @@ def test_missing_provider_is_confirmed_in_the_no_oidc_cluster_and_ruled_out_in_d
     first = df[df.cause.str.startswith("No IAM OIDC provider")].iloc[0]
     assert first.confirmed is False and first["rank"] > 1
     assert any("cluster was recreated" in n for n in df.attrs["notes"])  # eu-west-1 vs us-west-2
+
+
+def test_without_a_target_only_cluster_checks_confirm(demo):
+    text = (
+        "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity "
+        "operation: Not authorized to perform sts:AssumeRoleWithWebIdentity"
+    )
+    df = irsa_nb.diagnose(text, demo)  # shop/mirror's missing role must not confirm anything
+    assert df.confirmed.tolist() == [None] * len(df)
+    assert df.attrs["targets"] == ["the cluster only (name -n/-s or -p to check a service account)"]
+    named = irsa_nb.diagnose(text, demo, namespace="shop", service_account="mirror")
+    assert named[named.confirmed.eq(True)].cause.str.contains("does not exist").any()
 
 
 def test_checks_that_cannot_run_leave_causes_undecided(demo):
