@@ -456,6 +456,12 @@ class ExplorerState:
             self._say("error", f"The runbook did not finish ({result.status}): {result.error}")
         else:
             self._say("info", f"Evidence saved for {self.target_label}: verdict {verdict}.")
+        if base.is_absolute() or ".." in base.parts or "evidence" not in base.parts:
+            self._say(
+                "warning",
+                f"Voila serves reports only from an evidence/ folder below the notebook "
+                f"(binder/voila.json): its link may not open; the files are in {base}.",
+            )
         return result
 
     def evidence_folder_name(self, now: dt.datetime | None = None) -> str:

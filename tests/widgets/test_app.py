@@ -265,6 +265,10 @@ def test_save_evidence_runs_the_runbook_and_links_its_html(app, tmp_path, monkey
     saved = (Path(result.folder) / result.notebook.name).read_text()
     assert "Not authorized to perform sts:AssumeRoleWithWebIdentity" in saved
     assert "shop" in saved and "cart" in saved
+    assert "Voila serves" not in app.evidence_messages.value
+    app.evidence_dir.value = "reports"  # outside binder/voila.json's allow-list
+    app.save_button.click()
+    assert "Voila serves reports only from an evidence/ folder" in app.evidence_messages.value
 
 
 def test_explain_an_error_against_the_selection(app):
