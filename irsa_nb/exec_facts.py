@@ -50,22 +50,38 @@ def exec_path(namespace: str, pod: str, container: str, name: str) -> str:
     return f"{EXEC_DIR}/{namespace}/{pod}/{container}/{name}"
 
 
-def redact_env_text(text: str) -> str:
+def redact_env_text(text: str, *, nul: bool = False) -> str:
     """``NAME=value`` lines as stored: values only for :data:`KEPT_ENV_VALUES` (masked again
     with :func:`irsa_nb.redact.mask_env_value`), ``***`` for every other non-empty value.
-    Lines that are not ``NAME=...`` (continuations of multi-line values) are dropped."""
-    out = []
+
+    ``nul=True``: ``text`` is ``env -0`` output, one variable per NUL-terminated record (exact).
+    Otherwise it is line-based (the probe's env section, or plain ``env``), split on newlines
+    only, and lines that are not ``NAME=...`` (continuations of multi-line values) are
+    dropped. Either way one line per name: a name seen more than once (in ``env`` output, a
+    continuation line can look like ``AWS_REGION=...``) keeps no value (``***``), and neither
+    does a kept value holding a newline or another control character.
+    """
+    records = text.split("\0") if nul else text.split("\n")
+    seen: dict[str, list[str]] = {}
+    for record in records:
+        name, sep, value = (record if nul else record.removesuffix("\r")).partition("=")
+        if sep and _NAME.match(name):
+            seen.setdefault(name, []).append(value)
     kept = set(KEPT_ENV_VALUES)
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
-        if not sep or not _NAME.match(name):
-            continue
-        if name in kept:
+    out = []
+    for name, values in seen.items():
+        value = values[0]
+        if name not in kept or len(values) > 1 or not _one_line(value):
+            value = MASK if any(values) else ""
+        else:
             value = mask_env_value(name, value)
-        elif value:
-            value = MASK
         out.append(f"{name}={value}\n")
     return "".join(out)
+
+
+def _one_line(value: str) -> bool:
+    """No control character and nothing :meth:`str.splitlines` would split on."""
+    return not any(c < " " or c in "\x7f\x85\u2028\u2029" for c in value)
 
 
 # --- records -------------------------------------------------------------------------------
@@ -215,8 +231,8 @@ def _facts(key: tuple[str, str, str], files: dict[str, Any]) -> ExecFacts:
 def _env(text: str) -> dict[str, str]:
     """``env.txt`` as a dict, values masked again (a bundle may be hand-written)."""
     env: dict[str, str] = {}
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
+    for line in text.split("\n"):
+        name, sep, value = line.removesuffix("\r").partition("=")
         if sep and _NAME.match(name):
             env[name] = mask_env_value(name, value)
     return env

@@ -117,7 +117,7 @@ def collect_documents(
     if not cluster_name:
         raise ValueError("name the EKS cluster (--cluster NAME)")
     in_pod = exec_target(exec)
-    if exec_timeout <= 0:
+    if not 0 < exec_timeout < float("inf"):  # rejects nan and inf too
         raise ValueError("exec_timeout must be a positive number of seconds")
     contexts, current = kube.list_contexts()
     session = aws.make_session(profile, region)

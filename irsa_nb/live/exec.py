@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import ssl
 import time
@@ -64,6 +65,21 @@ _NO_EXECUTABLE = re.compile(
     r"exec format error|permission denied",
     re.I,
 )
+
+
+def check_timeout(timeout: float) -> float:
+    """``timeout`` when it is a finite positive number of seconds; else :class:`ValueError`
+    (``inf`` would let a hanging exec block the collection forever, ``nan`` breaks the
+    deadline arithmetic)."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not (math.isfinite(timeout) and timeout > 0)
+    ):
+        raise ValueError(
+            f"the exec timeout must be a finite positive number of seconds, not {timeout!r}"
+        )
+    return timeout
 
 
 class ExecError(Exception):
@@ -181,8 +197,10 @@ def run_command(
     """Run ``argv`` in a container through the exec API and wait at most ``timeout`` s.
 
     Raises :class:`ExecError` when the upgrade is refused (403, 404, 400 ...), after
-    retries on 429/5xx, or when the API server cannot be reached.
+    retries on 429/5xx, or when the API server cannot be reached; :class:`ValueError` for a
+    ``timeout`` that is not a finite positive number.
     """
+    check_timeout(timeout)
     import websocket
     from kubernetes.stream.ws_client import websocket_proxycare
 
@@ -341,8 +359,10 @@ def collect_exec(
     """In-pod evidence documents (``k8s/exec/...``) for the pods ``target`` selects.
 
     Each container is probed once (bounded concurrency, one deadline per command); a
-    failure is recorded for that container only.
+    failure is recorded for that container only. ``timeout`` must be a finite positive
+    number of seconds (:class:`ValueError` otherwise).
     """
+    check_timeout(timeout)
     pods = select_pods(pods_doc, sa_doc, target)
     jobs = []
     docs: dict[str, Document] = {}
@@ -368,16 +388,24 @@ def collect_exec(
 def _fallback(
     api: Any, namespace: str, pod: str, container: str, timeout: float
 ) -> dict[str, Document]:
-    """``env`` and ``id`` as plain argv lists, for a container without ``sh``."""
+    """``env -0`` (else ``env``) and ``id`` as plain argv lists, for a container without
+    ``sh``. The raw output crosses the wire; it is masked here before anything is kept."""
     out: dict[str, Document] = {}
-    for section, argv in FALLBACK_COMMANDS.items():
+    for section, argv in FALLBACK_COMMANDS:
+        if FILES[section] in out:
+            continue
         try:
             res = run_command(api, namespace, pod, container, argv, timeout)
         except (ExecError, OSError, ValueError):
             continue
-        if res.exit_code == 0 and res.stdout.strip() and not res.timed_out:
-            text = redact_env_text(res.stdout) if section == "env" else mask_text(res.stdout)[0]
-            out[FILES[section]] = text
+        if res.exit_code != 0 or not res.stdout.strip() or res.timed_out or res.truncated:
+            continue
+        if section != "env":
+            out[FILES[section]] = mask_text(res.stdout)[0]
+        elif "-0" not in argv:
+            out[FILES[section]] = redact_env_text(res.stdout)
+        elif "\0" in res.stdout:  # an env without -0 may print lines: then plain env decides
+            out[FILES[section]] = redact_env_text(res.stdout, nul=True)
     return out
 
 
@@ -385,6 +413,7 @@ def probe_container(
     api: Any, namespace: str, pod: str, container: str, *, timeout: float = EXEC_TIMEOUT
 ) -> dict[str, Document]:
     """Run the probe in one container; its bundle documents (nothing secret is kept)."""
+    check_timeout(timeout)
     where = f"{namespace}/{pod}/{container}"
     checked_at = int(time.time())
     meta: dict[str, Any] = {"checked_at": checked_at, "timeout_seconds": timeout}

@@ -13,10 +13,14 @@ environment value set before the probe started can fake a section. Sections, in 
 (cheapest first, so a timeout during SDK discovery keeps the rest):
 
 ``env``
-    ``NAME=value`` per variable; values are printed only for the AWS SDK settings in
-    :data:`irsa_nb.exec_facts.KEPT_ENV_VALUES` (and ``HOME``), every other non-empty value
-    is replaced by ``***`` inside the container (secrets never cross the wire). Uses
-    ``env``, else the shell's ``export -p``.
+    ``NAME=value``, one line per variable; values are printed only for the AWS SDK settings
+    in :data:`irsa_nb.exec_facts.KEPT_ENV_VALUES` (and ``HOME``), every other non-empty value
+    is replaced by ``***`` inside the container (secrets never cross the wire). Names come
+    from awk's ``ENVIRON`` (else ``env``, else the shell's ``export -p``) and count only when
+    the shell has the variable set; each value is read from the variable itself, never from
+    a printed line, so a multi-line value (a PEM key, a line ``AWS_ACCESS_KEY_ID=...``
+    inside another value) can neither fake a variable nor show through a kept name. A kept
+    value holding a newline or another control character is printed as ``***``.
 ``id``
     ``id`` output, else ``uid=.. gid=.. groups=..`` from ``/proc/self/status``.
 ``token-stat``
@@ -41,7 +45,10 @@ environment value set before the probe started can fake a section. Sections, in 
     ``cwd``. Searches are bounded (``-maxdepth``, ``timeout`` when present, 60 hits).
 
 Without a shell (distroless, scratch) the collector falls back to :data:`FALLBACK_COMMANDS`
-(``env``, ``id``) as plain argv lists.
+(``env -0``, else ``env``, then ``id``) as plain argv lists. There nothing masks inside the
+container: the raw environment crosses the wire and is masked by
+:func:`irsa_nb.exec_facts.redact_env_text` before anything is kept (``env -0`` splits the
+variables exactly; with plain ``env`` a name seen twice keeps no value).
 """
 
 from __future__ import annotations
@@ -68,8 +75,13 @@ FILES = {
     "sdk": "sdk.json",
 }
 CLAIMS = ("iss", "sub", "aud", "exp", "iat")
-#: Tried one by one (fixed argv) when the container has no ``sh``.
-FALLBACK_COMMANDS = {"env": ("env",), "id": ("id",)}
+#: ``(section, argv)`` tried in order (fixed argv) when the container has no ``sh``; a section
+#: is read once: ``env -0`` (NUL-separated, exact) first, plain ``env`` when it fails.
+FALLBACK_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("env", ("env", "-0")),
+    ("env", ("env",)),
+    ("id", ("id",)),
+)
 
 _PY = (  # one line per statement, one-space indents: it sits in the single-quoted PY=
     "import sys\n"

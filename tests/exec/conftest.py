@@ -49,6 +49,30 @@ NOT_FOUND = (
 )
 TOKEN_PATH = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
 SECRET_VALUES = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "hunter2-db")
+#: Multi-line values whose continuation lines look like variables (a PEM key's tail line, an
+#: AWS_ACCESS_KEY_ID, a second AWS_REGION, an ``export`` line), and the fragments of their
+#: values that must never reach any document.
+PEM = (
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"
+    "SecretTailAbc123==\n-----END PRIVATE KEY-----"
+)
+MULTILINE_ENV = {
+    "TLS_KEY": PEM,
+    "DB_URL": (
+        "x\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_REGION=secret-region-9f\n"
+        "export AWS_PROFILE=secret-profile-9f\ndeclare -x HOME=secret-home-9f\nPASSWORD=hunter2-db"
+    ),
+    "AWS_ROLE_SESSION_NAME": "app\nAWS_REGION=secret-region-9f",  # a kept name, two lines
+}
+MULTILINE_FRAGMENTS = (
+    "MIIEvQIBADAN",
+    "SecretTailAbc123",
+    "AKIAIOSFODNN7EXAMPLE",
+    "secret-region-9f",
+    "secret-profile-9f",
+    "secret-home-9f",
+    "hunter2",
+)
 
 needs_root = pytest.mark.skipif(
     not SETPRIV or os.geteuid() != 0, reason="running the probe as another uid needs setpriv+root"
@@ -67,7 +91,9 @@ class Box:
     files: dict[str, str] = field(default_factory=dict)  # sandbox-relative path -> content
     python: dict[str, str] = field(default_factory=dict)  # installed Python dists -> version
     tools: tuple[str, ...] = DEFAULT_TOOLS
-    shell: bool = True  # False: distroless (no sh, env or id)
+    shell: bool = True  # False: distroless (no sh; no env or id unless in bare_tools)
+    bare_tools: tuple[str, ...] = ()  # with shell=False: the commands still there (env, id)
+    env_nul: bool = True  # False: an env without -0 (old busybox), plain env only
     hang: bool = False  # the probe never answers
 
     def __post_init__(self) -> None:
@@ -91,16 +117,18 @@ class Boxes:
 
     def __call__(self, ns: str, pod: str, container: str, command: list[str]) -> ExecResult:
         box = self.boxes.get((ns, pod, container), Box())
-        if not box.shell:
+        if not box.shell and command[0] not in box.bare_tools:
             return ExecResult(stdout=NOT_FOUND.format(command[0]), exit_code=127)
         probe = len(command) == 3 and command[:2] == ["sh", "-c"]
         if box.hang and probe:
             return ExecResult(delay_seconds=120)
-        if not probe and command not in (["env"], ["id"]):
+        if not probe and command not in (["env"], ["env", "-0"], ["id"]):
             return ExecResult(stdout=NOT_FOUND.format(command[0]), exit_code=127)
+        if command == ["env", "-0"] and not box.env_nul:
+            return ExecResult(stderr="env: unrecognized option: 0\nBusyBox v1.24.2\n", exit_code=1)
         pod_obj = self.kube._stores["pods"].objs[(ns, pod)]
         root, env = self._sandbox(box, pod_obj, container)
-        argv = [DASH, "-c", command[2]] if probe else [shutil.which(command[0]) or command[0]]
+        argv = [DASH, "-c", command[2]] if probe else [shutil.which(command[0]), *command[1:]]
         if box.uid is not None:
             gid = box.gid if box.gid is not None else box.uid
             argv = [SETPRIV, f"--reuid={box.uid}", f"--regid={gid}", "--clear-groups", *argv]

@@ -12,7 +12,18 @@ from irsa_nb.live.exec import ExecTarget
 from irsa_nb.live.exec_probe import FALLBACK_COMMANDS, PROBE_COMMAND
 from tests.fixtures import k8s_objects as k8s
 
-from .conftest import SECRET_VALUES, Box, add_app, base_data, evidence, needs_root, now, texts
+from .conftest import (
+    MULTILINE_ENV,
+    MULTILINE_FRAGMENTS,
+    SECRET_VALUES,
+    Box,
+    add_app,
+    base_data,
+    evidence,
+    needs_root,
+    now,
+    texts,
+)
 
 POD = "cart-7d4b9c-x2k4p"
 TARGET = {"namespace": "shop", "pod": POD}
@@ -142,7 +153,74 @@ def test_distroless_container_is_a_skip_and_the_spec_still_decides(exec_live):
     assert evidence(env_row)["tools"]["source"] == "exec"
     assert not [p for p in inv.documents if p.startswith(f"k8s/exec/shop/{POD}/app/env")]
     calls = [c for c in lv.kube.exec_calls if c[2] == "app"]
-    assert [c[3] for c in calls] == [list(PROBE_COMMAND), ["env"], ["id"]]  # then the fallback
+    fallback = [["env", "-0"], ["env"], ["id"]]
+    assert [c[3] for c in calls] == [list(PROBE_COMMAND), *fallback]  # then the fallback
+
+
+def test_multi_line_values_fake_no_variable_through_the_probe_or_the_no_shell_fallback(
+    exec_live, tmp_path
+):
+    """A PEM key and a value embedding ``AWS_ACCESS_KEY_ID=AKIA...``/``AWS_REGION=...`` lines:
+    through the probe (dash) and through ``env -0`` in a container without sh they stay one
+    masked variable each, so no_credentials_override passes; an env without ``-0`` (plain
+    ``env``, line-based) keeps no value of a name seen twice."""
+    data = base_data()
+    other = "cart-7d4b9c-oldenv"
+    add_app(data, "shop", "cart", {POD: ["app", "bare"], other: ["old"]})
+    image = {**MULTILINE_ENV, "AWS_DEFAULT_REGION": "eu-central-1"}
+    boxes = {
+        ("shop", POD, "app"): Box(env=image),
+        ("shop", POD, "bare"): Box(env=image, shell=False, bare_tools=("env", "id")),
+        ("shop", other, "old"): Box(
+            env={"DB_URL": MULTILINE_ENV["DB_URL"]},
+            shell=False,
+            bare_tools=("env", "id"),
+            env_nul=False,
+        ),
+    }
+    lv, _ = exec_live(data, boxes)
+    inv = irsa_nb.collect(lv.cluster, progress=False, exec={"service_account": "cart"})
+    df = irsa_nb.run_checks(inv, namespace="shop", service_account="cart")
+    calls = {c[2]: c[3] for c in lv.kube.exec_calls if c[2] != "app"}
+    assert calls == {"bare": ["id"], "old": ["id"]}  # the last of each
+    assert [c[3] for c in lv.kube.exec_calls if c[2] == "bare"][1:] == [["env", "-0"], ["id"]]
+    assert [c[3] for c in lv.kube.exec_calls if c[2] == "old"][1:] == [
+        ["env", "-0"], ["env"], ["id"],
+    ]  # fmt: skip
+    for c in ("app", "bare"):
+        f = inv.exec_facts[("shop", POD, c)]
+        assert f.status == ("ok" if c == "app" else "no_shell")
+        assert f.env["TLS_KEY"] == f.env["DB_URL"] == f.env["AWS_ROLE_SESSION_NAME"] == "***"
+        assert f.env["AWS_REGION"] == "us-west-2" and f.env["AWS_DEFAULT_REGION"] == "us-west-2"
+        assert f.env["AWS_ROLE_ARN"].startswith("arn:aws:iam::")
+        assert not {"AWS_ACCESS_KEY_ID", "PASSWORD", "SecretTailAbc123"} & set(f.env), f.env
+    row = _one(df, "no_credentials_override", pod=POD)
+    assert row.status == "PASS", row.detail  # no fake AWS_ACCESS_KEY_ID from inside DB_URL
+    old = inv.exec_facts[("shop", other, "old")]
+    assert old.status == "no_shell" and old.env["AWS_REGION"] == "***"  # seen twice
+    assert old.env["DB_URL"] == "***" and old.env["AWS_ROLE_ARN"].startswith("arn:aws:iam::")
+    write_documents(inv.documents, tmp_path / "b")
+    written = texts(tmp_path / "b" / "k8s" / "exec")
+    assert not any(x in written for x in MULTILINE_FRAGMENTS)
+    assert "SecretTailAbc123" not in texts(tmp_path / "b" / "k8s" / "exec" / "shop" / POD)
+    assert not any(x in df.to_json() for x in MULTILINE_FRAGMENTS)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("inf"), float("-inf"), float("nan"), True, "30"])
+def test_the_exec_timeout_must_be_a_finite_positive_number(bad):
+    from irsa_nb.live import exec as live_exec
+    from irsa_nb.live.collect import collect_documents
+
+    with pytest.raises(ValueError, match="finite positive number of seconds"):
+        live_exec.probe_container(None, "shop", POD, "app", timeout=bad)
+    with pytest.raises(ValueError, match="finite positive number of seconds"):
+        live_exec.collect_exec(None, {}, {}, ExecTarget(all=True), timeout=bad)
+    with pytest.raises(ValueError, match="finite positive number of seconds"):
+        live_exec.run_command(None, "shop", POD, "app", ["id"], timeout=bad)
+    if not isinstance(bad, bool | str):
+        with pytest.raises(ValueError, match="exec_timeout must be a positive number"):
+            collect_documents("prod", exec=True, exec_timeout=bad)
+    assert live_exec.check_timeout(0.5) == 0.5
 
 
 def test_a_hanging_exec_is_cut_off_and_the_rest_is_collected(exec_live):
@@ -194,7 +272,7 @@ def test_only_fixed_commands_are_sent_and_only_irsa_pods_are_entered(exec_live):
     _app(data)
     lv, _ = exec_live(data, {("shop", POD, "app"): Box(shell=False)})
     irsa_nb.collect(lv.cluster, progress=False, exec="all")
-    allowed = [list(PROBE_COMMAND), *map(list, FALLBACK_COMMANDS.values())]
+    allowed = [list(PROBE_COMMAND), *(list(argv) for _, argv in FALLBACK_COMMANDS)]
     assert lv.kube.exec_calls and all(c[3] in allowed for c in lv.kube.exec_calls)
     pods = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in data["pods"]}
     for ns, pod, container, _ in lv.kube.exec_calls:

@@ -35,7 +35,14 @@ from irsa_nb.live.exec_probe import (
 )
 from irsa_nb.live.script import collect_script
 
-from .conftest import DASH, SECRET_VALUES, needs_root
+from .conftest import (
+    DASH,
+    MULTILINE_ENV,
+    MULTILINE_FRAGMENTS,
+    PEM,
+    SECRET_VALUES,
+    needs_root,
+)
 
 SIG = "c2lnbmF0dXJlLW5ldmVyLWxlYXZlcw"
 
@@ -118,13 +125,13 @@ def box() -> Iterator[dict]:
     shutil.rmtree(top, ignore_errors=True)
 
 
-def _run(box: dict, *prefix: str) -> subprocess.CompletedProcess:
+def _run(box: dict, *prefix: str, shell: tuple[str, ...] = (DASH,)) -> subprocess.CompletedProcess:
     for dirpath, dirnames, _ in os.walk(box["root"].parent):
         for d in dirnames:
             Path(dirpath, d).chmod(0o755)
     box["root"].parent.chmod(0o755)
     return subprocess.run(
-        [*prefix, DASH, "-c", PROBE_SCRIPT],
+        [*prefix, *shell, "-c", PROBE_SCRIPT],
         env=box["env"],
         cwd=box["root"] / "app",
         capture_output=True,
@@ -216,6 +223,61 @@ def test_a_value_cannot_fake_a_section(box):
     assert f.uid == os.geteuid() and f.env["EVIL"] == "***"
 
 
+BUSYBOX = shutil.which("busybox")
+SHELLS = {"dash": (DASH,), "bash": (shutil.which("bash"),), "busybox": (BUSYBOX, "sh")}
+
+
+@pytest.mark.parametrize("tools", ["awk", "env", "export-p"])
+@pytest.mark.parametrize("shell", ["dash", "busybox", "bash"])
+def test_multi_line_values_never_fake_a_variable_nor_leak(box, shell, tools):
+    """Names from awk's ENVIRON (else env, else export -p) count only when really set; values
+    come from the variables: a PEM's tail line, an AWS_ACCESS_KEY_ID, a second AWS_REGION or
+    an ``export``/``declare -x`` line inside another value are never read as variables."""
+    if not SHELLS[shell][0]:
+        pytest.skip(f"{shell} is not installed")
+    if tools == "awk" and shutil.which("awk"):
+        (box["root"] / "bin/awk").symlink_to(shutil.which("awk"))
+    elif tools == "export-p":  # no awk, no env: the shell's export -p (busybox: its applets)
+        (box["root"] / "bin/env").unlink(missing_ok=True)
+    env = {k: v for k, v in box["env"].items() if k not in ("AWS_ACCESS_KEY_ID", "MULTI")}
+    env.pop("AWS_SECRET_ACCESS_KEY")
+    env.update(MULTILINE_ENV, AWS_REGION="us-west-2", EMPTY="")
+    box["env"] = env
+    res = _run(box, shell=SHELLS[shell])
+    assert res.returncode == 0, res.stderr
+    assert not any(x in res.stdout for x in MULTILINE_FRAGMENTS)  # masked inside the container
+    lines = split_sections(res.stdout)[1]["env"].splitlines()
+    names = [ln.split("=", 1)[0] for ln in lines]
+    assert len(names) == len(set(names)), lines  # one line per variable
+    f, docs = _facts(res.stdout)
+    assert set(f.env) - set(env) <= {"PWD", "OLDPWD", "SHLVL", "_"}, lines  # no fake names
+    assert f.env["AWS_REGION"] == "us-west-2" and f.env["HOME"] == env["HOME"]
+    assert f.env["AWS_ROLE_ARN"] == "arn:aws:iam::111122223333:role/cart"
+    assert f.env["AWS_WEB_IDENTITY_TOKEN_FILE"] == str(box["token"])
+    assert f.env["TLS_KEY"] == f.env["DB_URL"] == "***" and f.env["EMPTY"] == ""
+    assert f.env["AWS_ROLE_SESSION_NAME"] == "***"  # kept name, but two lines
+    assert "AWS_ACCESS_KEY_ID" not in f.env and "PASSWORD" not in f.env
+    text = json.dumps(docs, default=str)
+    assert not any(x in text for x in (*MULTILINE_FRAGMENTS, "PASSWORD"))
+
+
+def test_env_text_is_split_exactly_and_a_repeated_kept_name_keeps_no_value():
+    env = {**MULTILINE_ENV, "AWS_REGION": "us-west-2", "HOME": "/root", "E": "", "R": "a\rb"}
+    nul = "".join(f"{k}={v}\0" for k, v in env.items())
+    assert redact_env_text(nul, nul=True) == (
+        "TLS_KEY=***\nDB_URL=***\nAWS_ROLE_SESSION_NAME=***\nAWS_REGION=us-west-2\n"
+        "HOME=/root\nE=\nR=***\n"
+    )
+    lines = redact_env_text(nul.replace("\0", "\n"))  # plain env: continuations look like vars
+    assert "AWS_REGION=***\n" in lines and lines.count("AWS_REGION=") == 1
+    assert "AWS_ROLE_SESSION_NAME=app\n" in lines  # its first line: the value's own text
+    # (only names can still come from continuations there: SecretTailAbc123=***, PASSWORD=***)
+    assert not any(x in lines for x in MULTILINE_FRAGMENTS if x != "SecretTailAbc123")
+    assert redact_env_text("HOME=/a\u2028AWS_PROFILE=x\nAWS_REGION=eu-west-1\r\n") == (
+        "HOME=***\nAWS_REGION=eu-west-1\n"
+    )  # only \n splits; a kept value with a line separator is masked
+
+
 def test_timeout_keeps_the_complete_sections_only():
     out = "IRSA-NB-PROBE 1 @@m@@\n\n@@m@@ env\nA=1\n\n@@m@@ id\nuid=5 gid=5\n\n@@m@@ sdk\ncwd\t/"
     shell, sections, finished = split_sections(out)
@@ -260,13 +322,37 @@ def _script_functions(tmp_path: Path) -> Path:
 def test_the_script_masks_env_like_the_collector(tmp_path):
     lines = [f"{n}=v-{i}" for i, n in enumerate(KEPT_ENV_VALUES)]
     lines += ["DB_PASSWORD=hunter2-db", "EMPTY=", "PATH=/usr/bin", "not a var", "9X=1"]
+    lines += [f"{k}={v}" for k, v in MULTILINE_ENV.items()]
     text = "\n".join(lines) + "\n"
     helpers = _script_functions(tmp_path)
-    out = subprocess.run(
-        [DASH, "-c", f'. "{helpers}"; mask_env'], input=text, capture_output=True, text=True
-    ).stdout
+
+    def mask_env(data: str, pre: str = "") -> str:
+        cmd = f'. "{helpers}"; {pre}mask_env'
+        return subprocess.run([DASH, "-c", cmd], input=data, capture_output=True, text=True).stdout
+
+    out = mask_env(text)  # plain env: line-based
     assert out == redact_env_text(text)
     assert "hunter2-db" not in out and "PATH=***" in out and "AWS_ROLE_ARN=v-0" in out
+    assert "AWS_REGION=***" in out and "secret-region-9f" not in out  # AWS_REGION twice
+    # env -0 records (tr makes them lines, their newlines \001), as the no-shell path reads them
+    nul = "".join(f"{ln}\0" for ln in lines) + f"TLS_KEY2={PEM}\0"
+    out = mask_env(nul, "tr '\\000\\n' '\\n\\001' | ")
+    assert out == redact_env_text(nul, nul=True)
+    assert "AWS_REGION=v-2" in out and "AWS_ROLE_SESSION_NAME=***" in out
+    assert not any(x in out for x in (*MULTILINE_FRAGMENTS, "\nPASSWORD="))
+
+
+@pytest.mark.parametrize("bad", ["inf", "nan", "0", "0.0", "-1", ".5", "1e3", '1, "x": 2'])
+def test_the_script_wants_a_finite_positive_exec_timeout(tmp_path, bad):
+    script = tmp_path / "c.sh"
+    script.write_text(collect_script("c", "r", exec=True))
+    env = {"PATH": str(tmp_path), "IRSA_OUT": str(tmp_path / "out")}  # no aws, no kubectl
+    for value, why in ((bad, "IRSA_EXEC_TIMEOUT must be a positive number"), ("2.5", "aws is")):
+        res = subprocess.run(
+            [DASH, str(script)], env={**env, "IRSA_EXEC_TIMEOUT": value}, capture_output=True,
+            text=True,
+        )  # fmt: skip
+        assert res.returncode == 2 and why in res.stderr, res.stderr
 
 
 def test_the_script_decodes_claims_like_the_collector(tmp_path):
@@ -319,6 +405,8 @@ def test_containerd_no_shell_status_without_exit_code_is_a_skip(monkeypatch):
 
     def fake_run(api, ns, pod, container, argv, timeout=30):
         sent.append(list(argv))
+        if list(argv) == ["env", "-0"]:  # an env without -0: usage on stderr, exit 1
+            return live_exec.ExecOutput("", "env: unrecognized option: 0\n", 1, "")
         if list(argv) == ["env"]:
             return live_exec.ExecOutput("HOME=/home/nonroot\nSECRET_TOKEN=abc123\n", "", 0, "")
         return live_exec.ExecOutput("", "", None, message)
@@ -333,7 +421,7 @@ def test_containerd_no_shell_status_without_exit_code_is_a_skip(monkeypatch):
         docs[exec_path("shop", "cart-1", "app", "env.txt")]
         == "HOME=/home/nonroot\nSECRET_TOKEN=***\n"
     )
-    assert sent == [list(PROBE_COMMAND), ["env"], ["id"]]
+    assert sent == [list(PROBE_COMMAND), ["env", "-0"], ["env"], ["id"]]
     f = exec_facts_from_documents(docs)[("shop", "cart-1", "app")]
     assert f.status == "no_shell" and f.has_facts and f.uid is None
 

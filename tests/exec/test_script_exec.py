@@ -11,7 +11,15 @@ from irsa_nb.live.script import collect_script
 from tests.fixtures import k8s_objects as k8s
 from tests.live.test_script import VENV_BIN, needs_tools
 
-from .conftest import SECRET_VALUES, Box, add_app, base_data, texts
+from .conftest import (
+    MULTILINE_ENV,
+    MULTILINE_FRAGMENTS,
+    SECRET_VALUES,
+    Box,
+    add_app,
+    base_data,
+    texts,
+)
 
 POD = "cart-7d4b9c-x2k4p"
 
@@ -31,7 +39,7 @@ def test_script_exec_section_matches_the_python_collector(exec_live, tmp_path):
     # kubectl >= 1.30 execs over websocket, which FakeKube speaks; the gcloud kubectl
     # dispatcher picks its version from the server's
     data["version"]["serverVersion"] = k8s.version_info("1", "31+", "v1.31.2-eks-7f9249a")
-    containers = ["app", "java", "distroless", "stuck"]
+    containers = ["app", "java", "distroless", "stuck", "bare", "old"]
     add_app(data, "shop", "cart", {POD: [k8s.container(c) for c in containers]})
     creds = "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
     node = '{"name": "@aws-sdk/client-sts", "version": "3.600.0"}'
@@ -48,6 +56,14 @@ def test_script_exec_section_matches_the_python_collector(exec_live, tmp_path):
         ),
         ("shop", POD, "distroless"): Box(shell=False),
         ("shop", POD, "stuck"): Box(hang=True),
+        # no sh: env -0 (exact), and an env without -0 (plain env, line-based)
+        ("shop", POD, "bare"): Box(env=MULTILINE_ENV, shell=False, bare_tools=("env", "id")),
+        ("shop", POD, "old"): Box(
+            env={"DB_URL": MULTILINE_ENV["DB_URL"]},
+            shell=False,
+            bare_tools=("env", "id"),
+            env_nul=False,
+        ),
     }
     lv, _ = exec_live(data, boxes)
     script = tmp_path / "irsa-collect.sh"
@@ -61,14 +77,24 @@ def test_script_exec_section_matches_the_python_collector(exec_live, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "in-pod evidence: probed" in proc.stderr, proc.stderr
-    assert not any(s in texts(tmp_path / "bundle") for s in SECRET_VALUES)
+    written = texts(tmp_path / "bundle")
+    assert not any(s in written for s in (*SECRET_VALUES, *MULTILINE_FRAGMENTS))
 
     from_script = irsa_nb.load_bundle(tmp_path / "bundle.tar.gz")
     from_python = irsa_nb.collect(lv.cluster, progress=False, exec="all", exec_timeout=4)
     assert from_script.exec_facts.keys() == from_python.exec_facts.keys()
     assert _timeless(from_script.exec_facts) == _timeless(from_python.exec_facts)
     status = {k[2]: f.status for k, f in from_script.exec_facts.items() if k[1] == POD}
-    assert status == {"app": "ok", "java": "ok", "distroless": "no_shell", "stuck": "timeout"}
+    assert status == {
+        "app": "ok", "java": "ok", "distroless": "no_shell", "stuck": "timeout",
+        "bare": "no_shell", "old": "no_shell",
+    }  # fmt: skip
+    bare = from_script.exec_facts[("shop", POD, "bare")].env
+    assert bare["TLS_KEY"] == bare["DB_URL"] == bare["AWS_ROLE_SESSION_NAME"] == "***"
+    assert bare["AWS_REGION"] == "us-west-2" and bare["AWS_ROLE_ARN"].startswith("arn:aws:iam")
+    assert not {"AWS_ACCESS_KEY_ID", "PASSWORD", "SecretTailAbc123"} & set(bare)
+    old = from_script.exec_facts[("shop", POD, "old")].env
+    assert old["AWS_REGION"] == "***" and old["DB_URL"] == "***"  # AWS_REGION seen twice
 
     checks = [
         "in_pod_evidence",
