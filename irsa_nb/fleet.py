@@ -122,6 +122,27 @@ def _styled(table: pd.DataFrame, colour: bool = True) -> str:
     return styler.to_html()
 
 
+#: Font families with Chinese glyphs, in order of preference (Debian: fonts-noto-cjk,
+#: fonts-wqy-zenhei; macOS; Windows).
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "SimHei",
+)
+
+
+def _cjk_font() -> str | None:
+    """The first installed font family of :data:`CJK_FONTS`, else None (labels in English)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
 @dataclass
 class FleetScan:
     """The results of every check over every IRSA service account, and views of them."""
@@ -228,8 +249,12 @@ class FleetScan:
             colours = [STATUS_COLOURS[s][0] for s in table.columns]
             table.iloc[::-1].plot.barh(stacked=True, ax=ax, color=colours, width=0.8)
             ax.legend(loc="lower right", fontsize="small")
-        ax.set_title(prose(self.lang, "fleet_chart"))
-        ax.set_xlabel(prose(self.lang, "col_count"))
+        lang, font = self.lang, {}
+        if lang != "en":  # matplotlib's own fonts have no CJK glyphs: boxes, and a warning
+            family = _cjk_font()
+            lang, font = (lang, {"fontfamily": family}) if family else ("en", {})
+        ax.set_title(prose(lang, "fleet_chart"), **font)
+        ax.set_xlabel(prose(lang, "col_count"), **font)
         ax.set_ylabel("")
         fig.tight_layout()
         return fig

@@ -95,3 +95,19 @@ def test_fleet_views_escape_hostile_names():
         markup = fragment._repr_mimebundle_()["text/html"]
         assert "<script>" not in markup and "<i>" not in markup and "t<b>" not in markup
     assert "&lt;script&gt;x&lt;/script&gt;" in scan.pivot()._repr_mimebundle_()["text/html"]
+
+
+def test_zh_chart_uses_a_cjk_font_or_english_labels_never_missing_glyphs(monkeypatch, recwarn):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from irsa_nb import fleet
+
+    scan = FleetScan.run(bundle="demo", lang="zh")
+    monkeypatch.setattr(fleet, "_cjk_font", lambda: None)  # a machine without CJK fonts
+    fig = scan.chart()
+    FigureCanvasAgg(fig).draw()
+    assert fig.axes[0].get_title() == "Results per check"
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
+    monkeypatch.setattr(fleet, "_cjk_font", lambda: "DejaVu Sans")  # stands in for Noto CJK
+    title = scan.chart().axes[0].title
+    assert not title.get_text().isascii() and title.get_fontfamily() == ["DejaVu Sans"]
