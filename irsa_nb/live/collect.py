@@ -118,7 +118,7 @@ def collect_documents(
         raise ValueError("name the EKS cluster (--cluster NAME)")
     in_pod = exec_target(exec)
     if not 0 < exec_timeout < float("inf"):  # rejects nan and inf too
-        raise ValueError("exec_timeout must be a positive number of seconds")
+        raise ValueError("exec_timeout must be a finite positive number of seconds")
     contexts, current = kube.list_contexts()
     session = aws.make_session(profile, region)
     if not session.region_name:
