@@ -9,6 +9,7 @@ rules here are the ones a static reader of the admitted pod spec can apply.
 ``predict`` judges one container for one SDK; ``predicted_identity`` tabulates every
 container of an inventory. Nothing here reads secret values: only variable names, the
 Secret or ConfigMap they come from, and non-secret values such as ``AWS_ROLE_ARN``.
+Each rule is an :class:`irsa_nb.text.Msg` (English text, renderable in the row's language).
 
 Examples
 --------
@@ -29,6 +30,7 @@ import pandas as pd
 from .exec_facts import EXEC_SOURCE, AwsFile, effective_pod, facts_for, sdk_pairs
 from .inventory import Gap, Inventory, PodIdentityAssociation
 from .k8s import Container, Pod
+from .text import Msg, join
 
 __all__ = [
     "IDENTITY_COLUMNS",
@@ -80,8 +82,16 @@ class Chain:
     env_keys_skipped_with_profile: bool = False  # JS v3: fromEnv is skipped if AWS_PROFILE set
     partial_web_identity_error: bool = False  # token file without role ARN raises
     partial_env_keys_error: bool = False  # one of the two env keys raises (botocore)
-    web_identity_note: str = ""
-    profile_readers: str = ""  # who reads the profile before web identity (default: label)
+    web_identity_note: str = ""  # catalogue key under _chain.note
+    profile_readers: str = ""  # _chain.readers key: who reads the profile (default: label)
+
+    def note(self) -> str:
+        """The caveat on the web-identity step (a :class:`~irsa_nb.text.Msg`), or ``""``."""
+        return Msg(f"_chain.note.{self.web_identity_note}") if self.web_identity_note else ""
+
+    def readers(self) -> str:
+        """Who reads the shared profile before web identity."""
+        return Msg(f"_chain.readers.{self.profile_readers}") if self.profile_readers else self.label
 
 
 _GENERIC = Chain(
@@ -89,7 +99,7 @@ _GENERIC = Chain(
     "any SDK",
     ("env_keys", "profile", "web_identity", "container", "imds"),
     _ALL_PROFILE_VARS,
-    profile_readers="the JavaScript v2/v3, .NET v3 and C++ SDKs (boto3: an assume-role profile)",
+    profile_readers="generic",
 )
 _BOTOCORE = dict(
     order=("env_keys", "profile", "web_identity", "container", "imds"),
@@ -100,7 +110,7 @@ _BOTOCORE = dict(
     partial_env_keys_error=True,
 )
 _SIMPLE = ("env_keys", "web_identity", "container", "imds")
-_JAVA_NOTE = "only if the sts module is on the classpath; otherwise Java skips it with a warning"
+_JAVA_NOTE = "java_sts"
 CHAINS: dict[str, Chain] = {
     "boto3": Chain("boto3", "boto3", **_BOTOCORE),
     "botocore": Chain("botocore", "botocore", **_BOTOCORE),
@@ -127,7 +137,7 @@ CHAINS: dict[str, Chain] = {
         ".NET SDK v3",
         ("profile", "env_keys", "web_identity", "container", "imds"),
         ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"),
-        web_identity_note="only with the AWSSDK.SecurityToken assembly",
+        web_identity_note="dotnet_token",
     ),
     "dotnet4": Chain("dotnet4", ".NET SDK v4", _SIMPLE),
     "ruby": Chain("ruby", "Ruby SDK", _SIMPLE),
@@ -210,19 +220,22 @@ def _major(version: str | None) -> int | None:
 def _origin(c: Container, name: str) -> str:
     var = c.env[name]
     if var.source == "value":
-        return f"{name} (literal value)"
+        return Msg("_chain.origin.value", name=name)
     if var.source == EXEC_SOURCE:
-        return f"{name} (image ENV or envFrom, seen inside the container)"
+        return Msg("_chain.origin.exec", name=name)
     kind, _, ref = var.source.partition(":")
-    what = {"secretKeyRef": "secret", "configMapKeyRef": "configmap"}.get(kind, kind)
-    return f"{name} (from {what} {ref})"
+    if kind in ("secretKeyRef", "configMapKeyRef"):
+        return Msg(f"_chain.origin.{kind}", name=name, ref=ref)
+    return Msg("_chain.origin.other", name=name, kind=kind, ref=ref)
 
 
 def _env_from(c: Container) -> list[str]:
     out = []
     for ref in c.env_from:
         kind, _, name = ref.partition(":")
-        out.append(f"{'secret' if kind == 'secretRef' else 'configmap'} {name}")
+        out.append(
+            Msg(f"_chain.env_from.{'secret' if kind == 'secretRef' else 'configmap'}", name=name)
+        )
     return out
 
 
@@ -230,34 +243,30 @@ def _env_keys(c: Container, chain: Chain) -> Step | None:
     if chain.env_keys_skipped_with_profile and c.env_value("AWS_PROFILE") is not None:
         return None
     if ACCESS_KEY in c.env and SECRET_KEY in c.env:
-        names = f"{_origin(c, ACCESS_KEY)} and {_origin(c, SECRET_KEY)}"
-        return Step("env_keys", "certain", f"static keys {names} come first")
+        rule = Msg(
+            "_chain.static_keys", access=_origin(c, ACCESS_KEY), secret=_origin(c, SECRET_KEY)
+        )
+        return Step("env_keys", "certain", rule)
     sources = _env_from(c)
     if ACCESS_KEY in c.env or SECRET_KEY in c.env:
         have, lack = (ACCESS_KEY, SECRET_KEY) if ACCESS_KEY in c.env else (SECRET_KEY, ACCESS_KEY)
-        half = f"{_origin(c, have)} is set without {lack}"
+        half = {"have": _origin(c, have), "lack": lack}
         if chain.partial_env_keys_error:
             return Step(
                 "none",
                 "certain",
-                f"{half}: {chain.label} raises PartialCredentialsError instead of falling through",
+                Msg("_chain.half_keys_error", **half, sdk=chain.label),
                 stage="env_keys",
             )
         if chain.key == "any" or sources:
-            more = f"; envFrom {', '.join(sources)} may supply {lack}" if sources else ""
-            return Step(
-                "env_keys",
-                "possible",
-                f"{half}: boto3 and the AWS CLI fail (PartialCredentialsError), other SDKs "
-                f"skip the keys{more}",
-            )
+            key = "_chain.half_keys_env_from" if sources else "_chain.half_keys"
+            return Step("env_keys", "possible", Msg(key, **half, sources=sources))
         return None
     if sources:
         return Step(
             "env_keys",
             "possible",
-            f"envFrom {', '.join(sources)} may define {ACCESS_KEY}/{SECRET_KEY} "
-            "(its keys are not in the bundle); static keys would come first",
+            Msg("_chain.env_from_keys", sources=sources, access=ACCESS_KEY, secret=SECRET_KEY),
         )
     return None
 
@@ -279,19 +288,17 @@ def _profile_in_files(c: Container, chain: Chain, files: Sequence[AwsFile]) -> S
         found = [(f, k) for f, k in found if "role_arn" in k]
     if not found:
         return None
-    what = "; ".join(f"{f.path} [{profile}] has {', '.join(k)}" for f, k in found)
-    readers = chain.profile_readers or chain.label
+    what = join(
+        Msg("_chain.profile_file", path=f.path, profile=profile, keys=", ".join(k))
+        for f, k in found
+    )
     if chain.key == "any":
         return Step(
             "profile",
             "possible",
-            f"{what} (seen inside the container): {readers} read it before web identity",
+            Msg("_chain.profile_seen_possible", what=what, readers=chain.readers()),
         )
-    return Step(
-        "profile",
-        "certain",
-        f"{what} (seen inside the container): {chain.label} reads it before web identity",
-    )
+    return Step("profile", "certain", Msg("_chain.profile_seen", what=what, sdk=chain.label))
 
 
 def _profile(c: Container, chain: Chain, files: Sequence[AwsFile] | None = None) -> Step | None:
@@ -301,32 +308,27 @@ def _profile(c: Container, chain: Chain, files: Sequence[AwsFile] | None = None)
     if not present:
         return None
     named = ", ".join(f"{v}={c.env_value(v)}" for v in present)
-    before = "static keys and " if chain.order.index("profile") == 0 else ""
-    return Step(
-        "profile",
-        "possible",
-        f"{named} points the SDK at a shared profile, which "
-        f"{chain.profile_readers or chain.label} reads before "
-        f"{before}web identity (the file's contents are not in the bundle)",
-    )
+    key = "_chain.profile_env_first" if chain.order.index("profile") == 0 else "_chain.profile_env"
+    return Step("profile", "possible", Msg(key, named=named, readers=chain.readers()))
 
 
 def _web_identity(c: Container, chain: Chain) -> Step | None:
     role, token = c.env_value(ROLE_ARN), c.env_value(TOKEN_FILE)
-    note = f" ({chain.web_identity_note})" if chain.web_identity_note else ""
+    names = {"role": ROLE_ARN, "token": TOKEN_FILE}
     if role and token:
+        note = chain.note()
+        rule = Msg("_chain.web_identity_note", **names, note=note) if note else None
         return Step(
             "web_identity",
             "certain",
-            f"{ROLE_ARN} and {TOKEN_FILE} select web identity{note}",
+            rule or Msg("_chain.web_identity", **names),
             role,
         )
     if token and not role and chain.partial_web_identity_error:
         return Step(
             "none",
             "certain",
-            f"{TOKEN_FILE} is set without {ROLE_ARN}: {chain.label} raises "
-            '("role ARN is not set" / "no role ARN configured") instead of falling through',
+            Msg("_chain.token_without_role", **names, sdk=chain.label),
             stage="web_identity",
         )
     return None
@@ -339,23 +341,16 @@ def _container(c: Container, association: PodIdentityAssociation | None) -> Step
     uri = c.env_value(present[0]) or ""  # masked in bundles: the name says CREDENTIALS
     token_file = c.env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") or ""
     pod_identity = POD_IDENTITY_HOST in uri or "pods.eks.amazonaws.com" in token_file or association
-    what = "EKS Pod Identity" if pod_identity else "container credentials"
-    assoc = f" (association {association.association_id})" if association else ""
-    return Step("container", "certain", f"{present[0]} selects {what}{assoc}")
+    what = "pod_identity" if pod_identity else "container"
+    if association:
+        what += "_association"
+    aid = association.association_id if association else ""
+    return Step("container", "certain", Msg(f"_chain.{what}", var=present[0], association=aid))
 
 
 def _imds(pod: Pod) -> Step:
-    if pod.host_network:
-        rule = (
-            "nothing earlier matched: the SDK asks IMDS for the node role, and hostNetwork: true "
-            "reaches IMDS even with a hop limit of 1"
-        )
-    else:
-        rule = (
-            "nothing earlier matched: the SDK asks IMDS for the node role (none if the nodes "
-            "require IMDSv2 with a hop limit of 1)"
-        )
-    return Step("imds", "possible", rule)
+    key = "_chain.imds_host_network" if pod.host_network else "_chain.imds"
+    return Step("imds", "possible", Msg(key))
 
 
 def walk(
@@ -405,8 +400,8 @@ def predict(
     first = steps[0]
     rule = first.rule
     if len(steps) > 1:
-        rest = "; otherwise ".join(f"{s.source}: {s.rule}" for s in steps[1:])
-        rule = f"{rule}; otherwise {rest}"
+        rest = [Msg("_chain.step", source=s.source, rule=s.rule) for s in steps[1:]]
+        rule = join([rule, *rest], "otherwise")
     role = first.role_arn if first.certainty == "certain" else None
     label = chain.label if not version else f"{chain.label} {version}"
     return Prediction(

@@ -8,6 +8,7 @@ from ..credentials import CONTAINER_URIS, association_for, chain_for, predict
 from ..exec_facts import effective_pod, facts_for, sdk_pairs
 from ..inventory import Gap
 from ..k8s import IRSA_ENV_VARS, Pod
+from ..text import Msg, join
 from .pod import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
@@ -99,24 +100,23 @@ def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[
                 }
             )
             winner = pr.winner
-            where = f"{c.name} ({pr.sdk})"
+            where = {"container": c.name, "sdk": pr.sdk if key else Msg("_chain.any_sdk")}
             order = chain_for(key, version).order
             if (
                 winner.certainty == "certain"
                 and winner.link in order
                 and order.index(winner.link) < order.index("web_identity")
             ):
-                overrides.append(f"{where}: {winner.rule}")
+                overrides.append(Msg("_chain.item", **where, rule=winner.rule))
             elif winner.source == "web_identity":
                 selected += 1
                 if len(pr.steps) > 1:
-                    possible.append(f"{where}: {pr.steps[0].rule}")
+                    possible.append(Msg("_chain.item", **where, rule=pr.steps[0].rule))
     seen = "_exec" if any(sources[c.name] == "exec" for c in containers) else ""
     if overrides:
-        overrides_text = "; ".join(overrides)
-        yield Finding("FAIL", "override" + seen, {**params, "overrides": overrides_text}, ev)
+        yield Finding("FAIL", "override" + seen, {**params, "overrides": join(overrides)}, ev)
     elif possible:
-        yield Finding("WARN", "possible", {**params, "overrides": "; ".join(possible)}, ev)
+        yield Finding("WARN", "possible", {**params, "overrides": join(possible)}, ev)
     elif selected:
         yield Finding("PASS", "pass" + seen, params, ev)
     else:

@@ -11,6 +11,7 @@ from ..iam.arn import ArnError, is_valid_role_arn, issuer_host_path, oidc_provid
 from ..iam.arn import role_name as arn_role_name
 from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
 from ..inventory import Cluster, Gap, Role
+from ..text import Msg
 from .pod import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
@@ -137,7 +138,7 @@ def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterato
     }
     ev = {"trust_policy": _as_json(role.trust_policy), "request": vars(request)}
     if isinstance(decision, PolicyError):
-        yield Finding("ERROR", "invalid_policy", {**params, "reason": str(decision)}, ev)
+        yield Finding("ERROR", "invalid_policy", {**params, "reason": decision.message}, ev)
     elif decision.allowed:
         yield Finding("PASS", "pass", {**params, "statement": decision.allowed_by}, ev)
     else:
@@ -194,11 +195,12 @@ def _real_tokens(
             issuer = tok.iss
         diffs = []
         if issuer != expected.issuer:
-            diffs.append(f"iss {tok.iss or '-'} (the cluster's is https://{expected.issuer})")
+            diffs.append(Msg("_token.iss", actual=tok.iss or "-", expected=expected.issuer))
         if tok.sub != expected.sub:
-            diffs.append(f"sub {tok.sub or '-'} (expected {expected.sub})")
+            diffs.append(Msg("_token.sub", actual=tok.sub or "-", expected=expected.sub))
         if expected.aud not in tok.aud:
-            diffs.append(f"aud {', '.join(tok.aud) or '-'} (expected {expected.aud})")
+            aud = ", ".join(tok.aud) or "-"
+            diffs.append(Msg("_token.aud", actual=aud, expected=expected.aud))
         if not diffs:
             if not tok.expired:
                 yield Finding("PASS", "token_matches", params, ev, pod=pod)

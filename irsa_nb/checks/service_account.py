@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
 from ..inventory import Cluster, Gap
+from ..text import Msg
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
 _SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
@@ -64,13 +65,12 @@ def service_account_role_annotation(ctx: Context, target: Target) -> Iterator[Fi
     try:
         parsed = parse_arn(arn)
         reason = (
-            f"it names a {parsed.service} {parsed.resource.split('/')[0]}, not an IAM role"
+            Msg("_arn.not_a_role", service=parsed.service, kind=parsed.resource.split("/")[0])
             if parsed.service != "iam" or not parsed.resource.startswith("role/")
-            else "the account must be 12 digits and the role name may only use letters, "
-            "digits and +=,.@_-/"
+            else Msg("_arn.webhook_rule")
         )
     except ArnError as exc:
-        reason = str(exc)
+        reason = exc.message
     yield Finding(
         "FAIL", "invalid", {"annotation": arn, "reason": reason, "example_arn": example}, ev
     )

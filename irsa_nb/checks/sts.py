@@ -14,6 +14,7 @@ from ..iam.arn import ArnError, parse_arn
 from ..iam.trust import PolicyError, parse_policy
 from ..inventory import Cluster, Gap, Role
 from ..k8s import IRSA_ENV_VARS, Pod
+from ..text import Msg, join
 from .pod import mutable_containers, restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 from .role import annotated_role
@@ -213,15 +214,17 @@ def partition_consistent(ctx: Context, target: Target) -> Iterator[Finding]:
     if skip:
         yield skip
         return
-    arns: list[tuple[str, str]] = [("the role annotation", target.role_arn or "")]
+    arns: list[tuple[str, str]] = [(Msg("_partition.annotation"), target.role_arn or "")]
     for p in target.pods:
         for c in p.all_containers:
             value = c.env_value("AWS_ROLE_ARN")
-            if value and (f"AWS_ROLE_ARN of pod {p.name}", value) not in arns:
-                arns.append((f"AWS_ROLE_ARN of pod {p.name}", value))
+            what = Msg("_partition.pod_env", pod=p.name)
+            if value and (what, value) not in arns:
+                arns.append((what, value))
     role = annotated_role(ctx, target)
     if isinstance(role, Role):
-        arns += [("the trust policy's Federated principal", a) for a in _federated(role)]
+        federated = Msg("_partition.federated")
+        arns += [(federated, a) for a in _federated(role)]
     mismatches, checked = [], []
     for what, arn in arns:
         try:
@@ -230,9 +233,9 @@ def partition_consistent(ctx: Context, target: Target) -> Iterator[Finding]:
             continue  # malformed ARNs are reported by service_account_role_annotation
         checked.append({"what": what, "arn": arn, "partition": partition})
         if partition != cl.partition:
-            mismatches.append(f"{what} {arn} (partition {partition})")
+            mismatches.append(Msg("_partition.mismatch", what=what, arn=arn, partition=partition))
     ev = {"cluster_partition": cl.partition, "arns": checked}
-    params = {"mismatches": "; ".join(mismatches), "checked": len(checked)}
+    params = {"mismatches": join(mismatches), "checked": len(checked)}
     if not checked:
         yield Finding("SKIP", "_invalid_role_arn", {"annotation": target.role_arn}, ev)
     elif mismatches:

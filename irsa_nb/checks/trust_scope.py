@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..iam.arn import issuer_host_path
-from ..iam.trust import PolicyError, overbroad_findings
+from ..iam.trust import PolicyError, overbroad_findings, unmatchable_statements
+from ..text import join
 from .registry import Context, Finding, Target, check
 from .role import trust_inputs
 
 _DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
-# overbroad_findings() phrases a namespace-wide pattern this way; it is a deliberate, documented
-# choice (webhook README, EKS User Guide), so it warns instead of failing.
-_NAMESPACE_WIDE = "which matches every service account in namespace"
+# A namespace-wide pattern is a deliberate, documented choice (webhook README, EKS User
+# Guide), so it warns instead of failing.
+_NAMESPACE_WIDE = "_trust.overbroad.namespace_wide"
 
 
 @check(
@@ -37,13 +38,23 @@ def trust_policy_not_overbroad(ctx: Context, target: Target) -> Iterator[Finding
     }
     try:
         findings = overbroad_findings(role.trust_policy, cl.issuer)
+        unmatchable = unmatchable_statements(role.trust_policy, cl.issuer)
     except PolicyError as exc:
-        yield Finding("ERROR", "invalid_policy", {**params, "reason": str(exc)})
+        yield Finding("ERROR", "invalid_policy", {**params, "reason": exc.message})
         return
     ev = {"findings": findings}
+    if unmatchable:
+        # Statements that admit nothing from this cluster (a condition on a key its tokens
+        # lack): not over-broad; trust_policy_allows_service_account reports the denial.
+        ev["unmatchable"] = {str(i): cond for i, cond in unmatchable.items()}
+    text = {**params, "findings": join(findings, "space")}
     if not findings:
-        yield Finding("PASS", "pass", params, ev)
-    elif all(_NAMESPACE_WIDE in f for f in findings):
-        yield Finding("WARN", "namespace_wide", {**params, "findings": " ".join(findings)}, ev)
+        if unmatchable:
+            statements = {"statements": list(unmatchable), "conditions": list(unmatchable.values())}
+            yield Finding("PASS", "pass_unmatchable", {**params, **statements}, ev)
+        else:
+            yield Finding("PASS", "pass", params, ev)
+    elif all(getattr(f, "key", "") == _NAMESPACE_WIDE for f in findings):
+        yield Finding("WARN", "namespace_wide", text, ev)
     else:
-        yield Finding("FAIL", "overbroad", {**params, "findings": " ".join(findings)}, ev)
+        yield Finding("FAIL", "overbroad", text, ev)

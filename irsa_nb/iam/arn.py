@@ -1,12 +1,16 @@
 """Amazon Resource Name (ARN) helpers for IRSA checks.
 
-Everything here is pure string handling: no AWS calls, no network.
+Everything here is pure string handling: no AWS calls, no network. :class:`ArnError`
+messages are :class:`irsa_nb.text.Msg` objects (English text, renderable in ``zh``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from irsa_nb.text import Msg
 
 __all__ = [
     "ROLE_ARN_RE",
@@ -20,9 +24,7 @@ __all__ = [
     "role_name",
 ]
 
-_ARN_SHAPE = "arn:<partition>:<service>:<region>:<account>:<resource>"
 _ARN_EXAMPLE = "arn:aws:iam::111122223333:role/my-role"
-_ROLE_EXAMPLE = "arn:aws:iam::111122223333:role/my-role or arn:aws:iam::111122223333:role/team/app"
 
 #: The regex the amazon-eks-pod-identity-webhook applies to ``eks.amazonaws.com/role-arn``.
 #: Compiled with ``re.ASCII`` so ``\w`` and ``\d`` mean what they mean in Go's RE2; use
@@ -51,6 +53,11 @@ _REGION_PARTITIONS: tuple[tuple[str, str], ...] = (
 class ArnError(ValueError):
     """An ARN is malformed; the message says what is wrong and what a valid one looks like."""
 
+    @property
+    def message(self) -> str:
+        """The explanation as a :class:`~irsa_nb.text.Msg` (``str(exc)`` is the English)."""
+        return self.args[0] if self.args else ""
+
 
 @dataclass(frozen=True)
 class Arn:
@@ -66,10 +73,20 @@ class Arn:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 
 
-def _fail(text: object, problem: str, example: str = _ARN_EXAMPLE) -> ArnError:
+def _fail(text: object, problem: str, example: str = _ARN_EXAMPLE, **params: Any) -> ArnError:
+    """The error for ``text``; ``problem`` is an ``_arn`` key filled with ``params``."""
     return ArnError(
-        f"invalid ARN {text!r}: {problem}; a valid ARN looks like {_ARN_SHAPE}, e.g. {example}"
+        Msg(
+            "_arn.invalid",
+            text=repr(text),
+            problem=Msg(f"_arn.{problem}", **params),
+            example=example,
+        )
     )
+
+
+def _role_example() -> str:
+    return Msg("_arn.role_example")
 
 
 def parse_arn(text: str) -> Arn:
@@ -104,37 +121,37 @@ def parse_arn(text: str) -> Arn:
     ArnError: invalid ARN 'arn:aws:iam::::123': IAM ARNs need a 12-digit account ID ...
     """
     if not isinstance(text, str):
-        raise _fail(text, f"expected a string, got {type(text).__name__}")
+        raise _fail(text, "not_string", type=type(text).__name__)
     if not text:
-        raise _fail(text, "it is empty")
+        raise _fail(text, "empty")
     ws = _WHITESPACE_RE.search(text)
     if ws:
         where = "leading" if ws.start() == 0 else "trailing" if text.rstrip() != text else "inner"
-        raise _fail(text, f"it contains {where} whitespace at position {ws.start()}")
+        raise _fail(text, f"whitespace_{where}", position=ws.start())
     parts = text.split(":", 5)
     if len(parts) < 6:
-        raise _fail(text, f"it has {len(parts)} colon-separated parts, an ARN needs 6")
+        raise _fail(text, "parts", count=len(parts))
     prefix, partition, service, region, account, resource = parts
     if prefix != "arn":
-        raise _fail(text, f"it starts with {prefix!r} instead of 'arn'")
+        raise _fail(text, "prefix", prefix=repr(prefix))
     if not partition:
-        raise _fail(text, "the partition (2nd part) is empty")
+        raise _fail(text, "partition_empty")
     if not _PARTITION_RE.fullmatch(partition):
-        raise _fail(text, f"partition {partition!r} is not aws, aws-cn, aws-us-gov, ...")
+        raise _fail(text, "partition", partition=repr(partition))
     if not service:
-        raise _fail(text, "the service (3rd part) is empty")
+        raise _fail(text, "service_empty")
     if not _SERVICE_RE.fullmatch(service):
-        raise _fail(text, f"service {service!r} is not a lowercase service namespace")
+        raise _fail(text, "service", service=repr(service))
     if region and not _REGION_RE.fullmatch(region):
-        raise _fail(text, f"region {region!r} is not a region code such as us-west-2")
+        raise _fail(text, "region", region=repr(region))
     if account and account != "aws" and not _ACCOUNT_RE.fullmatch(account):
-        raise _fail(text, f"account {account!r} is not a 12-digit account ID")
+        raise _fail(text, "account", account=repr(account))
     if service == "iam" and not account:
-        raise _fail(text, "IAM ARNs need a 12-digit account ID in the 5th part")
+        raise _fail(text, "iam_account")
     if not resource:
-        raise _fail(text, "the resource (6th part) is empty")
+        raise _fail(text, "resource_empty")
     if resource.startswith(":"):
-        raise _fail(text, f"the resource {resource!r} starts with ':' (too many colons?)")
+        raise _fail(text, "resource_colon", resource=repr(resource))
     return Arn(partition, service, region, account, resource)
 
 
@@ -161,13 +178,13 @@ def role_name(role_arn: str) -> str:
     """
     arn = parse_arn(role_arn)
     if arn.service != "iam":
-        raise _fail(role_arn, f"service is {arn.service!r}, a role ARN uses 'iam'", _ROLE_EXAMPLE)
+        raise _fail(role_arn, "role_service", _role_example(), service=repr(arn.service))
     if not arn.resource.startswith("role/"):
         kind = arn.resource.split("/", 1)[0]
-        raise _fail(role_arn, f"resource type is {kind!r}, not 'role'", _ROLE_EXAMPLE)
+        raise _fail(role_arn, "role_type", _role_example(), kind=repr(kind))
     name = arn.resource.rsplit("/", 1)[-1]
     if not name:
-        raise _fail(role_arn, "the role name after the last '/' is empty", _ROLE_EXAMPLE)
+        raise _fail(role_arn, "role_name_empty", _role_example())
     return name
 
 
@@ -231,7 +248,7 @@ def oidc_provider_arn(partition: str, account: str, issuer_url: str) -> str:
     'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC'
     """
     if not isinstance(partition, str) or not _PARTITION_RE.fullmatch(partition):
-        raise ArnError(f"partition {partition!r} is not aws, aws-cn, aws-us-gov, ...")
+        raise ArnError(Msg("_arn.partition", partition=repr(partition)))
     if not isinstance(account, str) or not _ACCOUNT_RE.fullmatch(account):
-        raise ArnError(f"account {account!r} is not a 12-digit account ID such as 111122223333")
+        raise ArnError(Msg("_arn.account_example", account=repr(account)))
     return f"arn:{partition}:iam::{account}:oidc-provider/{issuer_host_path(issuer_url)}"

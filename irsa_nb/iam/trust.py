@@ -17,6 +17,9 @@ keys or values", "Single-valued vs multivalued context keys"):
   ``ForAnyValue:`` false; ``Null`` tests presence.
 * Condition key names are case-insensitive, values are case-sensitive except for the
   ``*IgnoreCase`` operators.
+
+Every explanation (``reason``, ``detail``, findings, :class:`PolicyError` messages) is an
+:class:`irsa_nb.text.Msg`: English text that the checks render in the row's language.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import zip_longest
@@ -31,6 +35,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from irsa_nb.iam.arn import ArnError, parse_arn
+from irsa_nb.text import Msg, join
 
 __all__ = [
     "WEB_IDENTITY_ACTION",
@@ -42,6 +47,7 @@ __all__ = [
     "overbroad_findings",
     "parse_policy",
     "string_like",
+    "unmatchable_statements",
 ]
 
 WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
@@ -89,6 +95,11 @@ _ISSUER_REGION_RE = re.compile(r"^oidc[.-]eks\.([a-z0-9-]+)\.", re.ASCII)
 
 class PolicyError(ValueError):
     """The policy document cannot be evaluated (invalid JSON, wrong shape, unknown operator)."""
+
+    @property
+    def message(self) -> str:
+        """The explanation as a :class:`~irsa_nb.text.Msg` (``str(exc)`` is the English)."""
+        return self.args[0] if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -224,15 +235,17 @@ def _parse_operator(name: str, where: str) -> _Operator:
     if_exists = rest.endswith("IfExists") and rest != "IfExists"
     base = rest[: -len("IfExists")] if if_exists else rest
     if base not in _KNOWN_OPERATORS:
-        hint = ""
         lowered = {op.lower(): op for op in _KNOWN_OPERATORS}
+        params = {"where": where, "name": repr(name)}
         if base.lower() in lowered:
-            hint = f" (operator names are case-sensitive: did you mean {lowered[base.lower()]}?)"
+            msg = Msg("_policy.unknown_operator_case", **params, op=lowered[base.lower()])
         elif ":" in rest:
-            hint = " (the only set prefixes are ForAnyValue: and ForAllValues:)"
-        raise PolicyError(f"{where} uses unknown condition operator {name!r}{hint}")
+            msg = Msg("_policy.unknown_operator_set", **params)
+        else:
+            msg = Msg("_policy.unknown_operator", **params)
+        raise PolicyError(msg)
     if base == "Null" and if_exists:
-        raise PolicyError(f"{where} uses {name!r}, but IfExists cannot be added to Null")
+        raise PolicyError(Msg("_policy.null_if_exists", where=where, name=repr(name)))
     return _Operator(
         name=name,
         base=base,
@@ -246,13 +259,13 @@ def _parse_operator(name: str, where: str) -> _Operator:
 def _decode_text(text: str, depth: int = 0) -> Any:
     stripped = text.strip()
     if not stripped:
-        raise PolicyError("the policy document is empty")
+        raise PolicyError(Msg("_policy.empty"))
     if not stripped.startswith(("{", "[", '"')) and "%" in stripped:
         stripped = unquote(stripped).strip()
     try:
         data = json.loads(stripped)
     except (ValueError, RecursionError) as exc:
-        raise PolicyError(f"the policy document is not valid JSON: {exc}") from None
+        raise PolicyError(Msg("_policy.not_json", error=str(exc))) from None
     if isinstance(data, str) and depth == 0:
         # A JSON string holding the JSON document (double-encoded).
         return _decode_text(data, depth + 1)
@@ -264,24 +277,22 @@ def _string_list(value: Any, where: str, element: str) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise PolicyError(
-        f"{where}: {element} must be a string or a list of strings, got {_kind(value)}"
-    )
+    raise PolicyError(Msg("_policy.string_list", where=where, element=element, kind=_kind(value)))
 
 
 def _kind(value: Any) -> str:
     if value is None:
-        return "null"
+        return Msg("_policy.kind.null")
     if isinstance(value, bool):
-        return "a boolean"
+        return Msg("_policy.kind.boolean")
     if isinstance(value, int | float):
-        return "a number"
+        return Msg("_policy.kind.number")
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return Msg("_policy.kind.string", value=repr(value))
     if isinstance(value, list):
-        return "a list"
+        return Msg("_policy.kind.list")
     if isinstance(value, dict):
-        return "an object"
+        return Msg("_policy.kind.object")
     return type(value).__name__
 
 
@@ -294,8 +305,10 @@ def _scalar_text(value: Any, where: str) -> str:
         try:
             return json.dumps(value)
         except ValueError as exc:  # int too large to print
-            raise PolicyError(f"{where}: condition value cannot be read: {exc}") from None
-    raise PolicyError(f"{where}: condition values must be strings, booleans or numbers")
+            raise PolicyError(
+                Msg("_policy.value_unreadable", where=where, error=str(exc))
+            ) from None
+    raise PolicyError(Msg("_policy.value_type", where=where))
 
 
 def _normalise_principal(value: Any, where: str, element: str) -> dict[str, list[str]]:
@@ -303,17 +316,23 @@ def _normalise_principal(value: Any, where: str, element: str) -> dict[str, list
         return {"AWS": ["*"]}
     if isinstance(value, str):
         raise PolicyError(
-            f'{where}: {element} must be "*" or an object such as '
-            f'{{"Federated": "arn:aws:iam::111122223333:oidc-provider/..."}}, got {value!r}'
+            Msg("_policy.principal_string", where=where, element=element, value=repr(value))
         )
     if not isinstance(value, dict) or not value:
-        raise PolicyError(f"{where}: {element} must be a non-empty object, got {_kind(value)}")
+        raise PolicyError(
+            Msg("_policy.principal_empty", where=where, element=element, kind=_kind(value))
+        )
     out: dict[str, list[str]] = {}
     for ptype, ids in value.items():
         if ptype not in _PRINCIPAL_TYPES:
             raise PolicyError(
-                f"{where}: {element} has unknown principal type {ptype!r}; "
-                f"use one of {', '.join(_PRINCIPAL_TYPES)}"
+                Msg(
+                    "_policy.principal_type",
+                    where=where,
+                    element=element,
+                    ptype=repr(ptype),
+                    types=", ".join(_PRINCIPAL_TYPES),
+                )
             )
         out[ptype] = _string_list(ids, where, f"{element}.{ptype}")
     return out
@@ -321,46 +340,48 @@ def _normalise_principal(value: Any, where: str, element: str) -> dict[str, list
 
 def _normalise_condition(value: Any, where: str) -> dict[str, dict[str, list[str]]]:
     if not isinstance(value, dict):
-        raise PolicyError(f"{where}: Condition must be an object, got {_kind(value)}")
+        raise PolicyError(Msg("_policy.condition_object", where=where, kind=_kind(value)))
     out: dict[str, dict[str, list[str]]] = {}
     for op_name, block in value.items():
         if not isinstance(op_name, str):
-            raise PolicyError(f"{where}: condition operator {op_name!r} is not a string")
+            raise PolicyError(Msg("_policy.operator_not_string", where=where, op=repr(op_name)))
         op = _parse_operator(op_name, where)
         if not isinstance(block, dict):
             raise PolicyError(
-                f"{where}: {op_name} must map condition keys to values, got {_kind(block)}"
+                Msg("_policy.operator_block", where=where, op=op_name, kind=_kind(block))
             )
         keys: dict[str, list[str]] = {}
         for key, raw in block.items():
             if not isinstance(key, str) or not key:
-                raise PolicyError(f"{where}: {op_name} has an empty or non-string condition key")
-            here = f"{where}, {op_name} {key}"
+                raise PolicyError(Msg("_policy.empty_key", where=where, op=op_name))
+            here = Msg("_policy.where_key", where=where, op=op_name, key=key)
             items = raw if isinstance(raw, list) else [raw]
             values = [_scalar_text(v, here) for v in items]
             if op.base == "Null" and any(v.lower() not in ("true", "false") for v in values):
-                raise PolicyError(f"{here}: Null takes true or false, got {values}")
+                raise PolicyError(Msg("_policy.null_values", where=here, values=str(values)))
             keys[key] = values
         out[op_name] = keys
     return out
 
 
+def _where(index: int) -> str:
+    return Msg("_policy.statement", index=index)
+
+
 def _normalise_statement(raw: Any, index: int) -> dict[str, Any]:
-    where = f"statement {index}"
+    where = _where(index)
     if not isinstance(raw, dict):
-        raise PolicyError(f"{where} must be an object, got {_kind(raw)}")
+        raise PolicyError(Msg("_policy.statement_object", where=where, kind=_kind(raw)))
     out = dict(raw)
     effect = raw.get("Effect")
     if not isinstance(effect, str) or effect not in ("Allow", "Deny"):
-        raise PolicyError(f'{where} has Effect {_kind(effect)}; it must be "Allow" or "Deny"')
-    for positive, negative, what in (
-        ("Principal", "NotPrincipal", "who may assume the role"),
-        ("Action", "NotAction", "which STS actions it covers"),
-    ):
+        raise PolicyError(Msg("_policy.effect", where=where, kind=_kind(effect)))
+    for positive, negative in (("Principal", "NotPrincipal"), ("Action", "NotAction")):
+        params = {"where": where, "positive": positive, "negative": negative}
         if positive in raw and negative in raw:
-            raise PolicyError(f"{where} has both {positive} and {negative}; use one")
+            raise PolicyError(Msg("_policy.both", **params))
         if positive not in raw and negative not in raw:
-            raise PolicyError(f"{where} has no {positive} (or {negative}) saying {what}")
+            raise PolicyError(Msg(f"_policy.neither_{positive.lower()}", **params))
     for element in ("Principal", "NotPrincipal"):
         if element in raw:
             out[element] = _normalise_principal(raw[element], where, element)
@@ -388,14 +409,14 @@ def parse_policy(doc: dict[str, Any] | str) -> dict[str, Any]:
     """
     data = _decode_text(doc) if isinstance(doc, str) else doc
     if not isinstance(data, dict):
-        raise PolicyError(f"a policy document must be a JSON object, got {_kind(data)}")
+        raise PolicyError(Msg("_policy.not_object", kind=_kind(data)))
     if "Statement" not in data:
-        raise PolicyError("the policy document has no Statement element")
+        raise PolicyError(Msg("_policy.no_statement"))
     raw = data["Statement"]
     if isinstance(raw, dict):
         raw = [raw]
     if not isinstance(raw, list):
-        raise PolicyError(f"Statement must be an object or a list, got {_kind(raw)}")
+        raise PolicyError(Msg("_policy.statement_shape", kind=_kind(raw)))
     out = dict(data)
     out["Statement"] = [_normalise_statement(s, i) for i, s in enumerate(raw, 1)]
     return out
@@ -494,24 +515,21 @@ def _show(values: list[str], negated: bool) -> str:
     if len(values) == 1:
         return values[0]
     if not values:
-        return "(no values)"
+        return Msg("_trust.no_values")
     listed = "[" + ", ".join(values) + "]"
-    return listed if negated else f"one of {listed}"
+    return listed if negated else Msg("_trust.one_of", values=listed)
 
 
-def _absent_key(key: str, issuer: str) -> str:
+def _absent_kind(key: str, issuer: str) -> str:
+    """Why ``key`` is not in an EKS token's request context: ``own`` (this issuer's key
+    other than sub/aud), ``other_issuer`` (a web-identity key of another provider) or
+    ``unknown`` (a global or service key this model does not carry)."""
     prefix = key.rpartition(":")[0]
     if prefix.lower() == issuer.lower():
-        return f"condition key {key} is not in the request (EKS tokens only provide :sub and :aud)"
+        return "own"
     if prefix and ("." in prefix or "/" in prefix):
-        return (
-            f"condition key {key} names another issuer, which this token does not carry "
-            f"(the token's issuer is {issuer})"
-        )
-    return (
-        f"condition key {key} is not in the request context of an EKS web-identity token "
-        "(it holds only <issuer>:sub and <issuer>:aud)"
-    )
+        return "other_issuer"
+    return "unknown"
 
 
 def _explain_condition(
@@ -520,44 +538,50 @@ def _explain_condition(
     entry = context.get(key.lower())
     if op.base == "Null":
         state = "present" if entry is not None else "absent"
-        return (
-            f"statement {index} requires {key} Null {_show(values, False)} but the key is {state}"
-        )
+        return Msg(f"_trust.null_{state}", index=index, key=key, values=_show(values, False))
     if entry is None:
         outcome = "false" if not (op.if_exists or op.qualifier == "ForAllValues") else "true"
-        return f"statement {index}'s {_absent_key(key, issuer)}, so {op.name} is {outcome}"
+        return Msg(
+            f"_trust.absent_{_absent_kind(key, issuer)}",
+            index=index,
+            key=key,
+            issuer=issuer,
+            op=op.name,
+            outcome=outcome,
+        )
     claim, actual = entry
-    text = (
-        f"statement {index} requires {key} {op.name} {_show(values, op.negated)} "
-        f"but the token's {claim} is {actual}"
-    )
+    params = {
+        "index": index,
+        "key": key,
+        "op": op.name,
+        "values": _show(values, op.negated),
+        "claim": claim,
+        "actual": actual,
+    }
     if op.negated:
-        return text + ", which it excludes"
+        return Msg("_trust.mismatch_negated", **params)
     hints = []
     if op.positive in ("StringEquals", "StringEqualsIgnoreCase"):
         wild = [v for v in values if "*" in v or "?" in v]
         if wild:
             char = "*" if any("*" in v for v in wild) else "?"
             fold = str.casefold if op.positive == "StringEqualsIgnoreCase" else str
-            hint = f"{op.positive} treats {char} literally"
-            if any(string_like(fold(v), fold(actual)) for v in wild):
-                hint += "; use StringLike"
-            hints.append(hint)
+            use_like = any(string_like(fold(v), fold(actual)) for v in wild)
+            hint = "hint_literal_use_like" if use_like else "hint_literal"
+            hints.append(Msg(f"_trust.{hint}", op=op.positive, char=char))
     folded = actual.casefold()
     if (
         op.positive in ("StringEquals", "StringLike")
         and not hints
         and any(string_like(v.casefold(), folded) for v in values)
     ):
-        hints.append(f"{op.positive} compares case-sensitively")
+        hints.append(Msg("_trust.hint_case", op=op.positive))
     if claim == "aud" and any(v.startswith(_SUB_PREFIX) for v in values):
-        hints.append(
-            f"that value is a service-account subject, so the key was probably meant to be "
-            f"{key.rpartition(':')[0]}:sub"
-        )
+        hints.append(Msg("_trust.hint_aud_is_sub", key=f"{key.rpartition(':')[0]}:sub"))
     elif claim == "sub" and values and not any(":" in v or "*" in v for v in values):
-        hints.append(f"subjects look like {_SUB_PREFIX}<namespace>:<name>")
-    return text + "".join(f"; {h}" for h in hints)
+        hints.append(Msg("_trust.hint_sub_shape", prefix=_SUB_PREFIX))
+    text = Msg("_trust.mismatch", **params)
+    return join([text, *hints]) if hints else text
 
 
 def _split_arn(text: str) -> list[str]:
@@ -566,26 +590,30 @@ def _split_arn(text: str) -> list[str]:
 
 def _provider_difference(trusted: str, actual: str) -> str:
     if trusted == actual + "/":
-        return "the trusted ARN has a trailing '/', which the AWS CLI adds; remove it"
+        return Msg("_trust.diff.trusted_trailing_slash")
     if actual == trusted + "/":
-        return "this cluster's provider ARN has a trailing '/' (the AWS CLI adds one)"
+        return Msg("_trust.diff.actual_trailing_slash")
     if trusted.lower() == actual.lower():
-        return "they differ only in letter case, and ARNs compare case-sensitively"
+        return Msg("_trust.diff.case_only")
     try:
         t, a = parse_arn(trusted), parse_arn(actual)
     except ArnError:
-        return f"{trusted} is not an IAM OIDC provider ARN"
+        return Msg("_trust.diff.not_provider_arn", trusted=trusted)
     diffs = []
+
+    def differ(what: str, trusted: str, actual: str) -> None:
+        diffs.append(Msg(f"_trust.diff.{what}", trusted=trusted, actual=actual))
+
     if t.partition != a.partition:
-        diffs.append(f"different partition: {t.partition} vs {a.partition}")
+        differ("partition", t.partition, a.partition)
     if t.service != a.service:
-        diffs.append(f"different service: {t.service} vs {a.service}")
+        differ("service", t.service, a.service)
     if t.account != a.account:
-        diffs.append(f"different account: {t.account} vs {a.account}")
+        differ("account", t.account, a.account)
     t_type, _, t_path = t.resource.partition("/")
     a_type, _, a_path = a.resource.partition("/")
     if t_type != a_type:
-        diffs.append(f"resource type {t_type} instead of {a_type}")
+        differ("resource_type", t_type, a_type)
     else:
         t_host, _, t_rest = t_path.partition("/")
         a_host, _, a_rest = a_path.partition("/")
@@ -593,17 +621,17 @@ def _provider_difference(trusted: str, actual: str) -> str:
             t_reg = _ISSUER_REGION_RE.match(t_host)
             a_reg = _ISSUER_REGION_RE.match(a_host)
             if t_reg and a_reg and t_reg.group(1) != a_reg.group(1):
-                diffs.append(f"different issuer region: {t_reg.group(1)} vs {a_reg.group(1)}")
+                differ("issuer_region", t_reg.group(1), a_reg.group(1))
             else:
-                diffs.append(f"different issuer host: {t_host} vs {a_host}")
+                differ("issuer_host", t_host, a_host)
         if t_rest != a_rest:
             if t_rest.rstrip("/") == a_rest.rstrip("/"):
-                diffs.append("a trailing '/' differs (the AWS CLI adds one)")
+                diffs.append(Msg("_trust.diff.trailing_slash"))
             elif t_rest.startswith("id/") and a_rest.startswith("id/"):
-                diffs.append(f"different issuer id: {t_rest[3:]} vs {a_rest[3:]}")
+                differ("issuer_id", t_rest[3:], a_rest[3:])
             else:
-                diffs.append(f"different issuer path: {t_rest} vs {a_rest}")
-    return " and ".join(diffs) or "the ARNs differ"
+                differ("issuer_path", t_rest, a_rest)
+    return join(diffs, "and") if diffs else Msg("_trust.diff.other")
 
 
 def _distance(trusted: str, actual: str) -> int:
@@ -617,7 +645,7 @@ def _lists_provider(principal: dict[str, list[str]], provider_arn: str) -> bool:
 def _principal_result(stmt: dict[str, Any], index: int, provider_arn: str) -> tuple[bool, str]:
     if "NotPrincipal" in stmt:
         if _lists_provider(stmt["NotPrincipal"], provider_arn):
-            return False, f"statement {index} excludes provider {provider_arn} through NotPrincipal"
+            return False, Msg("_trust.not_principal", index=index, provider=provider_arn)
         return True, ""
     principal = stmt["Principal"]
     if _lists_provider(principal, provider_arn):
@@ -625,38 +653,40 @@ def _principal_result(stmt: dict[str, Any], index: int, provider_arn: str) -> tu
     federated = principal.get("Federated", [])
     if federated:
         best = min(federated, key=lambda t: _distance(t, provider_arn))
-        more = f" (the closest of {len(federated)} listed)" if len(federated) > 1 else ""
-        return False, (
-            f"statement {index} trusts provider {best}{more}, not this cluster's "
-            f"{provider_arn} ({_provider_difference(best, provider_arn)})"
+        return False, Msg(
+            "_trust.other_provider" if len(federated) == 1 else "_trust.other_provider_closest",
+            index=index,
+            trusted=best,
+            count=len(federated),
+            provider=provider_arn,
+            difference=_provider_difference(best, provider_arn),
         )
     services = principal.get("Service", [])
     if _POD_IDENTITY_SERVICE in services:
-        return False, (
-            f"statement {index} trusts the EKS Pod Identity service principal "
-            f"{_POD_IDENTITY_SERVICE}, which never matches a web-identity (IRSA) token"
-        )
-    for ptype, label in (("Service", "service"), ("AWS", "AWS"), ("CanonicalUser", "canonical")):
+        return False, Msg("_trust.pod_identity", index=index, service=_POD_IDENTITY_SERVICE)
+    for ptype in ("Service", "AWS", "CanonicalUser"):
         if principal.get(ptype):
-            return False, (
-                f"statement {index} trusts {label} principal {', '.join(principal[ptype])}, "
-                f"not the web-identity provider {provider_arn}"
+            return False, Msg(
+                f"_trust.principal_{ptype.lower()}",
+                index=index,
+                principals=", ".join(principal[ptype]),
+                provider=provider_arn,
             )
-    return False, f"statement {index} lists no principal, so it matches nothing"
+    return False, Msg("_trust.no_principal", index=index)
 
 
 def _action_result(stmt: dict[str, Any], index: int, action: str) -> tuple[bool, str]:
     wanted = action.lower()
     if "NotAction" in stmt:
         if any(string_like(p.lower(), wanted) for p in stmt["NotAction"]):
-            return False, f"statement {index} excludes {action} through NotAction"
+            return False, Msg("_trust.not_action", index=index, action=action)
         return True, ""
     actions = stmt["Action"]
     if any(string_like(p.lower(), wanted) for p in actions):
         return True, ""
     verb = "allows" if stmt["Effect"] == "Allow" else "denies"
-    listed = ", ".join(actions) if actions else "no action"
-    return False, f"statement {index} {verb} only {listed}, not {action}"
+    listed = ", ".join(actions) if actions else Msg("_trust.no_action")
+    return False, Msg(f"_trust.{verb}_only", index=index, actions=listed, action=action)
 
 
 def _evaluate_statement(
@@ -666,7 +696,7 @@ def _evaluate_statement(
     a_ok, a_detail = _action_result(stmt, index, request.action)
     c_ok, failed, c_detail = True, None, ""
     for op_name, block in stmt["Condition"].items():
-        op = _parse_operator(op_name, f"statement {index}")
+        op = _parse_operator(op_name, _where(index))
         for key, values in block.items():
             if not _condition_holds(op, key, values, context):
                 c_ok, failed = False, f"{op_name} {key}"
@@ -732,16 +762,20 @@ def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) ->
     deny = next((r for r in results if r.effect == "Deny" and r.matches), None)
     allow = next((r for r in results if r.effect == "Allow" and r.matches), None)
     if deny is not None:
-        beaten = f"the Allow in statement {allow.index}" if allow else "any Allow"
-        reason = (
-            f"explicit Deny in statement {deny.index} matches this request "
-            f"(sub {request.sub}), which overrides {beaten}"
+        reason = Msg(
+            "_trust.deny_over_allow" if allow else "_trust.deny_over_any",
+            index=deny.index,
+            sub=request.sub,
+            allow=allow.index if allow else "",
         )
         return TrustDecision(False, reason, None, deny.index, results)
     if allow is not None:
-        reason = (
-            f"statement {allow.index} allows {request.action} for sub {request.sub} "
-            f"from provider {request.provider_arn}"
+        reason = Msg(
+            "_trust.allow",
+            index=allow.index,
+            action=request.action,
+            sub=request.sub,
+            provider=request.provider_arn,
         )
         return TrustDecision(True, reason, allow.index, None, results)
     return TrustDecision(False, _no_allow_reason(results, request), None, None, results)
@@ -750,8 +784,8 @@ def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) ->
 def _no_allow_reason(results: tuple[StatementResult, ...], request: WebIdentityRequest) -> str:
     allows = [r for r in results if r.effect == "Allow"]
     if not allows:
-        what = "has no statements" if not results else "has only Deny statements"
-        return f"no statement allows {request.action}: the policy {what}"
+        what = "no_statements" if not results else "only_deny"
+        return Msg(f"_trust.{what}", action=request.action)
 
     def progress(r: StatementResult) -> int:
         if r.principal_matches and r.action_matches:
@@ -760,7 +794,7 @@ def _no_allow_reason(results: tuple[StatementResult, ...], request: WebIdentityR
 
     best = max(allows, key=progress)  # max() keeps the first of equals
     if progress(best) == 0:
-        return f"no statement allows {request.action}; {best.detail}"
+        return Msg("_trust.no_allow", action=request.action, detail=best.detail)
     return best.detail
 
 
@@ -792,20 +826,82 @@ def _sub_pattern_scope(pattern: str) -> tuple[int, str | None]:
 
 
 def _trusts_issuer(stmt: dict[str, Any], issuer: str) -> tuple[bool, str | None]:
-    """Whether an Allow statement can match this issuer's tokens, and a wildcard note."""
+    """Whether an Allow statement can match this issuer's tokens, and its wildcard (the
+    ``_trust.overbroad`` key naming it) if it trusts every principal."""
     suffix = f":oidc-provider/{issuer}"
     if "NotPrincipal" in stmt:
         np = stmt["NotPrincipal"]
         listed = "*" in np.get("AWS", ()) or any(
             f.endswith(suffix) for f in np.get("Federated", ())
         )
-        return (
-            not listed
-        ), "NotPrincipal with Allow, which trusts every principal it does not list"
+        return not listed, "not_principal"
     principal = stmt["Principal"]
     if "*" in principal.get("AWS", ()):
-        return True, 'Principal "*", which trusts any principal and leaves only the conditions'
+        return True, "principal_star"
     return any(f.endswith(suffix) for f in principal.get("Federated", ())), None
+
+
+def _unmatchable_condition(stmt: dict[str, Any], issuer: str) -> str | None:
+    """The first condition (``"<operator> <key>"``) that no token from ``issuer`` satisfies.
+
+    Only keys whose presence is certain are judged: every token carries the issuer's
+    ``sub`` and ``aud`` (so ``Null: true`` on them fails) and lacks the issuer's other keys
+    (EKS tokens expose nothing else) and any key of another web-identity provider
+    (``<host>/...:<claim>``). On an absent key a positive operator without ``IfExists``,
+    ``ForAnyValue:`` and ``Null: false`` are false (IAM User Guide, "Condition operators"),
+    so the statement admits nothing. Global keys (``aws:SourceIp``...) may be in a real
+    request, and the values of ``sub``/``aud`` differ per token, so neither is judged here.
+    """
+    carried = {f"{issuer}:sub".lower(), f"{issuer}:aud".lower()}
+    for op_name, block in stmt["Condition"].items():
+        op = _parse_operator(op_name, "")
+        for key, values in block.items():
+            if key.lower() in carried:
+                present = {key.lower(): ("", "")}
+                if op.base == "Null" and not _condition_holds(op, key, values, present):
+                    return f"{op_name} {key}"
+                continue
+            if _absent_kind(key, issuer) == "unknown":
+                continue
+            if not _condition_holds(op, key, values, {}):
+                return f"{op_name} {key}"
+    return None
+
+
+def _issuer_statements(doc: dict[str, Any], issuer: str) -> Iterator[tuple[int, dict, str | None]]:
+    """The Allow statements covering web identity that trust ``issuer``'s provider."""
+    for index, stmt in enumerate(doc["Statement"], 1):
+        if stmt["Effect"] != "Allow":
+            continue
+        if not _action_result(stmt, index, WEB_IDENTITY_ACTION)[0]:
+            continue
+        trusts, wildcard = _trusts_issuer(stmt, issuer)
+        if trusts:
+            yield index, stmt, wildcard
+
+
+def unmatchable_statements(policy: dict[str, Any] | str, issuer: str) -> dict[int, str]:
+    """Allow statements for ``issuer``'s provider that no token from it can match.
+
+    Returns
+    -------
+    dict
+        1-based statement number -> ``"<operator> <key>"`` of the condition that fails
+        for every token, e.g. ``{1: "StringLike oidc.eks.../id/OTHER:sub"}``.
+
+    Raises
+    ------
+    PolicyError
+        If the document cannot be evaluated.
+    """
+    doc = parse_policy(policy)
+    iss = _bare_issuer(issuer)
+    out = {}
+    for index, stmt, _ in _issuer_statements(doc, iss):
+        failed = _unmatchable_condition(stmt, iss)
+        if failed:
+            out[index] = failed
+    return out
 
 
 def overbroad_findings(policy: dict[str, Any] | str, issuer: str) -> list[str]:
@@ -815,11 +911,15 @@ def overbroad_findings(policy: dict[str, Any] | str, issuer: str) -> list[str]:
     or one constrained only by negated operators; a ``sub`` pattern matching other namespaces
     (``system:serviceaccount:*:app``) or every service account in a namespace
     (``system:serviceaccount:ns:*``); ``ForAllValues:`` or ``...IfExists`` on ``sub``.
+    A statement that no token from ``issuer`` can match (see :func:`unmatchable_statements`,
+    e.g. a ``StringLike`` on another issuer's ``:sub``) admits nothing and is not flagged.
 
     Returns
     -------
     list of str
-        One plain sentence per finding, in statement order; empty when nothing is over-broad.
+        One plain sentence (:class:`~irsa_nb.text.Msg`) per finding, in statement order;
+        empty when nothing is over-broad. A namespace-wide pattern's finding has the key
+        ``_trust.overbroad.namespace_wide``.
 
     Raises
     ------
@@ -830,17 +930,16 @@ def overbroad_findings(policy: dict[str, Any] | str, issuer: str) -> list[str]:
     iss = _bare_issuer(issuer)
     sub_key = f"{iss}:sub"
     findings: list[str] = []
-    for index, stmt in enumerate(doc["Statement"], 1):
-        if stmt["Effect"] != "Allow":
-            continue
-        if not _action_result(stmt, index, WEB_IDENTITY_ACTION)[0]:
-            continue
-        trusts, wildcard = _trusts_issuer(stmt, iss)
-        if not trusts:
-            continue
-        where = f"statement {index}"
+
+    def finding(kind: str, **params: Any) -> None:
+        findings.append(Msg(f"_trust.overbroad.{kind}", index=index, key=sub_key, **params))
+
+    for index, stmt, wildcard in _issuer_statements(doc, iss):
+        if _unmatchable_condition(stmt, iss):
+            continue  # admits nothing from this issuer
+        where = _where(index)
         if wildcard:
-            findings.append(f"{where} uses {wildcard}.")
+            finding(wildcard)
         constraints = [
             (_parse_operator(op_name, where), values)
             for op_name, block in stmt["Condition"].items()
@@ -851,30 +950,17 @@ def overbroad_findings(policy: dict[str, Any] | str, issuer: str) -> list[str]:
         negated = []
         for op, values in constraints:
             if op.qualifier == "ForAllValues":
-                findings.append(
-                    f"{where} uses {op.name} on {sub_key}, which is vacuously true when the "
-                    f"key is absent; drop the ForAllValues: prefix."
-                )
+                finding("for_all_values", op=op.name)
             if op.if_exists:
-                findings.append(
-                    f"{where} uses {op.name} on {sub_key}, which passes when the key is "
-                    f"absent; use {op.base}."
-                )
+                finding("if_exists", op=op.name, base=op.base)
             if op.base == "Null":
                 continue
             (negated if op.negated else positive).append((op, values))
         if not positive:
             if negated:
-                names = ", ".join(sorted({op.name for op, _ in negated}))
-                findings.append(
-                    f"{where} constrains {sub_key} only with {names}, so every other service "
-                    "account in the cluster can assume the role."
-                )
+                finding("negated_only", ops=", ".join(sorted({op.name for op, _ in negated})))
             else:
-                findings.append(
-                    f"{where} has no {sub_key} condition, so any service account in the "
-                    "cluster can assume the role."
-                )
+                finding("no_sub")
             continue
         scopes = []
         for op, values in positive:
@@ -889,13 +975,7 @@ def overbroad_findings(policy: dict[str, Any] | str, issuer: str) -> list[str]:
             scopes.append((worst[0], worst[1], op, worst[2]))
         level, namespace, op, pattern = min(scopes, key=lambda s: s[0])
         if level == 2:
-            findings.append(
-                f"{where} lets {sub_key} match {pattern} ({op.name}), which also matches "
-                "service accounts in other namespaces."
-            )
+            finding("other_namespaces", pattern=pattern, op=op.name)
         elif level == 1:
-            findings.append(
-                f"{where} lets {sub_key} match {pattern} ({op.name}), which matches every "
-                f"service account in namespace {namespace}."
-            )
+            finding("namespace_wide", pattern=pattern, op=op.name, namespace=namespace)
     return list(dict.fromkeys(findings))

@@ -175,3 +175,34 @@ def test_predicted_identity_one_row_per_sdk_and_empty_table_keeps_columns():
     assert empty.empty and list(empty.columns) == IDENTITY_COLUMNS
     with pytest.raises(ValueError, match="unknown SDK"):
         predicted_identity(inv, sdk={"cobol": "1.0"})
+
+
+@pytest.mark.parametrize(
+    "extra_env",
+    [
+        [],
+        [env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), env("AWS_SECRET_ACCESS_KEY", "x")],
+        [env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")],
+        [env("AWS_PROFILE", "ci"), env("AWS_SHARED_CREDENTIALS_FILE", "/app/creds")],
+        [env("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials")],
+    ],
+)
+@pytest.mark.parametrize(
+    ("sdk", "version"),
+    [
+        (None, None),
+        ("boto3", "1.34.0"),
+        ("node", "2.1500.0"),
+        ("java2", "2.25.0"),
+        ("dotnet", "3.7.0"),
+    ],
+)
+def test_rules_render_in_chinese_and_stay_english_as_str(extra_env, sdk, version):
+    from tests.core.test_zh_output import english_runs
+
+    pod = _pod(extra_env, env_from=[{"secretRef": {"name": "app-env"}}])
+    assoc = PodIdentityAssociation("shop", "app", "a-123", "arn:aws:eks:...")
+    pr = predict(pod, pod.containers[0], sdk, version, assoc)
+    assert isinstance(pr.rule, str) and pr.rule.in_lang("en") == pr.rule
+    zh = pr.rule.in_lang("zh")
+    assert zh != pr.rule and not english_runs(zh), zh

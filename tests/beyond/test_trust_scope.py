@@ -83,3 +83,51 @@ def test_synthetic_cluster_missing_sub_roles_are_flagged(tmp_path):
     assert flagged.detail.str.contains(":sub condition").all()
     clean = df[~df.role.isin(missing_sub) & (df.status == "FAIL")]
     assert clean.empty, clean.detail.tolist()
+
+
+OTHER_SUB = "oidc.eks.us-west-2.amazonaws.com/id/OTHER:sub"
+
+
+@pytest.mark.parametrize("operator", ["StringLike", "StringEquals", "ForAnyValue:StringLike"])
+def test_a_sub_condition_keyed_on_another_issuer_admits_nothing_so_it_is_not_overbroad(operator):
+    """The Federated principal is this cluster's provider but the condition names another
+    issuer's key: no token of this cluster carries it, so the statement matches nobody."""
+    docs = _with_condition({operator: {OTHER_SUB: "system:serviceaccount:shop:checkout"}})
+    row = _row(docs)
+    assert row.status == "PASS", row.detail
+    assert "statement(s) 1 match no token" in row.detail and OTHER_SUB in row.detail
+    assert evidence(row)["findings"] == []
+    assert evidence(row)["unmatchable"] == {"1": f"{operator} {OTHER_SUB}"}
+    zh = one(results(docs, "trust_policy_not_overbroad", lang="zh"), service_account="checkout")
+    assert zh.status == "PASS" and "不会匹配此集群的任何令牌" in zh.detail
+    # ... and the denial is reported where it belongs.
+    allows = one(results(docs, "trust_policy_allows_service_account"), service_account="checkout")
+    assert allows.status == "FAIL" and "names another issuer" in allows.detail
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringLikeIfExists": {OTHER_SUB: "system:serviceaccount:shop:checkout"}},
+        {"StringNotEquals": {OTHER_SUB: "system:serviceaccount:shop:checkout"}},
+        {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    ],
+)
+def test_conditions_that_hold_without_the_key_still_leave_the_role_open(condition):
+    row = _row(_with_condition(condition))
+    assert row.status == "FAIL" and "any service account in the cluster" in row.detail
+    assert "unmatchable" not in evidence(row)
+
+
+def test_findings_are_rendered_in_chinese():
+    row = one(
+        results(demo_docs(), "trust_policy_not_overbroad", lang="zh"), service_account="audit"
+    )
+    assert row.status == "FAIL"
+    assert "其他命名空间中的服务账户" in row.detail and "which also matches" not in row.detail
+    condition = {"StringLike": {f"{ISSUER}:sub": "system:serviceaccount:shop:*"}}
+    zh = one(
+        results(_with_condition(condition), "trust_policy_not_overbroad", lang="zh"),
+        service_account="checkout",
+    )
+    assert zh.status == "WARN" and "命名空间 shop 中的每个服务账户" in zh.detail

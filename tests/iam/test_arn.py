@@ -258,3 +258,24 @@ def test_oidc_provider_arn(partition: str, account: str, issuer: str, expected: 
 def test_oidc_provider_arn_rejects_bad_partition_or_account(partition: str, account: str) -> None:
     with pytest.raises(ArnError):
         oidc_provider_arn(partition, account, "https://oidc.eks.us-west-2.amazonaws.com/id/A")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: parse_arn("arn:aws:iam::::123"),
+        lambda: parse_arn(" arn:aws:iam::111122223333:role/x"),
+        lambda: parse_arn("arn:amazon:iam::111122223333:role/x"),
+        lambda: role_name("arn:aws:iam::111122223333:user/x"),
+        lambda: oidc_provider_arn("aws", "123", "https://oidc.example/id/X"),
+    ],
+)
+def test_arn_errors_render_in_chinese_and_stay_english_as_str(bad) -> None:
+    from tests.core.test_zh_output import english_runs
+
+    with pytest.raises(ArnError) as info:
+        bad()
+    message = info.value.message
+    assert str(info.value) == message == message.in_lang("en")
+    zh = message.in_lang("zh")
+    assert zh != message and not english_runs(zh), zh

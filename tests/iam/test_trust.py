@@ -18,6 +18,7 @@ from irsa_nb.iam.trust import (
     overbroad_findings,
     parse_policy,
     string_like,
+    unmatchable_statements,
 )
 
 ACCOUNT = "111122223333"
@@ -1040,3 +1041,100 @@ def test_overbroad_findings_accepts_issuer_url_and_reports_each_statement() -> N
 
 def test_overbroad_findings_for_seed_policy_is_empty() -> None:
     assert overbroad_findings(fill(SEED_POLICY), ISSUER) == []
+
+
+# --------------------------------------------------------------------------- admits nothing
+
+OTHER_ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/OTHER"
+OTHER_SUB_KEY = f"{OTHER_ISSUER}:sub"
+GITHUB_SUB_KEY = "token.actions.githubusercontent.com:sub"
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        # The report: this cluster's provider, but the sub condition keyed on another issuer.
+        statement(condition={"StringLike": {OTHER_SUB_KEY: SUB}}),
+        statement(condition={"StringEquals": {OTHER_SUB_KEY: SUB, AUD_KEY: AUD}}),
+        statement(condition={"StringLike": {GITHUB_SUB_KEY: "repo:org/*"}}),
+        statement(condition={"StringEquals": {f"{ISSUER}:amr": "authenticated"}}),
+        statement(condition={"ForAnyValue:StringLike": {OTHER_SUB_KEY: "*"}}),
+        statement(condition={"Null": {OTHER_SUB_KEY: "false"}}),
+        statement(condition={"Null": {SUB_KEY: "true"}}),  # every token carries sub
+        statement(principal="*", condition={"StringLike": {OTHER_SUB_KEY: SUB}}),
+        statement(
+            condition={"StringLike": {SUB_KEY: "system:serviceaccount:*:app", OTHER_SUB_KEY: SUB}}
+        ),
+        statement(
+            condition={
+                "StringLike": {SUB_KEY: "system:serviceaccount:*:app"},
+                "StringEquals": {OTHER_SUB_KEY: SUB},
+            }
+        ),
+    ],
+)
+def test_a_statement_no_token_of_this_issuer_can_match_is_not_overbroad(stmt) -> None:
+    doc = policy(stmt)
+    assert overbroad_findings(doc, ISSUER) == []
+    assert list(unmatchable_statements(doc, ISSUER)) == [1]
+    # The evaluator agrees: no service account of this cluster gets in through it.
+    for sub in (SUB, "system:serviceaccount:other:app", "system:serviceaccount:prod:x"):
+        assert not evaluate_trust(doc, request(sub=sub)).allowed
+
+
+@pytest.mark.parametrize(
+    ("stmt", "fragments"),
+    [
+        # IfExists, ForAllValues:, a negated operator and Null true all hold on an absent key.
+        (statement(condition={"StringLikeIfExists": {OTHER_SUB_KEY: SUB}}), ["has no"]),
+        (statement(condition={"ForAllValues:StringLike": {OTHER_SUB_KEY: SUB}}), ["has no"]),
+        (statement(condition={"StringNotEquals": {OTHER_SUB_KEY: SUB}}), ["has no"]),
+        (statement(condition={"Null": {OTHER_SUB_KEY: "true"}}), ["has no"]),
+        # Global and STS keys may be in a real request: they never prove "admits nothing".
+        (statement(condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}), ["has no"]),
+        (statement(condition={"StringLike": {"sts:RoleSessionName": "app-*"}}), ["has no"]),
+        # Every token of this issuer carries sub and aud, whatever the aud value required.
+        (statement(condition={"StringEquals": {AUD_KEY: "custom-audience"}}), ["has no"]),
+        (
+            statement(condition={"StringLike": {SUB_KEY.upper(): "system:serviceaccount:*:app"}}),
+            ["other namespaces"],
+        ),
+        (
+            statement(principal="*", condition={"StringLikeIfExists": {OTHER_SUB_KEY: SUB}}),
+            ['Principal "*"', "has no"],
+        ),
+    ],
+)
+def test_conditions_that_can_hold_for_this_issuer_keep_the_finding(stmt, fragments) -> None:
+    doc = policy(stmt)
+    text = " | ".join(overbroad_findings(doc, ISSUER))
+    for fragment in fragments:
+        assert fragment in text
+    assert unmatchable_statements(doc, ISSUER) == {}
+
+
+def test_only_the_statements_that_can_match_are_judged() -> None:
+    doc = policy(
+        statement(condition={"StringLike": {OTHER_SUB_KEY: "system:serviceaccount:*:*"}}),
+        statement(condition={"StringLike": {SUB_KEY: "system:serviceaccount:*:app"}}),
+        canonical()["Statement"][0],
+    )
+    findings = overbroad_findings(doc, f"https://{ISSUER}/")
+    assert [f.split(" ", 2)[1] for f in findings] == ["2"]
+    assert unmatchable_statements(doc, ISSUER) == {1: f"StringLike {OTHER_SUB_KEY}"}
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_explanations_render_in_chinese_and_stay_english_as_str() -> None:
+    decision = evaluate_trust(canonical(), request(sub="system:serviceaccount:default:app"))
+    assert decision.reason.startswith(f"statement 1 requires {SUB_KEY} StringEquals")
+    zh = decision.reason.in_lang("zh")
+    assert zh.startswith(f"语句 1 要求 {SUB_KEY} StringEquals") and "令牌的 sub 是" in zh
+    finding = overbroad_findings(policy(statement()), ISSUER)[0]
+    assert "集群中的任何服务账户" in finding.in_lang("zh")
+    with pytest.raises(PolicyError) as exc:
+        parse_policy({"Statement": [{"Effect": "Allow"}]})
+    assert str(exc.value) == exc.value.message
+    assert exc.value.message.in_lang("zh").startswith("语句 1 既没有 Principal")
