@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import stat
+import sys
 import tarfile
 import zipfile
 from collections.abc import Mapping
@@ -184,13 +185,15 @@ def read_documents(path: str | Path) -> dict[str, Document]:
         raise BundleError(f"bundle not found: {path}")
     if p.is_dir():
         raw = _read_dir(p)
+    elif not p.is_file():  # a device (/dev/zero), FIFO or socket would be read forever
+        raise BundleError(f"{path} is not a regular file or directory, so it cannot be a bundle")
     elif zipfile.is_zipfile(p):
         raw = _read_zip(p)
     elif _is_tar(p):
         raw = _read_tar(p)
     else:
         raise BundleError(f"{path} is not a directory, .tar.gz or .zip bundle")
-    raw = _strip_single_root(raw)
+    raw = _strip_single_root(_drop_macos_metadata(raw))
     if not any(k.startswith(("aws/", "k8s/")) for k in raw):
         raise BundleError(
             f"{path} holds no aws/ or k8s/ files; see the bundle layout in the README"
@@ -323,6 +326,19 @@ def _read_zip(p: Path) -> dict[str, bytes]:
     return out
 
 
+def _is_macos_metadata(name: str) -> bool:
+    """Files macOS adds when it archives a folder: ``__MACOSX/`` (Finder's zip), ``._*``
+    AppleDouble resource forks and ``.DS_Store``; none of them is evidence."""
+    parts = PurePosixPath(name).parts
+    return bool(parts) and (
+        parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts[-1] == ".DS_Store"
+    )
+
+
+def _drop_macos_metadata(raw: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in raw.items() if not _is_macos_metadata(k)}
+
+
 def _strip_single_root(raw: dict[str, bytes]) -> dict[str, bytes]:
     """Look through one wrapping folder (``bundle/aws/...`` → ``aws/...``)."""
     if any(k.startswith(("aws/", "k8s/", "tls/")) for k in raw):
@@ -376,3 +392,9 @@ def _parse(name: str, data: bytes) -> Document:
         return Unreadable(f"{name} is not valid YAML ({first})")
     except RecursionError:
         return Unreadable(f"{name} is nested too deeply to read")
+    except ValueError as exc:  # an integer beyond Python's digit limit (json and yaml alike)
+        if "digits" in str(exc):
+            limit = sys.get_int_max_str_digits()
+            return Unreadable(f"{name} holds a number too large to read (over {limit} digits)")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Unreadable(f"{name} cannot be read ({first})")

@@ -22,6 +22,8 @@ TOKEN_VOLUME = "aws-iam-token"
 #: The environment variables the IRSA webhook injects into a container.
 IRSA_ENV_VARS = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+PODS_PATH = "k8s/pods.json"  # where pods come from (bundle.PODS)
+_MAX_SHAPE_ERRORS = 5
 
 
 def _d(value: Any) -> dict:
@@ -42,6 +44,108 @@ def _int(value: Any) -> int | None:
 
 def _str_map(value: Any) -> dict[str, str]:
     return {str(k): _s(v) for k, v in _d(value).items()}
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a shape error: ``null``, ``a list``, ``an object``, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+_EXPECTED = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+
+
+class _Shape:
+    """Collects the fields of a pod document whose JSON type is not what Kubernetes writes."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def need(
+        self, obj: Mapping[str, Any], key: str, kind: type, where: str, required: bool = False
+    ) -> Any:
+        """``obj[key]`` if it has type ``kind`` (absent or null is fine unless ``required``);
+        otherwise record the error and return None."""
+        value = obj.get(key)
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        if value is None and not required:
+            return None
+        found = "missing" if key not in obj else f"{_kind(value)}, not {_EXPECTED[kind]}"
+        self.errors.append(f"{PODS_PATH}: {where}{key} is {found}")
+        return None
+
+    def items(self, obj: dict, key: str, where: str) -> list[tuple[str, dict]]:
+        """``(path, entry)`` for the object entries of the list ``obj[key]``; entries that are
+        not objects are recorded."""
+        out = []
+        for i, item in enumerate(self.need(obj, key, list, where) or ()):
+            path = f"{where}{key}[{i}]"
+            if isinstance(item, dict):
+                out.append((path, item))
+            else:
+                self.errors.append(f"{PODS_PATH}: {path} is {_kind(item)}, not an object")
+        return out
+
+    def container(self, c: dict, where: str) -> None:
+        self.need(c, "name", str, where, required=True)
+        for path, e in self.items(c, "env", where):
+            self.need(e, "name", str, path + ".")
+        self.items(c, "envFrom", where)
+        self.items(c, "volumeMounts", where)
+        self.need(c, "securityContext", dict, where)
+
+    def result(self) -> tuple[str, ...]:
+        extra = len(self.errors) - _MAX_SHAPE_ERRORS
+        if extra > 0:
+            return (*self.errors[:_MAX_SHAPE_ERRORS], f"({extra} more wrongly typed fields)")
+        return tuple(self.errors)
+
+
+def pod_shape_errors(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields of a pod document that have the wrong JSON type (``spec: null``, ``containers``
+    as an object, ``serviceAccountName`` as a list, ...), each naming the field and
+    ``k8s/pods.json``; empty when the pod is well formed."""
+    shape = _Shape()
+    meta = shape.need(obj, "metadata", dict, "", required=True)
+    if meta is not None:
+        shape.need(meta, "name", str, "metadata.", required=True)
+        for key in ("namespace", "creationTimestamp"):
+            shape.need(meta, key, str, "metadata.")
+        shape.need(meta, "annotations", dict, "metadata.")
+        shape.items(meta, "ownerReferences", "metadata.")
+    spec = shape.need(obj, "spec", dict, "", required=True)
+    if spec is not None:
+        for key in ("serviceAccountName", "serviceAccount"):
+            shape.need(spec, key, str, "spec.")
+        shape.need(spec, "securityContext", dict, "spec.")
+        shape.items(spec, "volumes", "spec.")
+        for key in ("initContainers", "containers"):
+            for path, c in shape.items(spec, key, "spec."):
+                shape.container(c, path + ".")
+    return shape.result()
+
+
+def _service_account_name(spec: dict) -> str:
+    """spec.serviceAccountName, else its alias spec.serviceAccount, else "default"; a value
+    of the wrong type (a shape error) gives way to the other field when that one is usable."""
+    values = [spec.get("serviceAccountName"), spec.get("serviceAccount")]
+    usable = [v for v in values if isinstance(v, str) and v]
+    if usable:
+        return usable[0]
+    odd = [v for v in values if v not in (None, "")]
+    return _s(odd[0]) if odd else "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +226,9 @@ class Pod:
     token_volumes: dict[str, TokenVolume]
     created: str
     phase: str
+    #: Fields of the pod document with the wrong JSON type, each naming the field and
+    #: k8s/pods.json (see :func:`pod_shape_errors`); the pod checks report them as ERROR.
+    shape_errors: tuple[str, ...] = ()
 
     @property
     def all_containers(self) -> tuple[Container, ...]:
@@ -165,8 +272,7 @@ class Pod:
         return cls(
             namespace=_s(meta.get("namespace")),
             name=_s(meta.get("name")),
-            service_account=_s(spec.get("serviceAccountName") or spec.get("serviceAccount"))
-            or "default",
+            service_account=_service_account_name(spec),
             annotations={
                 k: v
                 for k, v in _str_map(meta.get("annotations")).items()
@@ -187,6 +293,7 @@ class Pod:
             token_volumes=volumes,
             created=_s(meta.get("creationTimestamp")),
             phase=_s(_d(obj.get("status")).get("phase")),
+            shape_errors=pod_shape_errors(obj),
         )
 
 

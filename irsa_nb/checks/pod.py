@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..bundle import PODS, command_for
 from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
 from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
@@ -91,8 +92,29 @@ def mutable_containers(pod: Pod) -> list[Container]:
     return [c for c in pod.all_containers if c.name not in skip]
 
 
+def shape_error(pod: Pod) -> Finding | None:
+    """The ERROR finding for a pod whose document has fields of the wrong type
+    (:attr:`Pod.shape_errors`), naming them; None for a well-formed pod. Pod checks yield it
+    instead of judging a spec they cannot read."""
+    if not pod.shape_errors:
+        return None
+    gap = Gap(PODS, "invalid", "; ".join(pod.shape_errors), command_for(PODS))
+    f = from_gap(gap, f"pod {pod.namespace}/{pod.name}")
+    return Finding(f.status, f.key, f.params, {"shape_errors": list(pod.shape_errors)})
+
+
+def pod_identity_injected(containers: list[Container]) -> bool:
+    """Whether EKS Pod Identity credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) were injected
+    into ``containers``: then the association, not IRSA, decides (pod_identity_precedence)."""
+    return any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
+
+
 @check("pod_uses_service_account", scope="pod", severity="high", seed_step=6, doc_url=_POD_DOC)
 def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    bad = shape_error(pod)
+    if bad:
+        yield bad
+        return
     inv = ctx.inventory
     params = {"used": pod.service_account, "expected": target.name}
     if pod.service_account != target.name:
@@ -117,6 +139,10 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
 
 @check("pod_has_irsa_env", scope="pod", severity="high", seed_step=7, doc_url=_POD_DOC)
 def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    bad = shape_error(pod)
+    if bad:
+        yield bad
+        return
     facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
     containers = mutable_containers(pod)
@@ -135,8 +161,14 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
     if target.sa is not None and not target.role_arn and not has_env and not ctx.pod_requested:
         yield Finding("SKIP", "_no_role_annotation", params, ev)
         return
+    if not pod.all_containers:
+        yield Finding("SKIP", "no_containers", params, ev)
+        return
     if not containers:
         yield Finding("SKIP", "all_skipped", params, ev)
+        return
+    if not has_env and pod_identity_injected(containers):
+        yield Finding("SKIP", "pod_identity_injected", params, ev)
         return
     problems = []
     for c in containers:
@@ -151,12 +183,10 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
         if missing:
             where = ", seen inside the container" if sources[c.name] == "exec" else ""
             problems.append(f"{c.name} (missing {', '.join(missing)}{where})")
-    pod_identity = any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
     if not problems:
         yield Finding("PASS", "pass" + seen, params, ev)
     elif not has_env:
-        key = "pod_identity" if pod_identity else "not_injected" + seen
-        yield Finding("FAIL", key, params, ev)
+        yield Finding("FAIL", "not_injected" + seen, params, ev)
     else:
         yield Finding("FAIL", "partial" + seen, {**params, "problems": problems}, ev)
 
@@ -171,6 +201,10 @@ def _token_seen(facts: ExecFacts | None) -> dict:
 
 @check("pod_can_read_token", scope="pod", severity="high", seed_step=9, doc_url=_KC)
 def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    bad = shape_error(pod)
+    if bad:
+        yield bad
+        return
     inv = ctx.inventory
     version = inv.kubernetes_version
     vt = tuple(int(x) for x in version.split(".")) if version else None
@@ -249,6 +283,10 @@ def _read_text(name: str, f: ExecFacts) -> str:
 
 @check("pod_matches_annotation", scope="pod", severity="high", seed_step=10, doc_url=_KC)
 def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+    bad = shape_error(pod)
+    if bad:
+        yield bad
+        return
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     injected = sorted(
         {c.env_value("AWS_ROLE_ARN") for c in mutable_containers(pod)} - {None}  # type: ignore[arg-type]
@@ -265,6 +303,11 @@ def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[F
         yield Finding("SKIP", "_no_service_account", params, ev)
     elif not wanted and not injected:
         yield Finding("SKIP", "_no_role_annotation", params, ev)
+    elif not pod.all_containers:
+        yield Finding("SKIP", "no_containers", params, ev)
+    elif not injected and pod_identity_injected(mutable_containers(pod)):
+        # recreating the pod would inject Pod Identity again: pod_identity_precedence decides
+        yield Finding("SKIP", "pod_identity_injected", params, ev)
     elif not injected:
         yield Finding("FAIL", "not_injected", params, ev)
     elif injected != [wanted]:
@@ -285,6 +328,10 @@ def china_region_env(ctx: Context) -> Iterator[Finding]:
         return
     for target in ctx.targets:
         for pod in target.pods:
+            bad = shape_error(pod)
+            if bad:
+                yield Finding(bad.status, bad.key, bad.params, bad.evidence, target, pod)
+                continue
             containers = mutable_containers(pod)
             missing = [c.name for c in containers if not c.env_value("AWS_DEFAULT_REGION")]
             ev = {c.name: c.env_value("AWS_DEFAULT_REGION") for c in containers}

@@ -130,8 +130,11 @@ def _check_rows(chk: Check, ctx: Context, base: dict[str, Any], lang: str) -> li
         for f, t, p in _findings(chk, ctx):
             rows.append(_row(chk, f, t, p, base, lang))
     except Exception as exc:
-        log.exception("check %s crashed", chk.id)
-        crash = Finding("ERROR", "_check_crashed", {"error": f"{type(exc).__name__}: {exc}"})
+        error = f"{type(exc).__name__}: {exc}"
+        first = error.splitlines()[0][:300]  # one line, even for a huge message
+        log.warning("check %s crashed: %s (re-run with --debug for the traceback)", chk.id, first)
+        log.debug("check %s crashed", chk.id, exc_info=True)
+        crash = Finding("ERROR", "_check_crashed", {"error": error})
         rows.append(_row(chk, crash, None, None, base, lang))
     return rows
 

@@ -17,7 +17,7 @@ from .. import bundle
 from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKEN_FILE
 from ..inventory import Gap, Inventory
 from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
-from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
+from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command, shape_error, webhook_skip_names
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _WEBHOOK_DOC = "https://github.com/aws/amazon-eks-pod-identity-webhook#usage"
@@ -26,7 +26,8 @@ TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
 MIN_TOKEN_EXPIRATION = 600
 MAX_TOKEN_EXPIRATION = 86400
 WEBHOOK_NAMES = ("iam-for-pods.amazonaws.com", "pod-identity-webhook.amazonaws.com")
-_INT64 = re.compile(r"[+-]?[0-9]+")
+_SHOWN_CHARS = 40  # of an annotation value in a detail
+_INT64 = re.compile(r"([+-]?)0*([0-9]{1,19})")  # Go accepts leading zeros; int64 has 19 digits
 
 
 # --- webhook_configured ----------------------------------------------------------------
@@ -216,9 +217,10 @@ def webhook_configured(ctx: Context) -> Iterator[Finding]:
 
 def parse_go_int64(value: str) -> int | None:
     """``strconv.ParseInt(value, 10, 64)``: None when Go would fail."""
-    if not _INT64.fullmatch(value):
+    m = _INT64.fullmatch(value)
+    if not m:
         return None
-    n = int(value)
+    n = int(m.group(1) + m.group(2))
     return n if -(2**63) <= n < 2**63 else None
 
 
@@ -249,7 +251,8 @@ def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
     invalid, short, long_ = [], [], []
     for where, raw in entries:
         n = parse_go_int64(raw)
-        shown = f"{where}: {raw!r}"
+        cut = f"{raw[:_SHOWN_CHARS]}... ({len(raw)} characters)" if len(raw) > _SHOWN_CHARS else raw
+        shown = f"{where}: {cut!r}"
         if n is None:
             invalid.append(shown)
         elif n < MIN_TOKEN_EXPIRATION:
@@ -329,7 +332,7 @@ def containers_skipped(ctx: Context, target: Target, pod: Pod) -> Iterator[Findi
     containers otherwise; WARN when a listed name matches no container or the value does
     not parse (the webhook then skips nothing).
     """
-    skip = needs_role_annotation(target)
+    skip = shape_error(pod) or needs_role_annotation(target)
     if skip:
         yield skip
         return

@@ -175,10 +175,21 @@ def test_no_annotation_passes_with_the_default():
         (" 3600", None),
         ("1_000", None),
         ("", None),
+        ("9223372036854775807", 2**63 - 1),
+        ("9223372036854775808", None),
+        ("-9223372036854775808", -(2**63)),
+        ("0" * 40 + "3600", 3600),  # Go accepts leading zeros
+        ("9" * 5000, None),  # beyond Python's int digit limit: must not raise
+        ("-" + "1" * 5000, None),
     ],
 )
 def test_go_parse_int(text, value):
     assert parse_go_int64(text) == value
+
+
+def test_a_5000_digit_token_expiration_is_invalid_not_a_crash():
+    row = _expiry("9" * 5000, where="pod")
+    assert row.status == "FAIL" and "(5000 characters)" in row.detail and len(row.detail) < 500
 
 
 # --- containers_skipped ----------------------------------------------------------------------

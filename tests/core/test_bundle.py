@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import stat
+import subprocess
+import sys
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +233,69 @@ def test_secret_env_values_never_reach_the_inventory(tmp_path):
 def test_a_failed_command_round_trips_through_its_error_file(tmp_path, path):
     write_documents({"k8s/serviceaccounts.json": {"items": []}, path: CallFailed("boom")}, tmp_path)
     assert read_documents(tmp_path)[path] == CallFailed("boom")
+
+
+@pytest.mark.parametrize("name", ["k8s/version.json", "k8s/version.yaml"])
+def test_a_number_too_large_to_read_makes_only_its_file_unreadable(tmp_path, name):
+    write_documents(demo_docs(), tmp_path)
+    (tmp_path / "k8s/version.json").unlink()
+    huge = "9" * 5000  # beyond Python's int digit limit: int() raises a plain ValueError
+    body = f'{{"serverVersion": {{"major": "1", "minor": {huge}}}}}'
+    (tmp_path / name).write_text(
+        body if name.endswith(".json") else f"serverVersion: {{minor: {huge}}}\n"
+    )
+    doc = read_documents(tmp_path)["k8s/version.json"]
+    assert isinstance(doc, Unreadable)
+    assert doc.message.startswith(name) and "holds a number too large to read" in doc.message
+    assert len(doc.message) < 200 and huge not in doc.message
+    inv = load_bundle(tmp_path)  # the rest of the bundle still loads
+    assert inv.cluster.name == "shop-prod" and inv.kubernetes_version == "1.29"
+    assert only(run_checks(inv, "shop", "checkout"), "role_exists").status == "PASS"
+
+
+def test_a_device_or_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "bundle.fifo"
+    os.mkfifo(fifo)
+    script = Path(sys.executable).with_name("irsa-nb")
+    for path in ("/dev/zero", str(fifo)):
+        # In a subprocess first: the old code read these forever.
+        proc = subprocess.run(
+            [str(script), "check", "--bundle", path], capture_output=True, text=True, timeout=60
+        )
+        message = f"{path} is not a regular file or directory, so it cannot be a bundle"
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.splitlines() == [f"irsa-nb: error: {message}"]
+        with pytest.raises(BundleError) as err:
+            read_documents(path)
+        assert str(err.value) == message
+
+
+def _macos_finder_zip(out):
+    """A zip as macOS Finder makes it: AppleDouble ``._*`` forks under ``__MACOSX/`` and next
+    to the real files, and a .DS_Store, around one ``customer-bundle/`` folder."""
+    root = demo_bundle()
+    fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X"
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("customer-bundle/.DS_Store", b"\x00\x00\x00\x01Bud1")
+        zf.writestr("customer-bundle/._aws", fork)
+        for f in sorted(root.rglob("*")):
+            if f.is_file():
+                rel = f.relative_to(root)
+                zf.writestr(f"customer-bundle/{rel.as_posix()}", f.read_bytes())
+                forked = (rel.parent / f"._{rel.name}").as_posix()
+                zf.writestr(f"__MACOSX/customer-bundle/{forked}", fork)
+    return out
+
+
+def test_macos_finder_zip_and_tar_metadata_are_ignored(tmp_path):
+    expected = run_checks(load_bundle("demo"))
+    zipped = _macos_finder_zip(tmp_path / "customer-bundle.zip")
+    assert run_checks(load_bundle(zipped)).equals(expected)
+    with zipfile.ZipFile(zipped) as zf:  # the same as a tar (bsdtar writes ._* forks too)
+        members = [_file(n, zf.read(n)) for n in zf.namelist()]
+    archive = _tar(
+        tmp_path / "customer-bundle.tar.gz", [*members, _file("._customer-bundle", b"x")]
+    )
+    docs = read_documents(archive)
+    assert not [k for k in docs if "._" in k or "DS_Store" in k or "MACOSX" in k]
+    assert run_checks(load_bundle(archive)).equals(expected)

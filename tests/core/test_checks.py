@@ -587,6 +587,100 @@ def test_a_crashing_check_becomes_one_error_row_and_the_others_still_run(monkeyp
     assert only(df, "role_exists", service_account="payments").status == "FAIL"
 
 
+def test_a_crash_logs_one_warning_line_and_the_traceback_only_at_debug(monkeypatch, caplog):
+    import logging
+
+    from irsa_nb.checks import registry
+
+    def boom(ctx, target):
+        raise ValueError("first line\nsecond line")
+        yield  # pragma: no cover
+
+    chk = registry.REGISTRY["role_has_policies"]
+    monkeypatch.setitem(
+        registry.REGISTRY,
+        "role_has_policies",
+        registry.Check(chk.id, chk.scope, chk.severity, chk.seed_step, chk.doc_url, boom),
+    )
+    with caplog.at_level(logging.DEBUG, logger="irsa_nb"):
+        df = results(demo_docs(), namespace="shop", service_account="checkout")
+    assert only(df, "role_has_policies").status == "ERROR"
+    crash = [r for r in caplog.records if "role_has_policies" in r.getMessage()]
+    shown = [r for r in crash if r.levelno >= logging.WARNING]
+    assert len(shown) == 1 and shown[0].levelno == logging.WARNING
+    assert shown[0].exc_info is None and "\n" not in shown[0].getMessage()
+    assert "ValueError: first line" in shown[0].getMessage()
+    traced = [r for r in crash if r.levelno == logging.DEBUG]
+    assert len(traced) == 1 and traced[0].exc_info is not None
+
+
+def _cart_pod_with(mutate):
+    docs = demo_docs()
+    mutate(pod_doc(docs, "cart-"))
+    return results(docs, pod="cart-5f6d8b7c9-q4w8e")
+
+
+POD_SCOPE = [
+    "pod_uses_service_account",
+    "pod_has_irsa_env",
+    "pod_can_read_token",
+    "pod_matches_annotation",
+    "containers_skipped",
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda p: p["spec"].update(containers={"name": "app"}), "spec.containers is an object"),
+        (lambda p: p.update(spec=None), "spec is null"),
+        (lambda p: p["spec"].update(serviceAccountName=["cart"]), "spec.serviceAccountName"),
+        (lambda p: p["spec"]["containers"].append("sidecar"), "spec.containers[1] is a string"),
+        (lambda p: p["spec"]["containers"][0].update(env={"A": "b"}), "containers[0].env is"),
+    ],
+)
+def test_a_wrongly_shaped_pod_gives_error_rows_naming_the_field(mutate, field):
+    df = _cart_pod_with(mutate)
+    for check_id in POD_SCOPE:
+        row = only(df, check_id)
+        assert row.status == "ERROR", (check_id, row.detail)
+        assert "k8s/pods.json" in row.detail and field in row.detail, row.detail
+        assert "kubectl get pods --all-namespaces -o json" in row.remediation
+    assert "shop/['cart']" not in " ".join(df.detail)  # the alias serviceAccount is used
+    assert not len(df[(df.pod != "") & (df.status == "FAIL")])
+
+
+def test_a_pod_without_containers_says_so():
+    df = _cart_pod_with(lambda p: p["spec"].update(containers=[]))
+    for check_id in ("pod_has_irsa_env", "pod_matches_annotation"):
+        row = only(df, check_id)
+        assert row.status == "SKIP" and "lists no containers" in row.detail, row.detail
+        assert "skip-containers" not in row.detail
+
+
+def test_demo_pods_are_well_formed():
+    from irsa_nb import load_bundle
+
+    assert [p.name for p in load_bundle("demo").pods if p.shape_errors] == []
+
+
+def test_pod_identity_credentials_skip_the_irsa_pod_checks_and_point_to_precedence(demo):
+    pod = "fulfillment-3c2b1a0f9-d4f5g"
+    for check_id in ("pod_has_irsa_env", "pod_matches_annotation"):
+        row = only(demo, check_id, pod=pod)
+        assert row.status == "SKIP", (check_id, row.detail)
+        assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in row.detail
+        assert (
+            "pod_identity_precedence" in row.detail and "pod_identity_precedence" in row.remediation
+        )
+        assert "rollout restart" not in row.remediation
+    assert only(demo, "pod_identity_precedence", service_account="fulfillment").status == "FAIL"
+    zh = results(demo_docs(), namespace="shop", service_account="fulfillment", lang="zh")
+    row = only(zh, "pod_matches_annotation")
+    assert row.status == "SKIP" and "pod_identity_precedence" in row.detail
+    assert "Pod Identity" in row.detail and "注入" in row.detail
+
+
 def test_a_v_prefixed_cluster_version_is_read():
     docs = demo_docs("k8s-118")
     del docs["k8s/version.json"]

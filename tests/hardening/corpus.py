@@ -9,6 +9,7 @@ A case builds its bundle under a temporary folder; ``target`` selects the rows l
 from __future__ import annotations
 
 import json
+import os
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,6 +165,44 @@ case(
     build=lambda tmp: tmp / "no-such-bundle",
     usage="bundle not found",
 )
+case(  # reading a device or a FIFO never ends
+    id="device-as-bundle",
+    build=lambda tmp: Path("/dev/zero"),
+    usage="is not a regular file or directory",
+)
+case(
+    id="fifo-as-bundle",
+    build=lambda tmp: _fifo(tmp / "bundle.fifo"),
+    usage="is not a regular file or directory",
+)
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _finder(kind: str) -> Callable[[Path], Path]:
+    """An archive as macOS makes it: AppleDouble ``._*`` forks (under ``__MACOSX/`` in Finder's
+    zip, next to the files in bsdtar's tar) and a .DS_Store around ``customer-bundle/``."""
+    fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "
+
+    def build(tmp: Path) -> Path:
+        members = demo_members("customer-bundle/")
+        extra = [Member("customer-bundle/.DS_Store", b"\x00\x00\x00\x01Bud1")]
+        for m in members:
+            parent, _, base = m.name.rpartition("/")
+            name = f"{parent}/._{base}"
+            extra.append(Member(f"__MACOSX/{name}" if kind == "zip" else name, fork))
+        maker = tar_archive if kind == "tar" else zip_archive
+        out = tmp / f"customer-bundle.{'tar.gz' if kind == 'tar' else 'zip'}"
+        return maker(out, [*members, *extra])
+
+    return build
+
+
+for kind in ("tar", "zip"):
+    case(id=f"{kind}-macos-metadata", build=_finder(kind), target=CHECKOUT, same_as_clean=True)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -276,6 +315,37 @@ case(
     expect={"service_account_exists": "ERROR"},
     mentions="not valid YAML",
 )
+_HUGE = "9" * 5000  # beyond Python's int digit limit (int() raises a plain ValueError)
+case(
+    id="json-huge-integer",
+    build=lambda tmp: _raw_replace(tmp, ROLE, '"MaxSessionDuration": 3600', f'"X": {_HUGE}'),
+    target=CHECKOUT,
+    expect={"role_exists": "ERROR", "role_has_policies": "SKIP", TRUST: "SKIP"},
+    mentions="holds a number too large to read",
+)
+case(
+    id="yaml-huge-integer",
+    build=_yaml_bundle(f"apiVersion: v1\nkind: List\nitems: []\nresourceVersion: {_HUGE}\n"),
+    target=CHECKOUT,
+    expect={"service_account_exists": "ERROR"},
+    mentions="holds a number too large to read",
+)
+case(
+    id="version-huge-integer",  # only that file is unreadable; the cluster's version is used
+    build=_docs_with({"k8s/version.json": f'{{"serverVersion": {{"minor": {_HUGE}}}}}'.encode()}),
+    target=CHECKOUT,
+    same_as_clean=True,
+)
+
+
+def _raw_replace(tmp: Path, path: str, old: str, new: str) -> Path:
+    root = write_bundle(demo_docs(), tmp / "bundle")
+    text = (root / path).read_text()
+    assert old in text, f"{path} has no {old!r}"
+    (root / path).write_text(text.replace(old, new))
+    return root
+
+
 case(
     id="huge-error-text",
     build=lambda tmp: _error_txt(tmp, "<html>" + "502 Bad Gateway " * 70_000 + "</html>"),
@@ -441,6 +511,49 @@ case(
     expect={"service_account_exists": "PASS", "role_exists": "PASS", TRUST: "FAIL"},
     mentions="system:serviceaccount:678:12345",
 )
+
+# Pods of the wrong shape: the pod checks say which field, instead of judging a spec they
+# cannot read (no "every container is skipped", no "created before the annotation").
+CART_POD = {"namespace": "shop", "pod": "cart-5f6d8b7c9-q4w8e"}
+POD_CHECKS = (
+    "pod_uses_service_account",
+    "pod_has_irsa_env",
+    "pod_can_read_token",
+    "pod_matches_annotation",
+    "containers_skipped",
+)
+
+
+def _cart(mutate: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def apply(docs: dict[str, Any]) -> None:
+        mutate(
+            next(
+                p
+                for p in docs["k8s/pods.json"]["items"]
+                if p["metadata"]["name"] == CART_POD["pod"]
+            )
+        )
+
+    return apply
+
+
+for label, (mutate, field_) in {
+    "containers-object": (lambda p: p["spec"].update(containers={"app": {}}), "spec.containers"),
+    "spec-null": (lambda p: p.update(spec=None), "spec is null"),
+    "service-account-list": (
+        lambda p: p["spec"].update(serviceAccountName=["cart"]),
+        "spec.serviceAccountName",
+    ),
+    "env-string": (lambda p: p["spec"]["containers"][0].update(env="AWS_ROLE_ARN=x"), "env"),
+}.items():
+    case(
+        id=f"pod-{label}",
+        build=_mutated(_cart(mutate)),
+        target=CART_POD,
+        expect=dict.fromkeys(POD_CHECKS, "ERROR"),
+        mentions=field_,
+        never_pass=POD_CHECKS,
+    )
 
 # --- trust policies: URL-encoded, odd but valid, and broken ---------------------------------
 
