@@ -123,7 +123,7 @@ def probe_options(args: argparse.Namespace) -> object | None:
             service_account=getattr(args, "service_account", None),
             pod=getattr(args, "pod", None),
             actions=actions,
-            max_targets=_positive(getattr(args, "probe_max", 10), "--probe-max"),
+            max_targets=getattr(args, "probe_max", 10),
         )
     except ValueError as exc:
         raise UsageError(f"irsa-nb: {exc}") from None
@@ -153,12 +153,6 @@ def add_exec_args(p: argparse.ArgumentParser, collect: bool = False) -> None:
     grp.add_argument(
         "--exec-timeout", type=float, metavar="SECONDS", help="per exec command (default 30)"
     )
-
-
-def _positive(n: int, flag: str) -> int:
-    if n < 1:
-        raise ValueError(f"{flag} must be at least 1")
-    return n
 
 
 def exec_options(args: argparse.Namespace) -> tuple[object | None, float | None]:

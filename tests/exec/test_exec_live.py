@@ -218,7 +218,7 @@ def test_the_exec_timeout_must_be_a_finite_positive_number(bad):
     with pytest.raises(ValueError, match="finite positive number of seconds"):
         live_exec.run_command(None, "shop", POD, "app", ["id"], timeout=bad)
     if not isinstance(bad, bool | str):
-        with pytest.raises(ValueError, match="exec_timeout must be a positive number"):
+        with pytest.raises(ValueError, match="exec_timeout must be a finite positive number"):
             collect_documents("prod", exec=True, exec_timeout=bad)
     assert live_exec.check_timeout(0.5) == 0.5
 
