@@ -94,7 +94,7 @@ def test_dask_executor_runs_the_batch(tmp_path):
             executor=client.get_executor(),
             progress=False,
         )
-    assert index["status"].tolist() == ["ok", "ok"]
+    assert index["status"].tolist() == ["ok", "ok"], index["error"].tolist()
     assert index["verdict"].tolist()[0] == "FAIL"
     assert (tmp_path / "checkout" / "runbook.html").is_file()
 
