@@ -236,3 +236,42 @@ def test_the_explorer_lists_clusters_with_list_clusters_only(
     assert set(recorded_aws_calls) == set(widgets_live.OPERATIONS) == {"eks:ListClusters"}
     assert [f"{c.service}:{c.operation}" for c in proxy.calls] == ["eks:ListClusters"]
     assert set(widgets_live.OPERATIONS) <= _policy_actions()
+
+
+def test_the_collect_script_only_reads_what_the_doc_grants(live, throttle_proxy, tmp_path):
+    """The POSIX collect script (aws CLI + kubectl) stays inside the same allow-list."""
+    import os
+    import subprocess
+    import sys
+
+    from irsa_nb.live.script import collect_script
+
+    lv = live()
+    proxy = throttle_proxy()
+    lv.aws.use_endpoint(proxy.url)
+    lv.kube.reset_records()
+    script = tmp_path / "irsa-collect.sh"
+    script.write_text(collect_script(lv.cluster))
+    env = lv.env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["IRSA_OUT"] = str(tmp_path / "bundle")
+    proc = subprocess.run(
+        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    ops = set(proxy.operations)
+    assert {"DescribeCluster", "GetRole", "ListRolePolicies"} <= ops
+    assert not [op for op in ops if MUTATING.match(op)]
+    granted_aws = {a.split(":", 1)[1].lower() for a in _policy_actions()}
+    assert {op.lower() for op in ops} <= granted_aws
+    assert lv.kube.requests and {r.method for r in lv.kube.requests} == {"GET"}
+    granted = _granted(_cluster_role())
+    urls = {u for rule in _cluster_role()["rules"] for u in rule.get("nonResourceURLs", [])}
+    # kubectl's API discovery is granted to every authenticated user (system:discovery)
+    discovery = re.compile(r"^/(api|apis)(/[^/]+){0,2}$|^/openapi/")
+    for verb, resource, _ns in lv.kube.api_calls():
+        if resource.startswith("nonResourceURL:"):
+            url = resource.split(":", 1)[1]
+            assert url in urls or discovery.match(url), url
+        else:
+            assert (verb, resource) in granted, (verb, resource)
