@@ -94,8 +94,8 @@ def mutable_containers(pod: Pod) -> list[Container]:
 
 def shape_error(pod: Pod) -> Finding | None:
     """The ERROR finding for a pod whose document has fields of the wrong type
-    (:attr:`Pod.shape_errors`), naming them; None for a well-formed pod. Pod checks yield it
-    instead of judging a spec they cannot read."""
+    (:attr:`Pod.shape_errors`), naming them; None for a well-formed pod. The runner yields it
+    instead of running a pod-scope check on a spec it cannot read."""
     if not pod.shape_errors:
         return None
     gap = Gap(PODS, "invalid", "; ".join(pod.shape_errors), command_for(PODS))
@@ -111,10 +111,6 @@ def pod_identity_injected(containers: list[Container]) -> bool:
 
 @check("pod_uses_service_account", scope="pod", severity="high", seed_step=6, doc_url=_POD_DOC)
 def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
-    bad = shape_error(pod)
-    if bad:
-        yield bad
-        return
     inv = ctx.inventory
     params = {"used": pod.service_account, "expected": target.name}
     if pod.service_account != target.name:
@@ -139,10 +135,6 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
 
 @check("pod_has_irsa_env", scope="pod", severity="high", seed_step=7, doc_url=_POD_DOC)
 def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
-    bad = shape_error(pod)
-    if bad:
-        yield bad
-        return
     facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
     containers = mutable_containers(pod)
@@ -201,10 +193,6 @@ def _token_seen(facts: ExecFacts | None) -> dict:
 
 @check("pod_can_read_token", scope="pod", severity="high", seed_step=9, doc_url=_KC)
 def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
-    bad = shape_error(pod)
-    if bad:
-        yield bad
-        return
     inv = ctx.inventory
     version = inv.kubernetes_version
     vt = tuple(int(x) for x in version.split(".")) if version else None
@@ -283,10 +271,6 @@ def _read_text(name: str, f: ExecFacts) -> str:
 
 @check("pod_matches_annotation", scope="pod", severity="high", seed_step=10, doc_url=_KC)
 def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
-    bad = shape_error(pod)
-    if bad:
-        yield bad
-        return
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     injected = sorted(
         {c.env_value("AWS_ROLE_ARN") for c in mutable_containers(pod)} - {None}  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import pandas as pd
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
 from ..k8s import Pod
+from .pod import shape_error
 from .registry import (
     REGISTRY,
     RESULT_COLUMNS,
@@ -119,7 +120,8 @@ def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None
     else:
         for t in ctx.targets:
             for p in t.pods:
-                for f in chk.func(ctx, t, p):
+                unreadable = shape_error(p)  # a pod whose fields have the wrong JSON type
+                for f in [unreadable] if unreadable else chk.func(ctx, t, p):
                     yield f, t, p
 
 

@@ -620,13 +620,7 @@ def _cart_pod_with(mutate):
     return results(docs, pod="cart-5f6d8b7c9-q4w8e")
 
 
-POD_SCOPE = [
-    "pod_uses_service_account",
-    "pod_has_irsa_env",
-    "pod_can_read_token",
-    "pod_matches_annotation",
-    "containers_skipped",
-]
+POD_SCOPE = [c.id for c in REGISTRY.values() if c.scope == "pod"]
 
 
 @pytest.mark.parametrize(
