@@ -11,7 +11,9 @@ import shutil
 import signal
 import sys
 import textwrap
+import unicodedata
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -220,20 +222,30 @@ def results_for(args: argparse.Namespace) -> pd.DataFrame:
     )
 
 
-def format_table(df: pd.DataFrame, show_all: bool = False, width: int | None = None) -> str:
+def _say(lang: str, key: str, **params: Any) -> str:
+    return text.render(lang, ("_cli", key), params)
+
+
+def format_table(
+    df: pd.DataFrame, show_all: bool = False, width: int | None = None, lang: str = "en"
+) -> str:
     """Terminal rendering: counts per check, then each FAIL/ERROR/WARN/INFO row (every row
     with ``show_all``) with its detail and how to fix it."""
     width = width or shutil.get_terminal_size((100, 20)).columns
     counts = df["status"].value_counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts)
-    lines = [f"{len(df)} results: {summary or 'nothing to check'}", ""]
+    lines = [_say(lang, "results", n=len(df), summary=summary or _say(lang, "nothing")), ""]
     if df.empty:
         return lines[0]
     table = pd.crosstab(df["check_id"], df["status"]).reindex(
         index=list(dict.fromkeys(df["check_id"])), columns=list(STATUSES), fill_value=0
     )
     cw = max(len(c) for c in table.index)
-    lines.append(f"{'CHECK':<{cw}}  " + "  ".join(f"{s:>5}" for s in STATUSES))
+    header = _say(lang, "check")
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in header)  # 2 columns each
+    lines.append(
+        header + " " * (cw - len(header) - wide + 2) + "  ".join(f"{s:>5}" for s in STATUSES)
+    )
     for check_id, row in table.iterrows():
         cells = "  ".join(f"{(n or '.')!s:>5}" for n in row)
         lines.append(f"{check_id:<{cw}}  {cells}")
@@ -241,16 +253,13 @@ def format_table(df: pd.DataFrame, show_all: bool = False, width: int | None = N
     wrap = max(width - 6, 40)
     for r in shown.itertuples():
         target = "/".join(x for x in (r.namespace, r.pod or r.service_account) if x)
-        lines += ["", f"{r.status:<5} {r.check_id}  {target or '(cluster)'}"]
+        lines += ["", f"{r.status:<5} {r.check_id}  {target or _say(lang, 'cluster')}"]
         lines += ["      " + ln for ln in textwrap.wrap(r.detail, wrap)]
         if r.remediation and r.status != "PASS":
-            lines.append("      Fix:")
+            lines.append("      " + _say(lang, "fix"))
             lines += ["        " + ln for ln in r.remediation.splitlines()]
     if not show_all and len(shown) < len(df):
-        lines += [
-            "",
-            f"({len(df) - len(shown)} PASS/SKIP rows not shown; use --all or --format csv)",
-        ]
+        lines += ["", _say(lang, "hidden", n=len(df) - len(shown))]
     return "\n".join(lines)
 
 
@@ -263,13 +272,13 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def emit(df: pd.DataFrame, fmt: str, show_all: bool = False) -> None:
+def emit(df: pd.DataFrame, fmt: str, show_all: bool = False, lang: str = "en") -> None:
     if fmt == "json":
         sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         df.to_csv(sys.stdout, index=False)
     else:
-        sys.stdout.write(printable(format_table(df, show_all)) + "\n")
+        sys.stdout.write(printable(format_table(df, show_all, lang=lang)) + "\n")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -278,7 +287,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .evidence import redact_results
 
         df, _ = redact_results(df)
-    emit(df, args.format, args.all)
+    emit(df, args.format, args.all, args.lang)
     return EXIT_FAIL if (df["status"] == "FAIL").any() else EXIT_OK
 
 
@@ -414,8 +423,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    print(format_table(res.results))
-    print(f"\nVerdict {res.verdict}; evidence in {res.folder} (open {res.html.name})")
+    print(printable(format_table(res.results, lang=args.lang)))
+    print(
+        "\n"
+        + _say(args.lang, "verdict", verdict=res.verdict, folder=res.folder, html=res.html.name)
+    )
     return res.exit_code
 
 

@@ -205,3 +205,12 @@ def test_console_script_runs_as_installed():
         r["check_id"] == "china_region_env" and r["status"] == "FAIL"
         for r in json.loads(proc.stdout)
     )
+
+
+def test_table_speaks_the_chosen_language(capsys):
+    code, out, _ = run(
+        capsys, "check", "--bundle", "demo", "-n", "shop", "-s", "cart", "--lang", "zh"
+    )
+    assert code == 1
+    assert out.startswith("23 条结果:") and "修复:" in out and "未显示 22 条" in out
+    assert "results" not in out and "Fix:" not in out
