@@ -46,7 +46,7 @@ _PATTERNS = [
 # when the name looks secret (is_secret_name). Names are bounded (no quadratic scan of long
 # word runs); a value is quoted (also JSON-escaped once or more: \"...\") or a bare word.
 _NAME = r"(?<![\w./])([A-Za-z_][A-Za-z0-9_.-]{0,127})"
-_VALUE = r"(\\*\"[^\"\n]*?\\*\"|\\*'[^'\n]*?\\*'|[^\s\"'\\,;&]+)"
+_VALUE = r"(\\{0,8}\"[^\"\\\n]*\\{0,8}\"|\\{0,8}'[^'\\\n]*\\{0,8}'|[^\s\"'\\,;&]+)"
 _ASSIGNMENTS = (
     re.compile(_NAME + r"([\"']?[ \t]*=[ \t]*)" + _VALUE),
     # A colon only after an UPPER_SNAKE name and before the end, punctuation or another
@@ -62,7 +62,7 @@ _ASSIGNMENTS = (
 
 # Cheap pre-filter: text without any of these cannot hold a pattern above.
 _MAYBE = re.compile(
-    r"eyJ|A[A-Z]{3}[A-Z0-9]{16}|secret|session|security|k8s-aws-v1|[=:]", re.IGNORECASE
+    r"eyJ|A[A-Z]{3}[A-Z0-9]{16}|k8s-aws-v1|security|" + _SECRET_NAME.pattern, re.IGNORECASE
 )
 
 
@@ -118,7 +118,8 @@ def mask_text(text: str) -> tuple[str, int]:
     def assignment(m: re.Match[str]) -> str:
         nonlocal masked
         name, sep, value = m.group(1, 2, 3)
-        quote = value[: len(value) - len(value.lstrip("\\\"'"))]  # "  '  \"  or none
+        lead = len(value) - len(value.lstrip("\\"))  # JSON escapes before a quote
+        quote = value[: lead + 1] if value[lead : lead + 1] in ("'", '"') else ""
         if value.strip("\"'\\") in ("", MASK) or not is_secret_name(name):
             return m.group(0)
         masked += 1

@@ -63,6 +63,7 @@ PATHOLOGICAL = [
     "oidc.eks.us-west-2.amazonaws.com/id/" * 4_500,
     "An error occurred (" * 8_000,
     "eyJ" + "a" * 160_000,
+    'DB_PASSWORD="' + "\\" * 80_000,  # once quadratic: the quoted-value backslash run
 ]
 
 
