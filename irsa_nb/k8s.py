@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .bundle import PODS
 from .redact import ROLE_ARN_ANNOTATION, collected_env_value, mask_annotation, mask_env_value
 
 IRSA_PREFIX = "eks.amazonaws.com/"
@@ -22,7 +23,6 @@ TOKEN_VOLUME = "aws-iam-token"
 #: The environment variables the IRSA webhook injects into a container.
 IRSA_ENV_VARS = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
-PODS_PATH = "k8s/pods.json"  # where pods come from (bundle.PODS)
 _MAX_SHAPE_ERRORS = 5
 
 
@@ -63,7 +63,7 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-_EXPECTED = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+_EXPECTED = {dict: "an object", list: "a list", str: "a string"}
 
 
 class _Shape:
@@ -78,12 +78,12 @@ class _Shape:
         """``obj[key]`` if it has type ``kind`` (absent or null is fine unless ``required``);
         otherwise record the error and return None."""
         value = obj.get(key)
-        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        if isinstance(value, kind):
             return value
         if value is None and not required:
             return None
         found = "missing" if key not in obj else f"{_kind(value)}, not {_EXPECTED[kind]}"
-        self.errors.append(f"{PODS_PATH}: {where}{key} is {found}")
+        self.errors.append(f"{PODS}: {where}{key} is {found}")
         return None
 
     def items(self, obj: dict, key: str, where: str) -> list[tuple[str, dict]]:
@@ -95,7 +95,7 @@ class _Shape:
             if isinstance(item, dict):
                 out.append((path, item))
             else:
-                self.errors.append(f"{PODS_PATH}: {path} is {_kind(item)}, not an object")
+                self.errors.append(f"{PODS}: {path} is {_kind(item)}, not an object")
         return out
 
     def container(self, c: dict, where: str) -> None:
@@ -134,6 +134,8 @@ def pod_shape_errors(obj: Mapping[str, Any]) -> tuple[str, ...]:
         for key in ("initContainers", "containers"):
             for path, c in shape.items(spec, key, "spec."):
                 shape.container(c, path + ".")
+        if spec.get("containers") in (None, []):  # Kubernetes requires at least one
+            shape.errors.append(f"{PODS}: spec.containers is missing or empty")
     return shape.result()
 
 

@@ -153,9 +153,6 @@ def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding
     if target.sa is not None and not target.role_arn and not has_env and not ctx.pod_requested:
         yield Finding("SKIP", "_no_role_annotation", params, ev)
         return
-    if not pod.all_containers:
-        yield Finding("SKIP", "no_containers", params, ev)
-        return
     if not containers:
         yield Finding("SKIP", "all_skipped", params, ev)
         return
@@ -287,8 +284,6 @@ def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[F
         yield Finding("SKIP", "_no_service_account", params, ev)
     elif not wanted and not injected:
         yield Finding("SKIP", "_no_role_annotation", params, ev)
-    elif not pod.all_containers:
-        yield Finding("SKIP", "no_containers", params, ev)
     elif not injected and pod_identity_injected(mutable_containers(pod)):
         # recreating the pod would inject Pod Identity again: pod_identity_precedence decides
         yield Finding("SKIP", "pod_identity_injected", params, ev)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
 from ..inventory import Cluster, Gap
 from ..text import Msg
+from .pod import shape_error
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
 _SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
@@ -31,6 +32,11 @@ def service_account_exists(ctx: Context, target: Target) -> Iterator[Finding]:
         return
     if isinstance(inv.service_accounts, Gap):
         yield from_gap(inv.service_accounts, "the service account list")
+        return
+    unreadable = [f for p in target.pods if (f := shape_error(p))]
+    if target.pods and len(unreadable) == len(target.pods):
+        # only pods whose fields have the wrong type name it: no evidence of a missing SA
+        yield unreadable[0]
         return
     pods = [p.name for p in target.pods]
     annotated = annotated_service_accounts(ctx, target.namespace)

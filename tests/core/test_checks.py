@@ -644,12 +644,23 @@ def test_a_wrongly_shaped_pod_gives_error_rows_naming_the_field(mutate, field):
     assert not len(df[(df.pod != "") & (df.status == "FAIL")])
 
 
-def test_a_pod_without_containers_says_so():
+def test_a_wrongly_typed_service_account_name_makes_no_missing_service_account():
+    docs = demo_docs()
+    spec = pod_doc(docs, "cart-")["spec"]
+    spec["serviceAccountName"] = ["cart"]
+    spec.pop("serviceAccount", None)
+    df = results(docs, namespace="shop")
+    odd = df[df.service_account == "['cart']"]
+    assert len(odd) and "FAIL" not in set(odd.status), odd[["check_id", "status"]]
+    assert "spec.serviceAccountName is a list" in only(odd, "service_account_exists").detail
+
+
+def test_a_pod_without_containers_is_an_error_for_every_pod_check():
     df = _cart_pod_with(lambda p: p["spec"].update(containers=[]))
-    for check_id in ("pod_has_irsa_env", "pod_matches_annotation"):
+    for check_id in POD_SCOPE:
         row = only(df, check_id)
-        assert row.status == "SKIP" and "lists no containers" in row.detail, row.detail
-        assert "skip-containers" not in row.detail
+        assert row.status == "ERROR", (check_id, row.detail)
+        assert "spec.containers is missing or empty" in row.detail, row.detail
 
 
 def test_demo_pods_are_well_formed():
