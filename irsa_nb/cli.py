@@ -38,6 +38,19 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def seconds(value: str) -> float:
+    """An argparse type: a finite positive number of seconds (not 0, inf or nan)."""
+    try:
+        n = float(value)
+    except ValueError:
+        n = math.nan
+    if not (math.isfinite(n) and n > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite positive number of seconds, not {value!r}"
+        )
+    return n
+
+
 def parse_sdk(values: Sequence[str] | None) -> dict[str, str]:
     """``["boto3=1.9.100"]`` → ``{"boto3": "1.9.100"}`` (see :func:`parse_sdk_spec`)."""
     out: dict[str, str] = {}
@@ -153,7 +166,7 @@ def add_exec_args(p: argparse.ArgumentParser, collect: bool = False) -> None:
             "the target's containers (default) or in every running IRSA pod (all)",
         )
     grp.add_argument(
-        "--exec-timeout", type=float, metavar="SECONDS", help="per exec command (default 30)"
+        "--exec-timeout", type=seconds, metavar="SECONDS", help="per exec command (default 30)"
     )
 
 
@@ -170,8 +183,6 @@ def exec_options(args: argparse.Namespace) -> tuple[object | None, float | None]
             "irsa-nb: --exec needs a live cluster (--cluster NAME), not a bundle; a bundle "
             "holds in-pod evidence only when it was collected with --exec"
         )
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-        raise UsageError("irsa-nb: --exec-timeout must be a positive number of seconds")
     from .live.exec import ExecTarget
 
     if mode == "all":
@@ -379,8 +390,6 @@ def _runbook_source(args: argparse.Namespace) -> None:
             f"irsa-nb run: bundle not found: {args.bundle} "
             "(give a bundle directory, .tar.gz or .zip, or 'demo')"
         )
-    if args.timeout <= 0:
-        raise UsageError("irsa-nb: --timeout must be a positive number of seconds")
     probe_options(args)  # --probe needs --cluster
 
 
@@ -451,8 +460,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         cells = targets["lang"] if "lang" in targets else pd.Series("", index=targets.index)
         targets["lang"] = cells.where(cells != "", args.lang)
     normalize_targets(targets)  # ValueError (one line) before anything runs
-    if args.workers < 1 or args.timeout <= 0:
-        raise UsageError("irsa-nb batch: --workers and --timeout must be positive")
+    if args.workers < 1:
+        raise UsageError("irsa-nb batch: --workers must be at least 1")
     _quiet_papermill(args.debug)
     client = None
     executor = None
@@ -547,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="evidence folder to write")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=600,
         metavar="SECONDS",
         help="budget for starting the kernel and running the cells",
@@ -575,7 +584,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDR", help="dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--resume", action="store_true", help="skip targets that already completed")
     p.add_argument(
-        "--timeout", type=float, default=600, metavar="SECONDS", help="the same budget, per target"
+        "--timeout",
+        type=seconds,
+        default=600,
+        metavar="SECONDS",
+        help="the same budget, per target",
     )
     p.add_argument(
         "--lang", choices=text.LANGUAGES, help="text language of rows without a lang (default en)"

@@ -21,7 +21,7 @@ from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
 from ..k8s import ROLE_ARN_ANNOTATION
 from . import aws, kube, tls
-from .exec import EXEC_TIMEOUT, ExecTarget, collect_exec, exec_target
+from .exec import EXEC_TIMEOUT, ExecTarget, check_timeout, collect_exec, exec_target
 from .sts_probe import ProbeOptions, cluster_region, probe_documents
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,7 @@ def collect_documents(
     if not cluster_name:
         raise ValueError("name the EKS cluster (--cluster NAME)")
     in_pod = exec_target(exec)
-    if not 0 < exec_timeout < float("inf"):  # rejects nan and inf too
-        raise ValueError("exec_timeout must be a finite positive number of seconds")
+    check_timeout(exec_timeout)
     contexts, current = kube.list_contexts()
     session = aws.make_session(profile, region)
     if not session.region_name:

@@ -144,8 +144,22 @@ def test_old_sdk_fails_the_run(capsys):
         (["check", "--bundle", "demo", "--sdk", "boto3"], "irsa-nb: --sdk expects"),
         (["diagnose", "--sdk", "foo=1", "InvalidIdentityToken"], "unknown SDK 'foo'"),
         (["check", "--cluster", "c", "--probe", "--probe-max", "0"], "positive number of targets"),
-        (["check", "--cluster", "c", "--exec", "--exec-timeout", "inf"], "--exec-timeout must"),
-        (["check", "--cluster", "c", "--exec", "--exec-timeout", "nan"], "--exec-timeout must"),
+        (
+            ["check", "--cluster", "c", "--exec", "--exec-timeout", "inf"],
+            "--exec-timeout: must be a finite",
+        ),
+        (
+            ["check", "--cluster", "c", "--exec", "--exec-timeout", "nan"],
+            "--exec-timeout: must be a finite",
+        ),
+        (
+            ["run", "--bundle", "demo", "--out", "x", "--timeout", "inf"],
+            "--timeout: must be a finite",
+        ),
+        (
+            ["batch", "--targets", "t.csv", "--out", "x", "--timeout", "0"],
+            "--timeout: must be a finite",
+        ),
         (["check", "--bundle", "demo:nope"], "unknown demo bundle"),
         (["check", "--bundle", "demo", "--format", "xml"], "invalid choice"),
         (["frobnicate"], "invalid choice"),

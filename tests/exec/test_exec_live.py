@@ -217,9 +217,8 @@ def test_the_exec_timeout_must_be_a_finite_positive_number(bad):
         live_exec.collect_exec(None, {}, {}, ExecTarget(all=True), timeout=bad)
     with pytest.raises(ValueError, match="finite positive number of seconds"):
         live_exec.run_command(None, "shop", POD, "app", ["id"], timeout=bad)
-    if not isinstance(bad, bool | str):
-        with pytest.raises(ValueError, match="exec_timeout must be a finite positive number"):
-            collect_documents("prod", exec=True, exec_timeout=bad)
+    with pytest.raises(ValueError, match="finite positive number of seconds"):
+        collect_documents("prod", exec=True, exec_timeout=bad)
     assert live_exec.check_timeout(0.5) == 0.5
 
 
