@@ -41,7 +41,7 @@ _KEPT = (*AWS_SETTINGS_ENV, "HOME")
 KEPT_ENV_VALUES = tuple(n for n in _KEPT if not is_secret_name(n))
 #: Source of an env var that the pod spec does not declare (seen only inside the container).
 EXEC_SOURCE = "exec"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PATH = re.compile(r"^k8s/exec/([^/]+)/([^/]+)/([^/]+)/([^/]+)$")
 
 
@@ -64,7 +64,7 @@ def redact_env_text(text: str, *, nul: bool = False) -> str:
     records = text.split("\0") if nul else text.split("\n")
     seen: dict[str, list[str]] = {}
     for record in records:
-        name, sep, value = (record if nul else record.removesuffix("\r")).partition("=")
+        name, sep, value = record.removesuffix("\r").partition("=")  # CRLF output too
         if sep and _NAME.match(name):
             seen.setdefault(name, []).append(value)
     kept = set(KEPT_ENV_VALUES)

@@ -276,6 +276,10 @@ def test_env_text_is_split_exactly_and_a_repeated_kept_name_keeps_no_value():
     assert redact_env_text("HOME=/a\u2028AWS_PROFILE=x\nAWS_REGION=eu-west-1\r\n") == (
         "HOME=***\nAWS_REGION=eu-west-1\n"
     )  # only \n splits; a kept value with a line separator is masked
+    # a name must be the whole text before "=" (no trailing newline); CRLF is tolerated alike
+    assert redact_env_text("AWS_REGION\n=us-east-1\0AWS_PROFILE=p\r\0", nul=True) == (
+        "AWS_PROFILE=p\n"
+    )
 
 
 def test_timeout_keeps_the_complete_sections_only():
