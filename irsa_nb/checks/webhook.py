@@ -251,8 +251,9 @@ def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
     invalid, short, long_ = [], [], []
     for where, raw in entries:
         n = parse_go_int64(raw)
-        cut = f"{raw[:_SHOWN_CHARS]}... ({len(raw)} characters)" if len(raw) > _SHOWN_CHARS else raw
-        shown = f"{where}: {cut!r}"
+        shown = f"{where}: {raw[:_SHOWN_CHARS]!r}"
+        if len(raw) > _SHOWN_CHARS:
+            shown += f"... ({len(raw)} characters)"
         if n is None:
             invalid.append(shown)
         elif n < MIN_TOKEN_EXPIRATION:

@@ -14,7 +14,7 @@ environment value set before the probe started can fake a section. Sections, in 
 
 ``env``
     ``NAME=value``, one line per variable; values are printed only for the AWS SDK settings
-    in :data:`irsa_nb.exec_facts.KEPT_ENV_VALUES` (and ``HOME``), every other non-empty value
+    in :data:`irsa_nb.exec_facts.KEPT_ENV_VALUES`, every other non-empty value
     is replaced by ``***`` inside the container (secrets never cross the wire). Names come
     from awk's ``ENVIRON`` (else ``env``, else the shell's ``export -p``) and count only when
     the shell has the variable set; each value is read from the variable itself, never from
