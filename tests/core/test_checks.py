@@ -568,19 +568,22 @@ def test_nothing_fails_wrongly_when_everything_is_missing():
     assert only(df, "oidc_provider_exists").status == "SKIP"
 
 
-def test_a_crashing_check_becomes_one_error_row_and_the_others_still_run(monkeypatch):
+def _crash_role_has_policies(monkeypatch, exc: Exception) -> None:
+    """Replace the role_has_policies check by one that raises ``exc``."""
+    import dataclasses
+
     from irsa_nb.checks import registry
 
     def boom(ctx, target):
-        raise KeyError("surprise")
+        raise exc
         yield  # pragma: no cover
 
     chk = registry.REGISTRY["role_has_policies"]
-    monkeypatch.setitem(
-        registry.REGISTRY,
-        "role_has_policies",
-        registry.Check(chk.id, chk.scope, chk.severity, chk.seed_step, chk.doc_url, boom),
-    )
+    monkeypatch.setitem(registry.REGISTRY, chk.id, dataclasses.replace(chk, func=boom))
+
+
+def test_a_crashing_check_becomes_one_error_row_and_the_others_still_run(monkeypatch):
+    _crash_role_has_policies(monkeypatch, KeyError("surprise"))
     df = results(demo_docs())
     row = only(df, "role_has_policies")
     assert row.status == "ERROR" and "KeyError" in row.detail and "--debug" in row.remediation
@@ -590,18 +593,7 @@ def test_a_crashing_check_becomes_one_error_row_and_the_others_still_run(monkeyp
 def test_a_crash_logs_one_warning_line_and_the_traceback_only_at_debug(monkeypatch, caplog):
     import logging
 
-    from irsa_nb.checks import registry
-
-    def boom(ctx, target):
-        raise ValueError("first line\nsecond line")
-        yield  # pragma: no cover
-
-    chk = registry.REGISTRY["role_has_policies"]
-    monkeypatch.setitem(
-        registry.REGISTRY,
-        "role_has_policies",
-        registry.Check(chk.id, chk.scope, chk.severity, chk.seed_step, chk.doc_url, boom),
-    )
+    _crash_role_has_policies(monkeypatch, ValueError("first line\nsecond line"))
     with caplog.at_level(logging.DEBUG, logger="irsa_nb"):
         df = results(demo_docs(), namespace="shop", service_account="checkout")
     assert only(df, "role_has_policies").status == "ERROR"
