@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
 
 import irsa_nb
-from irsa_nb.live.script import collect_script
 from tests.fixtures import k8s_objects as k8s
-from tests.live.test_script import VENV_BIN, needs_tools
+from tests.live.conftest import run_collect_script
+from tests.live.test_script import needs_tools
 
 from .conftest import (
     MULTILINE_ENV,
@@ -66,14 +64,8 @@ def test_script_exec_section_matches_the_python_collector(exec_live, tmp_path):
         ),
     }
     lv, _ = exec_live(data, boxes)
-    script = tmp_path / "irsa-collect.sh"
-    script.write_text(collect_script(lv.cluster, exec=True))
-    env = lv.env()
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["IRSA_OUT"] = str(tmp_path / "bundle")
-    env["IRSA_EXEC_TIMEOUT"] = "4"
-    proc = subprocess.run(
-        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=600, check=False
+    proc = run_collect_script(
+        lv, tmp_path / "bundle", exec=True, timeout=600, IRSA_EXEC_TIMEOUT="4"
     )
     assert proc.returncode == 0, proc.stderr
     assert "in-pod evidence: probed" in proc.stderr, proc.stderr

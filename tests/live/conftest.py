@@ -9,6 +9,9 @@ second, decoy context that is the current one, and points the environment at all
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,22 @@ class Live:
 
     def kube_requests(self) -> list[Any]:
         return list(self.kube.requests)
+
+
+def run_collect_script(
+    lv: Any, out: Path, *, exec: bool = False, timeout: float = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Write the collect script for ``lv``'s cluster next to ``out`` and run it with ``sh``
+    (the venv's ``aws`` first on PATH); it writes ``out/`` and ``out.tar.gz``."""
+    from irsa_nb.live.script import collect_script
+
+    script = out.parent / "irsa-collect.sh"
+    script.write_text(collect_script(lv.cluster, exec=exec))
+    run_env = {**lv.env(), **env, "IRSA_OUT": str(out)}
+    run_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{run_env.get('PATH', '')}"
+    return subprocess.run(
+        ["sh", str(script)], env=run_env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def small_data(**kw: Any) -> dict[str, Any]:

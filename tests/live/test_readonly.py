@@ -240,24 +240,13 @@ def test_the_explorer_lists_clusters_with_list_clusters_only(
 
 def test_the_collect_script_only_reads_what_the_doc_grants(live, throttle_proxy, tmp_path):
     """The POSIX collect script (aws CLI + kubectl) stays inside the same allow-list."""
-    import os
-    import subprocess
-    import sys
-
-    from irsa_nb.live.script import collect_script
+    from tests.live.conftest import run_collect_script
 
     lv = live()
     proxy = throttle_proxy()
     lv.aws.use_endpoint(proxy.url)
     lv.kube.reset_records()
-    script = tmp_path / "irsa-collect.sh"
-    script.write_text(collect_script(lv.cluster))
-    env = lv.env()
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["IRSA_OUT"] = str(tmp_path / "bundle")
-    proc = subprocess.run(
-        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    proc = run_collect_script(lv, tmp_path / "bundle")
     assert proc.returncode == 0, proc.stderr
     ops = set(proxy.operations)
     assert {"DescribeCluster", "GetRole", "ListRolePolicies"} <= ops

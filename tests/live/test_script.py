@@ -3,7 +3,6 @@ API server (over TLS: kubectl sends tokens only over HTTPS), openssl against the
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import irsa_nb
 from irsa_nb.cli import main
 from irsa_nb.live.script import collect_script
 from tests.fixtures import k8s_objects as k8s
-from tests.live.conftest import small_data
+from tests.live.conftest import run_collect_script, small_data
 
 VENV_BIN = Path(sys.executable).parent
 KUBECTL = shutil.which("kubectl")
@@ -58,14 +57,7 @@ def test_script_bundle_checks_like_the_python_collector(live, tmp_path):
     )
     data["pods"].append(leaky)
     lv = live(data)
-    script = tmp_path / "irsa-collect.sh"
-    script.write_text(collect_script(lv.cluster))
-    env = lv.env()
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["IRSA_OUT"] = str(tmp_path / "bundle")
-    proc = subprocess.run(
-        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    proc = run_collect_script(lv, tmp_path / "bundle")
     assert proc.returncode == 0, proc.stderr
     assert "kubeconfig context: cluster-ctx" in proc.stderr  # chosen by the endpoint
     archive = tmp_path / "bundle.tar.gz"
