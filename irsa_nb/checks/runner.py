@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
@@ -100,12 +101,17 @@ def run_checks(
     for check_id, listing, what in gaps:
         if isinstance(listing, Gap) and REGISTRY[check_id] in selected:
             rows.append(_row(REGISTRY[check_id], from_gap(listing, what), None, None, base, lang))
-    # One DataFrame per check, so the Python row objects never all live at once.
-    frames = [_frame(rows)]
+    # Arrow chunks per check, so the Python row objects never all live at once, and joined
+    # without a copy.
+    chunks = [_columns(rows)]
     for chk in selected:
-        frames.append(_frame(_check_rows(chk, ctx, base, lang)))
-    frames = [f for f in frames if len(f)] or frames[:1]
-    return pd.concat(frames, ignore_index=True)
+        chunks.append(_columns(_check_rows(chk, ctx, base, lang)))
+    return pd.DataFrame(
+        {
+            col: pd.Series(pa.chunked_array([c[i] for c in chunks], _TEXT), dtype="str")
+            for i, col in enumerate(RESULT_COLUMNS)
+        }
+    )
 
 
 def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None, Pod | None]]:
@@ -141,8 +147,17 @@ def _check_rows(chk: Check, ctx: Context, base: dict[str, Any], lang: str) -> li
     return rows
 
 
-def _frame(rows: Iterable[tuple]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(list(rows), columns=RESULT_COLUMNS).astype("str")
+_TEXT = pa.large_string()  # what pandas' "str" dtype holds
+# The result buffers come from malloc: Arrow's default pool (mimalloc) would keep about 40 MB
+# more after a cluster-scale run (BENCHMARKS.md). The process-wide default is left alone.
+_POOL = pa.system_memory_pool()
+
+
+def _columns(rows: list[tuple]) -> list[pa.Array]:
+    """The rows as one Arrow string array per result column."""
+    if not rows:
+        return [pa.array([], _TEXT)] * len(RESULT_COLUMNS)
+    return [pa.array(col, _TEXT, memory_pool=_POOL) for col in zip(*rows, strict=True)]
 
 
 def _select_checks(ids: Iterable[str] | None) -> list[Check]:

@@ -355,26 +355,39 @@ class KubeReader:
 def _share(obj: dict[str, Any], memo: dict[str, str]) -> dict[str, Any]:
     """Replace the strings that repeat across objects by one shared copy (in place).
 
-    20,000 pods repeat namespaces, node names, images, env names/values and mount paths;
-    each page parses them anew. Only those fields are visited: a full walk costs more than
-    it saves.
+    20,000 pods repeat namespaces, node names, images, container names, env entries, mounts,
+    owners, phases and token volumes; each page parses them anew. Only those fields are
+    visited: a full walk costs more than it saves.
     """
-    meta, spec = obj.get("metadata"), obj.get("spec")
-    if isinstance(meta, dict) and isinstance(meta.get("namespace"), str):
-        meta["namespace"] = memo.setdefault(meta["namespace"], meta["namespace"])
+    meta, spec, status = obj.get("metadata"), obj.get("spec"), obj.get("status")
+    if isinstance(meta, dict):
+        _share_values(meta, ("namespace",), memo)
+        for owner in meta.get("ownerReferences") or []:
+            _share_values(owner, owner, memo)
+    if isinstance(status, dict):
+        _share_values(status, ("phase",), memo)
     if not isinstance(spec, dict):
         return obj
-    for key in ("nodeName", "serviceAccountName", "serviceAccount"):
-        if isinstance(spec.get(key), str):
-            spec[key] = memo.setdefault(spec[key], spec[key])
+    _share_values(spec, ("nodeName", "serviceAccountName", "serviceAccount"), memo)
     for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-        if isinstance(c.get("image"), str):
-            c["image"] = memo.setdefault(c["image"], c["image"])
+        _share_values(c, ("name", "image"), memo)
         for item in (c.get("env") or []) + (c.get("volumeMounts") or []):
-            for k, v in item.items():
-                if isinstance(v, str):
-                    item[k] = memo.setdefault(v, v)
+            _share_values(item, item, memo)
+    for v in spec.get("volumes") or []:
+        _share_values(v, ("name",), memo)
+        for src in v["projected"]["sources"]:  # slim_pod keeps only token sources
+            token = src["serviceAccountToken"]
+            if isinstance(token, dict):
+                _share_values(token, token, memo)
     return obj
+
+
+def _share_values(d: dict[str, Any], keys: Iterable[str], memo: dict[str, str]) -> None:
+    """Share the string values of ``d`` under ``keys`` through ``memo``."""
+    for k in list(keys):
+        v = d.get(k)
+        if isinstance(v, str):
+            d[k] = memo.setdefault(v, v)
 
 
 def _identity(obj: dict[str, Any]) -> dict[str, Any]:
