@@ -194,11 +194,11 @@ class _Collection:
             )
             lister = kube.ListCollector(reader, self.namespaces)
             docs.update(lister.collect("serviceaccounts"))
-            roles = _role_names(docs.get(bundle.SERVICE_ACCOUNTS))
-            self.bar.add_total(len(roles))
-            pending += [pool.submit(self._role, name) for name in roles]
+            asked: set[str] = set()
+            pending += self._submit_roles(pool, asked)  # while the pods are listed
             docs.update(lister.collect("pods"))
             docs.update(lister.retry_unknown())
+            pending += self._submit_roles(pool, asked)  # service accounts listed only now
             if self.sts_probe is not None:
                 region = cluster_region(described, self.aws.region)
                 args = (self.sts_probe, reader.api, self.session, self.aws.iam, region)
@@ -218,6 +218,16 @@ class _Collection:
             for fut in pending:
                 docs.update(fut.result())
         return docs
+
+    def _submit_roles(
+        self, pool: ThreadPoolExecutor, asked: set[str]
+    ) -> list[Future[dict[str, Document]]]:
+        """Queue the IAM calls for the roles annotated on the listed service accounts that
+        were not asked for yet."""
+        names = [n for n in _role_names(self.docs.get(bundle.SERVICE_ACCOUNTS)) if n not in asked]
+        asked.update(names)
+        self.bar.add_total(len(names))
+        return [pool.submit(self._role, name) for name in names]
 
     def _role(self, name: str) -> dict[str, Document]:
         out = self.aws.role_documents(name)

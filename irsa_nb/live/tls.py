@@ -11,6 +11,7 @@ and records what happened (``tls/discovery.json``).
 from __future__ import annotations
 
 import _ssl
+import http.client
 import json
 import logging
 import socket
@@ -114,8 +115,8 @@ def _fetch_json(url: str, timeout: float) -> dict[str, Any]:
     except urllib.error.URLError as exc:
         rec["error"] = str(exc.reason)
         return rec
-    except (OSError, ValueError) as exc:  # timeouts, resets, bad URLs
-        rec["error"] = str(exc) or type(exc).__name__
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts, resets, bad
+        rec["error"] = f"{type(exc).__name__}: {exc}"  # URLs, a server that is not HTTP
         return rec
     rec["status"] = status
     if status != 200:

@@ -106,6 +106,20 @@ def test_namespaces_come_from_service_accounts_when_namespaces_cannot_be_listed(
     assert not inv.namespace_errors
 
 
+def test_service_accounts_listed_after_the_pods_still_get_their_roles(live):
+    lv = live()
+    full = irsa_nb.run_checks(irsa_nb.collect(lv.cluster, progress=False))
+    # service accounts: cluster-wide forbidden, namespaces unknown until the pods are listed
+    lv.kube.forbidden_cluster_wide = {"serviceaccounts"}
+    lv.kube.forbidden = {("list", "namespaces")}
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+
+    assert len(inv.service_accounts) == len(lv.data["service_accounts"])
+    roles = {sa.role_arn.rsplit("/", 1)[1] for sa in inv.service_accounts.values() if sa.role_arn}
+    assert roles and all(bundle.role_path("get-role", r) in inv.documents for r in roles)
+    pd.testing.assert_frame_equal(irsa_nb.run_checks(inv), full)
+
+
 def test_unreadable_service_accounts_give_error_not_fail_for_their_pods(live):
     lv = live(forbidden_cluster_wide={"serviceaccounts"}, forbidden_namespaces={"team-orders"})
     inv = irsa_nb.collect(lv.cluster, progress=False)

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+import irsa_nb
 from irsa_nb import bundle
 from irsa_nb.bundle import CallFailed
 from irsa_nb.inventory import build_inventory
@@ -52,6 +53,17 @@ def test_a_hanging_issuer_is_an_error_after_the_timeout(https_issuer_factory, mo
     assert rec["openid_configuration"]["status"] is None
     assert "timed out" in rec["openid_configuration"]["error"]
     assert rec["jwks"] is None
+
+
+def test_an_issuer_that_does_not_speak_http_is_an_error_not_a_crash(live):
+    lv = live(issuer={"discovery": "garbage"})
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    conf = inv.documents[bundle.DISCOVERY]["openid_configuration"]
+    assert conf["error"].startswith("BadStatusLine") and conf["status"] is None
+    assert len(inv.pods) == len(lv.data["pods"])  # the rest is collected
+    df = irsa_nb.run_checks(inv)
+    row = df[df.check_id == "issuer_discovery_reachable"].iloc[0]
+    assert row.status == "WARN" and "BadStatusLine" in row.detail
 
 
 def test_unreachable_issuer_becomes_recorded_failures():
