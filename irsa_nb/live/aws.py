@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -50,13 +51,21 @@ class AwsConfigError(ValueError):
 
 
 def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
-    """A boto3 session the standard way (``profile_name``/``region_name``)."""
-    from botocore.exceptions import ProfileNotFound
+    """A boto3 session the standard way (``profile_name``/``region_name``).
+
+    Without ``region``, ``AWS_REGION`` (what the AWS CLI v2 and the other SDKs read) comes
+    before boto3's own ``AWS_DEFAULT_REGION`` and the profile's region.
+    """
+    from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
-        return boto3.Session(profile_name=profile, region_name=region)
+        return boto3.Session(
+            profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None
+        )
     except ProfileNotFound as exc:
         raise AwsConfigError(f"{exc}; list profiles with `aws configure list-profiles`") from None
+    except ConfigParseError as exc:
+        raise AwsConfigError(f"{exc}: fix its syntax (AWS_CONFIG_FILE names the file)") from None
 
 
 def client_config(session: boto3.Session, max_pool: int) -> Config:

@@ -49,13 +49,14 @@ def collect(
     cluster_name
         The EKS cluster name (``aws eks describe-cluster --name``).
     region, profile
-        As for ``boto3.Session``; the region defaults to the session's (``AWS_REGION``,
-        the profile), else to the one in the kubeconfig context's EKS endpoint.
+        As for ``boto3.Session``; the region defaults to ``AWS_REGION``, then the session's
+        (``AWS_DEFAULT_REGION``, the profile), else to the one in the kubeconfig context's
+        EKS endpoint.
     context
         kubeconfig context (``KUBECONFIG`` is honoured); default: the context whose server is
         the cluster's endpoint, else the current one.
     namespaces
-        Only these namespaces (default: cluster-wide lists).
+        Only these namespaces (a name or a list; default: cluster-wide lists).
     progress
         Show a progress bar on stderr (default: when stderr is a terminal).
     max_workers
@@ -116,6 +117,8 @@ def collect_documents(
     """The bundle documents of a live cluster (see :func:`collect`)."""
     if not cluster_name:
         raise ValueError("name the EKS cluster (--cluster NAME)")
+    if isinstance(namespaces, str):
+        namespaces = [namespaces]
     in_pod = exec_target(exec)
     check_timeout(exec_timeout)
     contexts, current = kube.list_contexts()

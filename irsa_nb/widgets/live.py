@@ -6,6 +6,7 @@ functions; every failure is a :class:`LiveError` whose message says what to do.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,7 @@ def default_region(profile: str | None = None) -> str:
 
     try:
         session = botocore.session.Session(profile=profile or None)
-        return session.get_config_variable("region") or ""
+        return os.environ.get("AWS_REGION") or session.get_config_variable("region") or ""
     except BotoCoreError:
         return ""
 

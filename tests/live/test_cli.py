@@ -91,6 +91,32 @@ def test_missing_region_is_one_line_and_exit_2(live, capsys, monkeypatch):
     assert code == 2 and "no AWS region: pass --region" in err
 
 
+def test_aws_region_is_honoured_like_the_aws_cli(live, capsys, monkeypatch):
+    lv = live()
+    region = irsa_nb.collect(lv.cluster, progress=False).cluster.region
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", region)
+    assert irsa_nb.collect(lv.cluster, progress=False).cluster.region == region
+
+
+def test_damaged_aws_config_is_one_line_and_exit_2(live, capsys, monkeypatch, tmp_path):
+    live()
+    bad = tmp_path / "config"
+    bad.write_text("[default\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(bad))
+    code, out, err = run(capsys, "check", "--cluster", "x")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and f"Unable to parse config file: {bad}" in err
+    assert "fix its syntax" in err and "internal error" not in err  # a user error, not a bug
+
+
+def test_one_namespace_may_be_named_as_a_string(live):
+    lv = live()
+    inv = irsa_nb.collect(lv.cluster, namespaces="team-payments", progress=False)
+    assert {ns for _, _, ns in lv.kube.api_calls() if ns} == {"team-payments"}
+    assert inv.pods and {p.namespace for p in inv.pods} == {"team-payments"}
+
+
 def test_progress_bar_on_request_and_silence_by_default(live, capsys):
     lv = live()
     irsa_nb.collect(lv.cluster)  # stderr is not a terminal under pytest: no bar
