@@ -211,9 +211,26 @@ def read_documents(path: str | Path) -> dict[str, Document]:
     return docs
 
 
-def write_documents(documents: Mapping[str, Document], out: str | Path) -> Path:
-    """Write documents as a bundle directory, or as ``.tar.gz``/``.zip`` by suffix."""
+def check_output(out: str | Path) -> None:
+    """Refuse a bundle directory that already holds files: old and new evidence would mix.
+
+    Raises ``FileExistsError`` with what to do.
+    """
     out = Path(out)
+    archive = out.name.endswith((".tar.gz", ".tgz", ".zip"))
+    if archive or (not out.exists() and not out.is_symlink()):
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a directory: choose another output")
+    if any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty: choose a new output directory or remove it")
+
+
+def write_documents(documents: Mapping[str, Document], out: str | Path) -> Path:
+    """Write documents as a bundle directory (new or empty), or as ``.tar.gz``/``.zip`` by
+    suffix (replaced if it exists)."""
+    out = Path(out)
+    check_output(out)
     files: dict[str, bytes] = {}
     for name, doc in documents.items():
         if isinstance(doc, CallFailed):

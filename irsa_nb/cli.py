@@ -341,9 +341,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from .bundle import CallFailed, write_documents
+    from .bundle import CallFailed, check_output, write_documents
     from .live.collect import collect_documents
 
+    check_output(args.out)  # before collecting, not after
     in_pod, exec_timeout = exec_options(args)
     docs = collect_documents(
         args.cluster,

@@ -299,3 +299,18 @@ def test_macos_finder_zip_and_tar_metadata_are_ignored(tmp_path):
     docs = read_documents(archive)
     assert not [k for k in docs if "._" in k or "DS_Store" in k or "MACOSX" in k]
     assert run_checks(load_bundle(archive)).equals(expected)
+
+
+def test_writing_never_mixes_with_files_already_in_the_directory(tmp_path):
+    out = tmp_path / "b"
+    write_documents(demo_docs(), out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(FileExistsError, match="is not empty"):
+        write_documents({"k8s/pods.json": {"items": []}}, out)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FileExistsError, match="is not a directory"):
+        write_documents(demo_docs(), tmp_path / "file")
+    write_documents(demo_docs(), tmp_path / "b.tar.gz")
+    write_documents(demo_docs(), tmp_path / "b.tar.gz")  # an archive is replaced whole
+    assert read_documents(tmp_path / "b.tar.gz") == read_documents(out)

@@ -43,6 +43,22 @@ def test_collect_reports_what_failed(live, capsys, tmp_path):
     assert (tmp_path / "b/aws/eks/list-pod-identity-associations.error.txt").exists()
 
 
+def test_collect_never_mixes_into_an_existing_bundle_directory(live, capsys, tmp_path):
+    lv = live()
+    out = tmp_path / "b"
+    assert run(capsys, "collect", "--cluster", lv.cluster, "--out", str(out), "-q")[0] == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    lv.kube.reset_records()
+    code, stdout, err = run(capsys, "collect", "--cluster", lv.cluster, "--out", str(out))
+    assert code == 2 and stdout == "" and len(err.strip().splitlines()) == 1
+    assert f"{out} is not empty: choose a new output directory" in err
+    assert lv.kube.api_calls() == []  # refused before collecting anything
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    # an empty directory is fine
+    (tmp_path / "empty").mkdir()
+    assert run(capsys, "collect", "--cluster", lv.cluster, "--out", str(tmp_path / "empty"))[0] == 0
+
+
 def test_check_with_a_namespace_collects_only_that_namespace(live, capsys):
     lv = live()
     code, out, _ = run(
