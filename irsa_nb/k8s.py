@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bundle import PODS
-from .redact import ROLE_ARN_ANNOTATION, collected_env_value, mask_annotation, mask_env_value
+from .redact import (
+    ROLE_ARN_ANNOTATION,
+    collected_env_value,
+    mask_annotation,
+    mask_env_value,
+    mask_text,
+)
 
 IRSA_PREFIX = "eks.amazonaws.com/"
 AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
@@ -391,7 +397,7 @@ def _slim_container(c: Any) -> dict:
 
 def slim_pod(obj: Mapping[str, Any]) -> dict:
     """A Pod reduced to the fields the checks read; env values other than the AWS SDK's
-    settings, and secrets in annotations, are masked."""
+    settings, and secrets in annotations and labels, are masked."""
     meta = _d(obj.get("metadata"))
     spec = _d(obj.get("spec"))
     out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")
@@ -402,6 +408,11 @@ def slim_pod(obj: Mapping[str, Any]) -> dict:
     }
     if ann:
         out_meta["annotations"] = ann
+    labels = {  # a webhook's objectSelector reads them
+        k: mask_text(v)[0] if isinstance(v, str) else v for k, v in _d(meta.get("labels")).items()
+    }
+    if labels:
+        out_meta["labels"] = labels
     if meta.get("ownerReferences"):
         out_meta["ownerReferences"] = [
             _pick(_d(o), "apiVersion", "kind", "name", "controller")

@@ -355,13 +355,15 @@ class KubeReader:
 def _share(obj: dict[str, Any], memo: dict[str, str]) -> dict[str, Any]:
     """Replace the strings that repeat across objects by one shared copy (in place).
 
-    20,000 pods repeat namespaces, node names, images, container names, env entries, mounts,
-    owners, phases and token volumes; each page parses them anew. Only those fields are
+    20,000 pods repeat namespaces, labels, node names, images, container names, env entries,
+    mounts, owners, phases and token volumes; each page parses them anew. Only those fields are
     visited: a full walk costs more than it saves.
     """
     meta, spec, status = obj.get("metadata"), obj.get("spec"), obj.get("status")
     if isinstance(meta, dict):
         _share_values(meta, ("namespace",), memo)
+        if isinstance(meta.get("labels"), dict):
+            _share_values(meta["labels"], meta["labels"], memo)
         for owner in meta.get("ownerReferences") or []:
             _share_values(owner, owner, memo)
     if isinstance(status, dict):

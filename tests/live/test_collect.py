@@ -234,3 +234,28 @@ def test_exec_credential_plugin_users_authenticate(live, monkeypatch, tmp_path):
     inv = irsa_nb.collect(lv.cluster, progress=False)
     assert len(inv.pods) == len(lv.data["pods"])
     assert not inv.namespace_errors
+
+
+def test_pod_labels_are_kept_for_the_webhook_object_selector(live, tmp_path):
+    data = small_data()
+    for p in data["pods"]:
+        p["metadata"].setdefault("labels", {})["irsa"] = "on"
+    data["pods"][0]["metadata"]["labels"]["leak"] = "AKIAIOSFODNN7EXAMPLE"
+    for hook in data["webhook"]["webhooks"]:
+        hook["objectSelector"] = {"matchLabels": {"irsa": "on"}}
+    lv = live(data)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    name = data["pods"][0]["metadata"]["name"]
+    kept = inv.documents[bundle.PODS]["items"]
+    labels = next(i["metadata"]["labels"] for i in kept if i["metadata"]["name"] == name)
+    assert labels["irsa"] == "on" and "AKIAIOSFODNN7EXAMPLE" not in labels["leak"]
+    live_df = irsa_nb.run_checks(inv, checks=["webhook_configured"])
+    assert list(live_df.status) == ["PASS"]
+    # what kubectl get pods -o json gives (every field) checks the same
+    docs = dict(inv.documents)
+    docs[bundle.PODS] = {"apiVersion": "v1", "kind": "List", "items": data["pods"]}
+    write_documents(docs, tmp_path / "kubectl")
+    full = irsa_nb.run_checks(
+        irsa_nb.load_bundle(tmp_path / "kubectl"), checks=["webhook_configured"]
+    )
+    pd.testing.assert_frame_equal(full, live_df)
