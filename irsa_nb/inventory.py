@@ -22,6 +22,7 @@ import pandas as pd
 from . import bundle
 from .bundle import CallFailed, Document, Unreadable
 from .exec_facts import ExecFacts, exec_facts_from_documents
+from .gcpause import gc_paused
 from .iam.arn import ArnError, issuer_host_path, parse_arn, partition_for_region
 from .k8s import Pod, ServiceAccount, items_of
 
@@ -406,7 +407,11 @@ class Inventory:
 
 def build_inventory(documents: Mapping[str, Document], source: str = "") -> Inventory:
     """Build an :class:`Inventory` from bundle documents (see :mod:`irsa_nb.bundle`)."""
-    docs = dict(documents)
+    with gc_paused():
+        return _build_inventory(dict(documents), source)
+
+
+def _build_inventory(docs: dict[str, Document], source: str) -> Inventory:
     probe = Inventory(source, docs, Gap("", "absent", "", ""), (), {}, (), "")
     cluster = _cluster(probe)
     probe.cluster = cluster
@@ -449,7 +454,8 @@ def load_bundle(path: str | Path) -> Inventory:
     from .demo import demo_bundle, is_demo_name
 
     real = demo_bundle(str(path)) if is_demo_name(str(path)) else Path(path)
-    return build_inventory(bundle.read_documents(real), source=str(path))
+    with gc_paused():
+        return build_inventory(bundle.read_documents(real), source=str(path))
 
 
 def _cluster(inv: Inventory) -> Cluster | Gap:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import bundle
 from ..bundle import CallFailed, Document
+from ..gcpause import gc_paused
 from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
 from ..k8s import ROLE_ARN_ANNOTATION
@@ -86,19 +87,20 @@ def collect(
     >>> inv = irsa_nb.collect("prod", region="eu-west-1")  # doctest: +SKIP
     >>> irsa_nb.run_checks(inv, namespace="shop")  # doctest: +SKIP
     """
-    docs = collect_documents(
-        cluster_name,
-        region=region,
-        profile=profile,
-        context=context,
-        namespaces=namespaces,
-        progress=progress,
-        max_workers=max_workers,
-        probe=probe,
-        exec=exec,
-        exec_timeout=exec_timeout,
-    )
-    return build_inventory(docs, source=f"live:{cluster_name}")
+    with gc_paused():  # one pause (and one full collection) for both steps
+        docs = collect_documents(
+            cluster_name,
+            region=region,
+            profile=profile,
+            context=context,
+            namespaces=namespaces,
+            progress=progress,
+            max_workers=max_workers,
+            probe=probe,
+            exec=exec,
+            exec_timeout=exec_timeout,
+        )
+        return build_inventory(docs, source=f"live:{cluster_name}")
 
 
 def collect_documents(
@@ -135,7 +137,8 @@ def collect_documents(
         run = _Collection(cluster_name, session, context, namespaces, bar, max_workers)
         run.sts_probe = ProbeOptions() if probe is True else (probe or None)
         run.exec_target, run.exec_timeout = in_pod, exec_timeout
-        return run.run()
+        with gc_paused():
+            return run.run()
     finally:
         bar.close()
 
