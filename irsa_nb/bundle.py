@@ -56,9 +56,9 @@ class CallFailed:
 
     def __post_init__(self) -> None:
         text = mask_text(str(self.message))[0]
-        extra = len(text) - MAX_MESSAGE_CHARS
-        if extra > 0:  # e.g. an HTML error page: keep the rows readable
-            text = f"{text[:MAX_MESSAGE_CHARS]} ... ({extra} more characters)"
+        if len(text) > MAX_MESSAGE_CHARS:  # e.g. an HTML error page: keep the rows readable
+            cut = MAX_MESSAGE_CHARS - 40  # the note fits too, so reading it back is the same
+            text = f"{text[:cut]} ... ({len(text) - cut} more characters)"
         object.__setattr__(self, "message", text)
 
     @property

@@ -314,3 +314,13 @@ def test_writing_never_mixes_with_files_already_in_the_directory(tmp_path):
     write_documents(demo_docs(), tmp_path / "b.tar.gz")
     write_documents(demo_docs(), tmp_path / "b.tar.gz")  # an archive is replaced whole
     assert read_documents(tmp_path / "b.tar.gz") == read_documents(out)
+
+
+def test_a_long_error_is_cut_once_and_reads_back_the_same(tmp_path):
+    from irsa_nb.bundle import MAX_MESSAGE_CHARS
+
+    cut = CallFailed("An error occurred (AccessDenied): " + "x" * 5000)
+    assert len(cut.message) <= MAX_MESSAGE_CHARS and cut.message.endswith("more characters)")
+    assert CallFailed(cut.message) == cut
+    write_documents({"aws/eks/describe-cluster.json": cut}, tmp_path / "b")
+    assert read_documents(tmp_path / "b")["aws/eks/describe-cluster.json"] == cut
