@@ -419,10 +419,10 @@ def _build_inventory(docs: dict[str, Document], source: str) -> Inventory:
         _major_minor(cluster.version) if isinstance(cluster, Cluster) else ""
     )
     ns_errors = {}
-    for path, doc in docs.items():
+    for path in sorted(docs):  # the same message whatever order the documents came in
         m = re.match(r"^k8s/namespaces/([^/]+)/(serviceaccounts|pods)\.json$", path)
-        if m and isinstance(doc, CallFailed):
-            ns_errors[m.group(1)] = doc.message
+        if m and isinstance(docs[path], CallFailed):
+            ns_errors.setdefault(m.group(1), docs[path].message)
     return Inventory(
         source=source,
         documents=docs,

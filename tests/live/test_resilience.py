@@ -7,7 +7,7 @@ import pytest
 
 import irsa_nb
 from irsa_nb import bundle
-from irsa_nb.bundle import CallFailed
+from irsa_nb.bundle import CallFailed, write_documents
 from irsa_nb.live import aws as live_aws
 from irsa_nb.live import kube as live_kube
 from tests.live.conftest import small_data
@@ -68,7 +68,7 @@ def test_a_list_failing_past_the_retry_budget_is_an_error_row_and_the_rest_is_ke
     assert (df[df.check_id == "role_exists"].status == "PASS").sum() > 0
 
 
-def test_forbidden_cluster_wide_lists_fall_back_to_namespaces(live):
+def test_forbidden_cluster_wide_lists_fall_back_to_namespaces(live, tmp_path):
     lv = live()
     full = irsa_nb.run_checks(irsa_nb.collect(lv.cluster, progress=False))
     lv.kube.forbidden_cluster_wide = {"pods", "serviceaccounts"}
@@ -95,6 +95,11 @@ def test_forbidden_cluster_wide_lists_fall_back_to_namespaces(live):
 
     pd.testing.assert_frame_equal(others(df), others(full))
     assert "team-orders" in set(full.namespace)
+    # the bundle written from it (namespaces/team-orders/*.error.txt) checks the same
+    for out in (tmp_path / "dir", tmp_path / "b.tar.gz"):
+        write_documents(inv.documents, out)
+        pd.testing.assert_frame_equal(irsa_nb.run_checks(irsa_nb.load_bundle(out)), df)
+    assert (tmp_path / "dir/k8s/namespaces/team-orders/pods.error.txt").exists()
 
 
 def test_namespaces_come_from_service_accounts_when_namespaces_cannot_be_listed(live):
@@ -130,6 +135,16 @@ def test_unreadable_service_accounts_give_error_not_fail_for_their_pods(live):
         & df.check_id.isin(["service_account_exists", "pod_uses_service_account"])
     ]
     assert len(rows) and set(rows.status) == {"ERROR"}
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_aws_calls_overlap_up_to_the_pool_size(live, throttle_proxy, workers):
+    lv = live()
+    proxy = throttle_proxy(latency_seconds=0.05)  # as a distant endpoint
+    lv.aws.use_endpoint(proxy.url)
+    inv = irsa_nb.collect(lv.cluster, progress=False, max_workers=workers)
+    assert proxy.operations.count("GetRole") == len(inv.role_names()) >= 2 * workers
+    assert proxy.max_in_flight == workers
 
 
 def test_aws_throttling_past_the_retry_budget_is_one_error_row(live, throttle_proxy, fast_retries):
