@@ -52,6 +52,11 @@ NON_RESOURCE_URLS = ("/version",)
 #: What a failed request raises (HTTP status, connection, TLS, bad JSON).
 FAILURES = (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError)
 
+
+class PagingError(ValueError):
+    """The API server's pages do not add up (e.g. it repeats a ``continue`` token)."""
+
+
 _sleep = time.sleep  # one name for every retry wait of live collection
 
 
@@ -229,6 +234,8 @@ def _describe_error(exc: BaseException) -> str:
         body = (exc.body or "").strip().splitlines()
         detail = f": {body[0][:300]}" if body else ""
         return f"Error from server ({exc.reason or exc.status}) (HTTP {exc.status}){detail}"
+    if isinstance(exc, PagingError):
+        return str(exc)
     return f"Unable to connect to the server: {exc}"
 
 
@@ -323,16 +330,23 @@ class KubeReader:
         for _restart in range(MAX_RESTARTS + 1):
             items: list[dict[str, Any]] = []
             cont: str | None = None
+            seen: set[str] = set()
             try:
                 while True:
                     query: dict[str, Any] = {"limit": self.page_size}
                     if cont:
                         query["continue"] = cont
                     page = self._get(path, query)
-                    raw = page.get("items") or []
+                    raw, meta = _list_parts(page, kind)
                     items.extend(_share(slim(o), self._strings) for o in raw if isinstance(o, dict))
-                    meta = page.get("metadata") or {}
                     cont = meta.get("continue") or None
+                    if cont in seen:  # a broken server or proxy would page forever
+                        raise PagingError(
+                            f"the API server sent the same continue token twice while listing "
+                            f"{kind}: the list is incomplete; retry, or check proxies between "
+                            "you and the API server"
+                        )
+                    seen.add(cont or "")
                     if self.on_page:
                         self.on_page(kind, len(raw), meta.get("remainingItemCount"))
                     if not cont:
@@ -350,6 +364,18 @@ class KubeReader:
         except FAILURES as exc:
             log.info("namespaces cannot be listed: %s", describe_error(exc))
             return None
+
+
+def _list_parts(page: Any, kind: str) -> tuple[list[Any], dict[str, Any]]:
+    """``items`` and ``metadata`` of a list page; PagingError if it is not one."""
+    items = page.get("items") if isinstance(page, dict) else False
+    meta = page.get("metadata") if isinstance(page, dict) else False
+    if not isinstance(items, list | None) or not isinstance(meta, dict | None):
+        raise PagingError(f"the API server's answer to a {kind} list is not a Kubernetes list")
+    meta = meta or {}
+    if not isinstance(meta.get("continue"), str | None):
+        raise PagingError(f"the API server's {kind} list has a continue token that is not text")
+    return items or [], meta
 
 
 def _share(obj: dict[str, Any], memo: dict[str, str]) -> dict[str, Any]:

@@ -201,3 +201,21 @@ def test_retry_configuration_is_standard_unless_the_user_says_otherwise(monkeypa
     cfg = live_aws.client_config(boto3.Session(region_name="us-west-2"), 4)
     assert cfg.retries == {"mode": "adaptive"}  # botocore then reads AWS_MAX_ATTEMPTS itself
     assert cfg.max_pool_connections == 4
+
+
+@pytest.mark.parametrize(
+    ("broken", "words"),
+    [
+        ("repeat-continue", "the same continue token twice while listing pods"),
+        ("not-a-list", "answer to a pods list is not a Kubernetes list"),
+    ],
+)
+def test_a_server_whose_pages_do_not_add_up_is_an_error_not_a_hang(live, broken, words):
+    lv = live(small_data(n_pods=1100), broken_lists={"pods": broken})
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    failed = inv.documents[bundle.PODS]
+    assert isinstance(failed, CallFailed) and words in failed.message
+    assert len(_lists(lv.kube, "pods")) <= 3  # stopped at once
+    assert len(inv.service_accounts) == len(lv.data["service_accounts"])  # the rest is kept
+    df = irsa_nb.run_checks(inv)
+    assert list(df[df.check_id == "pod_uses_service_account"].status) == ["ERROR"]
