@@ -9,6 +9,7 @@ RSS (ru_maxrss) is its own:
 * ``collect``: ``irsa_nb.collect`` + ``irsa_nb.run_checks`` on the whole cluster;
 * ``floor``: the same HTTP requests without any client (http.client GETs of the same
   Kubernetes pages + ``json.loads``; the same number of IAM/EKS POSTs, 8 threads);
+* ``boto3``: the collector's IAM role calls alone, one after another (boto3's CPU per call);
 * ``naive``: the seed's steps per annotated service account with boto3 and the kubernetes
   client's models (describe-cluster, list/get OIDC provider, get-role + both policy lists,
   ``get sa -n``, ``describe sa``, ``get pods -n`` and ``get pod`` per pod of the SA), run on a
@@ -202,17 +203,23 @@ def child(mode: str, cluster: str, naive_sas: int) -> None:
         from irsa_nb.live import collect as _  # noqa: F401  (boto3, kubernetes)
 
         out["import_s"] = time.perf_counter() - t_import
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         inv = irsa_nb.collect(cluster, progress=False)
-        t1 = time.perf_counter()
+        c1, t1 = time.process_time(), time.perf_counter()
         out["collect_vmhwm_mb"] = _vmhwm()
         df = irsa_nb.run_checks(inv)
-        t2 = time.perf_counter()
+        c2, t2 = time.process_time(), time.perf_counter()
         out.update(
-            collect_s=t1 - t0, checks_s=t2 - t1, total_s=t2 - t0, rows=len(df),
-            pods=len(inv.pods), service_accounts=len(inv.service_accounts),
-            roles=len(inv.role_names()),
+            collect_s=t1 - t0, checks_s=t2 - t1, total_s=t2 - t0, collect_cpu=c1 - c0,
+            checks_cpu=c2 - c1, rows=len(df), pods=len(inv.pods),
+            service_accounts=len(inv.service_accounts), roles=len(inv.role_names()),
         )  # fmt: skip
+        # the part of collect that is the core, shared with bundles: build_inventory again
+        t3 = time.perf_counter()
+        irsa_nb.build_inventory(inv.documents)
+        out["build_s"] = time.perf_counter() - t3
+    elif mode == "boto3":
+        out.update(boto3_calls(cluster))
     elif mode == "floor":
         out.update(floor())
     elif mode == "naive":
@@ -240,7 +247,7 @@ def floor() -> dict[str, Any]:
     token = kc["users"][0]["user"]["token"]
     aws = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"])
     jobs = json.loads(Path(os.environ["BENCH_IAM_JOBS_FILE"]).read_text())
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
 
     def iam(batch: list[str]) -> None:
         conn = http.client.HTTPConnection(aws.hostname, aws.port)
@@ -284,11 +291,30 @@ def floor() -> dict[str, Any]:
             f.result()
     return {
         "total_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
         "k8s_s": k8s_s,
         "iam_s": max(iam_done),
         "items": items,
         "iam_requests": len(jobs),
     }
+
+
+def boto3_calls(cluster: str) -> dict[str, Any]:
+    """CPU of the collector's IAM calls alone: every role's documents, one after another."""
+    from irsa_nb import bundle
+    from irsa_nb.live.aws import AwsCollector, make_session
+    from irsa_nb.live.collect import _role_names
+    from irsa_nb.live.kube import KubeReader, ListCollector, choose_context
+
+    reader = KubeReader.from_kubeconfig(choose_context(None, None).name)
+    sas = ListCollector(reader, None).collect("serviceaccounts")
+    roles = _role_names(sas[bundle.SERVICE_ACCOUNTS])
+    aws = AwsCollector(make_session(), max_workers=1)
+    aws.role_documents(roles[0])  # warm: endpoint rules, connection
+    c0, t0 = time.process_time(), time.perf_counter()
+    for name in roles:
+        aws.role_documents(name)
+    return {"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - t0}
 
 
 def naive(cluster: str, limit: int) -> dict[str, Any]:
@@ -328,6 +354,15 @@ def naive(cluster: str, limit: int) -> dict[str, Any]:
     per_sa = (time.perf_counter() - t0) / max(done, 1)
     return {"measured_sas": done, "annotated_sas": total_annotated, "per_sa_s": per_sa,
             "total_s": per_sa * total_annotated}  # fmt: skip
+
+
+def _server_cpu(aws_pid: int) -> float:
+    """CPU seconds used so far by the servers: this process (the fake Kubernetes API and the
+    issuer; it only waits for the child otherwise) and the IAM/EKS responder process."""
+    fields = Path(f"/proc/{aws_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    responder = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return responder + own.ru_utime + own.ru_stime
 
 
 def run_child(mode: str, env: dict[str, str], cluster: str, naive_sas: int) -> dict[str, Any]:
@@ -394,7 +429,9 @@ def main() -> None:
         def measure(mode: str) -> tuple[dict[str, Any], int, dict[str, int]]:
             kube.reset_records()
             _get_json(aws_url + "/__reset")
+            servers = _server_cpu(aws_proc.pid)
             res = run_child(mode, env, args.cluster, args.naive_sas)
+            res["server_cpu_s"] = _server_cpu(aws_proc.pid) - servers
             return res, len(kube.requests), _get_json(aws_url + "/__counts")
 
         # the requests the collector makes, replayed by the floor
@@ -415,6 +452,7 @@ def main() -> None:
         for _ in range(2):
             floors.append(measure("floor"))
             collects.append(measure("collect"))
+        boto3_res = measure("boto3")[0]
         naive_res, naive_k8s, naive_aws = measure("naive")
         aws_proc.terminate()
         aws_proc.wait(10)
@@ -426,6 +464,9 @@ def main() -> None:
     iam = sum(v for k, v in aws_counts.items() if k not in eks_ops)
     roles, total = res["roles"], res["total_s"]
     naive_total = naive_res["total_s"]
+    core = res["build_s"] + res["checks_s"]
+    cores = os.cpu_count() or 1
+    cpu_all = res["collect_cpu"] + res["checks_cpu"] + res["server_cpu_s"]
     lines = [
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
@@ -450,6 +491,15 @@ def main() -> None:
         f"{naive_res['maxrss_mb']:.0f} MB, {naive_k8s} Kubernetes and "
         f"{sum(naive_aws.values())} AWS requests for the subset",
         f"(first collect run, cold server page cache: {first['total_s']:.2f} s)",
+        f"CPU seconds: collect {res['collect_cpu']:.2f}, run_checks {res['checks_cpu']:.2f}, "
+        f"servers {res['server_cpu_s']:.2f}; floor: client {fl['cpu_s']:.2f}, servers "
+        f"{fl['server_cpu_s']:.2f}",
+        f"the {iam - 3} role calls alone, one after another: {boto3_res['cpu_s']:.2f} s CPU "
+        f"({boto3_res['cpu_s'] / (iam - 3) * 1000:.2f} ms per call), {boto3_res['wall_s']:.2f} s",
+        f"build_inventory (again, on the collected documents) + run_checks, no I/O: "
+        f"{core:.2f} s = {core / fl['total_s']:.2f}x the floor; all CPU of the run (client + "
+        f"servers) spread over {os.cpu_count()} cores: "
+        f"{cpu_all / cores:.2f} s = {cpu_all / cores / fl['total_s']:.2f}x the floor",
     ]
     print("\n".join(lines))
 
