@@ -369,7 +369,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_collect_script(args: argparse.Namespace) -> int:
     from .live.script import collect_script
 
-    sys.stdout.write(collect_script(args.cluster, args.region, exec=args.exec))
+    sys.stdout.write(
+        collect_script(args.cluster, args.region, exec=args.exec, namespaces=args.namespace)
+    )
     return EXIT_OK
 
 
@@ -547,6 +549,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--exec",
         action="store_true",
         help="also run the in-pod probe with kubectl exec (needs pods/exec; else set IRSA_EXEC=1)",
+    )
+    p.add_argument(
+        "--namespace",
+        "-n",
+        metavar="NS",
+        nargs="+",
+        action="extend",
+        help="only these namespaces (the script's default for IRSA_NAMESPACES)",
     )
     p.set_defaults(func=cmd_collect_script)
 

@@ -3,13 +3,19 @@
 For customers who will not install Python: the script needs ``aws`` and ``kubectl`` (and
 uses ``openssl`` for the issuer's certificate chain when present). Every call is read-only;
 a failed command leaves its stderr in ``<path>.error.txt``. Kubernetes objects are reduced
-by kubectl go-templates to the fields the checks read (as :func:`irsa_nb.k8s.slim_pod` does),
-keeping env values only for the non-secret AWS SDK variables (others become ``***``).
+by kubectl go-templates to the fields the checks read (as :func:`irsa_nb.k8s.slim_pod` does,
+pod labels included), keeping env values only for the non-secret AWS SDK variables (others
+become ``***``). Service accounts and pods are listed as
+:class:`irsa_nb.live.kube.ListCollector` lists them: cluster-wide, or in the chosen
+namespaces (``IRSA_NAMESPACES``), with the same per-namespace fallback on a 403. The script
+writes only into a new (or empty) output directory and a new archive.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..k8s import IRSA_PREFIX
@@ -48,22 +54,36 @@ _DEFINES = (
     '{{with .securityContext}},"securityContext":{ {{- template "sc" . -}} }{{end}}}{{end}}'
 )
 
-_LIST_OPEN = '{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[\n'
-_META = (
+_META_ID = (
     '"metadata":{"name":{{template "s" .metadata.name}},'
     '"namespace":{{template "s" .metadata.namespace}},"uid":{{template "s" .metadata.uid}},'
     '"creationTimestamp":{{template "s" .metadata.creationTimestamp}}'
-    '{{with .metadata.annotations}},"annotations":{ {{- template "ann" . -}} }{{end}}'
+)
+_META_ANN = '{{with .metadata.annotations}},"annotations":{ {{- template "ann" . -}} }{{end}}'
+_META = _META_ID + _META_ANN
+#: Pod labels, always (``{}`` for none: the webhook check then knows they were kept), for
+#: the webhook's objectSelector. They come right after the name, namespace, uid and time
+#: (none of which can hold a quote), so the script's ``mask_labels`` finds them first on the
+#: line and masks values that look like secrets (access key ids, tokens) as
+#: :func:`irsa_nb.redact.mask_text` would (label values hold no quotes, commas or braces).
+_LABELS = (
+    ',"labels":{ {{- with .metadata.labels}}{{$s := ""}}{{range $k, $v := .}}{{$s}}'
+    '{{printf "%q" $k}}:{{template "s" $v}}{{$s = ","}}{{end}}{{end -}} }'
 )
 
+# The list templates print one object a line (items only): the script joins the lines of one
+# cluster-wide list, or of one list per namespace, into one ``kind: List`` document.
 SA_TEMPLATE = (
-    _DEFINES + _LIST_OPEN + "{{range $i, $o := .items}}{{if $i}},\n{{end}}"
-    '{"apiVersion":"v1","kind":"ServiceAccount",' + _META + "}}{{end}}\n]}\n"
+    _DEFINES + '{{range .items}}{"apiVersion":"v1","kind":"ServiceAccount",' + _META + "}}\n{{end}}"
 )
 
 POD_TEMPLATE = (
-    _DEFINES + _LIST_OPEN + "{{range $i, $p := .items}}{{if $i}},\n{{end}}"
-    '{"apiVersion":"v1","kind":"Pod",' + _META + "{{with .metadata.ownerReferences}}"
+    _DEFINES + "{{range .items}}"
+    '{"apiVersion":"v1","kind":"Pod",'
+    + _META_ID
+    + _LABELS
+    + _META_ANN
+    + "{{with .metadata.ownerReferences}}"
     ',"ownerReferences":[{{range $j, $o := .}}{{if $j}},{{end}}{"apiVersion":'
     '{{template "s" $o.apiVersion}},"kind":{{template "s" $o.kind}},"name":{{template "s" $o.name}}'
     '{{if ne (printf "%v" $o.controller) "<nil>"}},"controller":{{$o.controller}}{{end}}}{{end}}]'
@@ -87,7 +107,7 @@ POD_TEMPLATE = (
     '{{if ne (printf "%v" .expirationSeconds) "<nil>"}},"expirationSeconds":'
     "{{.expirationSeconds}}{{end}}}{{end -}} }{{end}}]}{{end}}}{{end}}]{{end}}}"
     '{{with .status}}{{with .phase}},"status":{"phase":{{template "s" .}}}{{end}}{{end}}}'
-    "{{end}}\n]}\n"
+    "\n{{end}}"
 )
 
 #: Running pods with their service account, whether the spec shows IRSA (the aws-iam-token
@@ -107,16 +127,26 @@ EXEC_PODS_TEMPLATE = (
 )
 
 _SCRIPT_FILE = Path(__file__).with_name("collect.sh.in")
+#: A namespace name (an RFC 1123 label), as the script checks IRSA_NAMESPACES.
+NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def collect_script(
-    cluster: str | None = None, region: str | None = None, *, exec: bool = False
+    cluster: str | None = None,
+    region: str | None = None,
+    *,
+    exec: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> str:
     """The POSIX sh collector script, with ``cluster``/``region`` as its defaults.
 
     ``exec=True`` turns its in-pod evidence section on by default (``IRSA_EXEC=1`` does it
     for a script generated without): the fixed probe of :mod:`irsa_nb.live.exec_probe` runs
     with ``kubectl exec`` in every container of the running IRSA pods.
+
+    ``namespaces`` (default for ``IRSA_NAMESPACES``) limits the service accounts and pods to
+    those namespaces, as ``irsa-nb collect --namespace`` does; without it the script lists
+    them cluster-wide and, when that is forbidden, one namespace at a time.
 
     Examples
     --------
@@ -131,6 +161,9 @@ def collect_script(
     for value, what in ((cluster, "cluster name"), (region, "region")):
         if value and (shlex.quote(value) != value or "@" in value):
             raise ValueError(f"invalid {what} {value!r}")
+    for ns in namespaces or ():
+        if not NAMESPACE_NAME.fullmatch(ns):
+            raise ValueError(f"invalid namespace {ns!r} (a DNS label: a-z, 0-9 and -)")
     return (
         _SCRIPT_FILE.read_text(encoding="utf-8")
         .replace("@CLUSTER@", cluster or "")
@@ -139,6 +172,7 @@ def collect_script(
         .replace("@POD_TEMPLATE@", POD_TEMPLATE)
         .replace("@EXEC_PODS_TEMPLATE@", EXEC_PODS_TEMPLATE)
         .replace("@EXEC@", "1" if exec else "0")
+        .replace("@NAMESPACES@", " ".join(dict.fromkeys(namespaces or ())))
         .replace("@KEPT@", "|".join(KEPT_ENV_VALUES))
         .replace("@PROBE@", shlex.quote(PROBE_SCRIPT))
     )
