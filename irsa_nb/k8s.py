@@ -408,11 +408,9 @@ def slim_pod(obj: Mapping[str, Any]) -> dict:
     }
     if ann:
         out_meta["annotations"] = ann
-    labels = {  # a webhook's objectSelector reads them
+    out_meta["labels"] = {  # a webhook's objectSelector reads them; {}: collected, none set
         k: mask_text(v)[0] if isinstance(v, str) else v for k, v in _d(meta.get("labels")).items()
     }
-    if labels:
-        out_meta["labels"] = labels
     if meta.get("ownerReferences"):
         out_meta["ownerReferences"] = [
             _pick(_d(o), "apiVersion", "kind", "name", "controller")

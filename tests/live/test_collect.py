@@ -259,3 +259,15 @@ def test_pod_labels_are_kept_for_the_webhook_object_selector(live, tmp_path):
         irsa_nb.load_bundle(tmp_path / "kubectl"), checks=["webhook_configured"]
     )
     pd.testing.assert_frame_equal(full, live_df)
+
+
+def test_pods_without_labels_are_known_to_have_none(live):
+    data = small_data()
+    for p in data["pods"]:
+        p["metadata"].pop("labels", None)
+    for hook in data["webhook"]["webhooks"]:
+        hook["objectSelector"] = {"matchLabels": {"irsa": "on"}}
+    inv = irsa_nb.collect(live(data).cluster, progress=False)
+    row = irsa_nb.run_checks(inv, checks=["webhook_configured"]).iloc[0]
+    assert json.loads(row.evidence)["pod_labels_collected"] is True
+    assert row.status == "FAIL"  # the selector matches none of the pods
