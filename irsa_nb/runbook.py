@@ -12,6 +12,8 @@ quiet start-up logs, and one retry when the kernel dies before replying to ``ker
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime as dt
 import logging
 import os
@@ -291,7 +293,8 @@ def execute(
     for attempt in (1, 2):
         with tempfile.TemporaryFile(mode="w+b") as kernel_log:
             try:
-                pm.execute_notebook(
+                _own_event_loop(
+                    pm.execute_notebook,
                     str(source),
                     str(output),
                     parameters=dict(parameters),
@@ -324,6 +327,32 @@ def execute(
                     return "timed out", f"{type(exc).__name__}: {_first_line(exc)}"
                 return "failed", f"{type(exc).__name__}: {_first_line(exc)}"
     return "kernel died", STARTUP_RETRY_MESSAGE  # pragma: no cover - loop always returns
+
+
+def _own_event_loop(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func`` (papermill) on an event loop of its own, closed after.
+
+    nbclient runs its coroutines on the loop jupyter_core remembers in the current context.
+    An executor that copies its caller's context into its threads (dask's in-process
+    workers do) hands every run the same loop, and the second run at once fails with
+    "This event loop is already running". In a thread whose loop is running (a kernel),
+    jupyter_core already runs the work on a thread of its own.
+    """
+    from jupyter_core.utils import ensure_event_loop
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return func(*args, **kwargs)
+    ctx = contextvars.Context()  # empty: no remembered loop, so a new one
+    loop = ctx.run(ensure_event_loop)
+    try:
+        return ctx.run(func, *args, **kwargs)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -82,6 +82,11 @@ def test_resume_skips_finished_targets_and_reruns_failed_ones(behaviour_notebook
 
 def test_dask_executor_runs_the_batch(tmp_path):
     distributed = pytest.importorskip("distributed")
+    # The caller's context remembers an event loop, as after any papermill run in this
+    # thread; in-process dask tasks copy that context, so both runs would get that loop.
+    from jupyter_core.utils import ensure_event_loop
+
+    ensure_event_loop()
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
