@@ -22,7 +22,7 @@ import pandas as pd
 from . import bundle
 from .bundle import CallFailed, Document, Unreadable
 from .exec_facts import ExecFacts, exec_facts_from_documents
-from .gcpause import gc_paused
+from .gcpause import full_gc_deferred
 from .iam.arn import ArnError, issuer_host_path, parse_arn, partition_for_region
 from .k8s import Pod, ServiceAccount, items_of
 
@@ -407,7 +407,7 @@ class Inventory:
 
 def build_inventory(documents: Mapping[str, Document], source: str = "") -> Inventory:
     """Build an :class:`Inventory` from bundle documents (see :mod:`irsa_nb.bundle`)."""
-    with gc_paused():
+    with full_gc_deferred():
         return _build_inventory(dict(documents), source)
 
 
@@ -454,7 +454,7 @@ def load_bundle(path: str | Path) -> Inventory:
     from .demo import demo_bundle, is_demo_name
 
     real = demo_bundle(str(path)) if is_demo_name(str(path)) else Path(path)
-    with gc_paused():
+    with full_gc_deferred():
         return build_inventory(bundle.read_documents(real), source=str(path))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import bundle
 from ..bundle import CallFailed, Document
-from ..gcpause import gc_paused
+from ..gcpause import full_gc_deferred
 from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
 from ..k8s import ROLE_ARN_ANNOTATION
@@ -87,7 +87,7 @@ def collect(
     >>> inv = irsa_nb.collect("prod", region="eu-west-1")  # doctest: +SKIP
     >>> irsa_nb.run_checks(inv, namespace="shop")  # doctest: +SKIP
     """
-    with gc_paused():  # one pause (and one full collection) for both steps
+    with full_gc_deferred():  # one deferral (and one full collection) for both steps
         docs = collect_documents(
             cluster_name,
             region=region,
@@ -137,7 +137,7 @@ def collect_documents(
         run = _Collection(cluster_name, session, context, namespaces, bar, max_workers)
         run.sts_probe = ProbeOptions() if probe is True else (probe or None)
         run.exec_target, run.exec_timeout = in_pod, exec_timeout
-        with gc_paused():
+        with full_gc_deferred():
             return run.run()
     finally:
         bar.close()
