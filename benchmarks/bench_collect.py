@@ -214,6 +214,8 @@ def child(mode: str, cluster: str, naive_sas: int) -> None:
             checks_cpu=c2 - c1, rows=len(df), pods=len(inv.pods),
             service_accounts=len(inv.service_accounts), roles=len(inv.role_names()),
         )  # fmt: skip
+        out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out["vmhwm_mb"] = _vmhwm()
         # the part of collect that is the core, shared with bundles: build_inventory again
         t3 = time.perf_counter()
         irsa_nb.build_inventory(inv.documents)
@@ -224,8 +226,8 @@ def child(mode: str, cluster: str, naive_sas: int) -> None:
         out.update(floor())
     elif mode == "naive":
         out.update(naive(cluster, naive_sas))
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out["vmhwm_mb"] = _vmhwm()
+    out.setdefault("maxrss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out.setdefault("vmhwm_mb", _vmhwm())
     print(json.dumps(out))
 
 
