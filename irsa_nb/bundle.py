@@ -233,6 +233,7 @@ def write_documents(documents: Mapping[str, Document], out: str | Path) -> Path:
     check_output(out)
     files: dict[str, bytes] = {}
     for name, doc in documents.items():
+        _safe_name(name, out)  # a name from the API such as "../x" must not escape ``out``
         if isinstance(doc, CallFailed):
             files[error_path(name)] = (doc.message.rstrip() + "\n").encode()
         elif isinstance(doc, Unreadable):

@@ -264,6 +264,7 @@ def format_table(
     wrap = max(width - 6, 40)
     for r in shown.itertuples():
         target = "/".join(x for x in (r.namespace, r.pod or r.service_account) if x)
+        target = target.replace("\n", "\\x0a")  # a name cannot start a line of its own
         lines += ["", f"{r.status:<5} {r.check_id}  {target or _say(lang, 'cluster')}"]
         lines += ["      " + ln for ln in textwrap.wrap(r.detail, wrap)]
         if r.remediation and r.status != "PASS":
@@ -362,7 +363,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {len(docs)} documents to {out}", file=sys.stderr)
         for path in failed:
-            print(f"  failed: {path}: {docs[path].message.splitlines()[0][:160]}", file=sys.stderr)
+            first = docs[path].message.splitlines()[0][:160]
+            print(printable(f"  failed: {path}: {first}"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -626,7 +628,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         prefix = "" if isinstance(exc, UsageError) else "irsa-nb: error: "
-        print(f"{prefix}{msg}", file=sys.stderr)
+        print(printable(f"{prefix}{msg}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("irsa-nb: interrupted", file=sys.stderr)
@@ -634,10 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, but say how to see more
         if debug:
             raise
-        print(
-            f"irsa-nb: internal error: {type(exc).__name__}: {exc} (re-run with --debug)",
-            file=sys.stderr,
-        )
+        msg = f"irsa-nb: internal error: {type(exc).__name__}: {exc} (re-run with --debug)"
+        print(printable(msg), file=sys.stderr)
         return EXIT_USAGE
 
 

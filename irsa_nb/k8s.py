@@ -372,6 +372,20 @@ def slim_service_account(obj: Mapping[str, Any]) -> dict:
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": out_meta}
 
 
+def slim_webhook_configuration(obj: Mapping[str, Any]) -> dict:
+    """A MutatingWebhookConfiguration without ``managedFields`` and the last-applied copy;
+    other annotations masked."""
+    out = dict(obj)
+    meta = {k: v for k, v in _d(obj.get("metadata")).items() if k != "managedFields"}
+    meta["annotations"] = {
+        k: mask_annotation(str(k), v) if isinstance(v, str) else v
+        for k, v in _d(meta.get("annotations")).items()
+        if k not in _DROP_ANNOTATIONS
+    }
+    out["metadata"] = meta
+    return out
+
+
 def _slim_container(c: Any) -> dict:
     c = _d(c)
     out = _pick(c, "name", "image")

@@ -9,6 +9,7 @@ so ``write_documents(inv.documents, out)`` then ``load_bundle(out)`` gives the s
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -121,6 +122,9 @@ def collect_documents(
         raise ValueError("name the EKS cluster (--cluster NAME)")
     if isinstance(namespaces, str):
         namespaces = [namespaces]
+    for ns in namespaces or ():
+        if not isinstance(ns, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", ns):
+            raise ValueError(f"{ns!r} is not a Kubernetes namespace name (RFC 1123 label)")
     in_pod = exec_target(exec)
     check_timeout(exec_timeout)
     contexts, current = kube.list_contexts()
@@ -170,8 +174,9 @@ class _Collection:
     def run(self) -> dict[str, Document]:
         docs = self.docs
         docs[bundle.DESCRIBE_CLUSTER] = described = self.aws.describe_cluster(self.cluster)
-        cluster = described.get("cluster", {}) if isinstance(described, dict) else {}
-        ctx = kube.choose_context(self.context, cluster.get("endpoint"))
+        cluster = _field(described, "cluster")
+        endpoint = cluster.get("endpoint")
+        ctx = kube.choose_context(self.context, endpoint if isinstance(endpoint, str) else None)
         if not cluster and not self.context:
             log.warning(
                 "describe-cluster failed, so the context cannot be matched to %s; using the "
@@ -181,48 +186,53 @@ class _Collection:
             )
         log.info("cluster %s: kubeconfig context %s (%s)", self.cluster, ctx.name, ctx.server)
         reader = kube.KubeReader.from_kubeconfig(ctx.name, on_page=self.bar.page)
-        issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer") or ""
+        issuer = _field(_field(cluster, "identity"), "oidc").get("issuer")
+        issuer = issuer if isinstance(issuer, str) else ""
 
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="irsa-nb-collect") as pool:
-            pending: list[Future[dict[str, Document]]] = [
-                pool.submit(self._providers, issuer),
-                pool.submit(self._kube_small, reader),
-            ]
-            if issuer:
-                pending.append(pool.submit(_issuer_documents, issuer))
-            pending.append(
-                pool.submit(
-                    _one,
-                    bundle.POD_IDENTITY_ASSOCIATIONS,
-                    self.aws.list_pod_identity_associations,
-                    self.cluster,
-                )
-            )
-            lister = kube.ListCollector(reader, self.namespaces)
-            docs.update(lister.collect("serviceaccounts"))
-            asked: set[str] = set()
-            pending += self._submit_roles(pool, asked)  # while the pods are listed
-            docs.update(lister.collect("pods"))
-            docs.update(lister.retry_unknown())
-            pending += self._submit_roles(pool, asked)  # service accounts listed only now
-            if self.sts_probe is not None:
-                region = cluster_region(described, self.aws.region)
-                args = (self.sts_probe, reader.api, self.session, self.aws.iam, region)
-                pending.append(pool.submit(probe_documents, dict(docs), *args))
-            if self.exec_target is not None:
-                pods, sas = docs.get(bundle.PODS), docs.get(bundle.SERVICE_ACCOUNTS)
+            try:
+                pending: list[Future[dict[str, Document]]] = [
+                    pool.submit(self._providers, issuer),
+                    pool.submit(self._kube_small, reader),
+                ]
+                if issuer:
+                    pending.append(pool.submit(_issuer_documents, issuer))
                 pending.append(
                     pool.submit(
-                        collect_exec,
-                        reader.api,
-                        pods,
-                        sas,
-                        self.exec_target,
-                        timeout=self.exec_timeout,
+                        _one,
+                        bundle.POD_IDENTITY_ASSOCIATIONS,
+                        self.aws.list_pod_identity_associations,
+                        self.cluster,
                     )
                 )
-            for fut in pending:
-                docs.update(fut.result())
+                lister = kube.ListCollector(reader, self.namespaces)
+                docs.update(lister.collect("serviceaccounts"))
+                asked: set[str] = set()
+                pending += self._submit_roles(pool, asked)  # while the pods are listed
+                docs.update(lister.collect("pods"))
+                docs.update(lister.retry_unknown())
+                pending += self._submit_roles(pool, asked)  # service accounts listed only now
+                if self.sts_probe is not None:
+                    region = cluster_region(described, self.aws.region)
+                    args = (self.sts_probe, reader.api, self.session, self.aws.iam, region)
+                    pending.append(pool.submit(probe_documents, dict(docs), *args))
+                if self.exec_target is not None:
+                    pods, sas = docs.get(bundle.PODS), docs.get(bundle.SERVICE_ACCOUNTS)
+                    pending.append(
+                        pool.submit(
+                            collect_exec,
+                            reader.api,
+                            pods,
+                            sas,
+                            self.exec_target,
+                            timeout=self.exec_timeout,
+                        )
+                    )
+                for fut in pending:
+                    docs.update(fut.result())
+            except BaseException:  # Ctrl-C, or a bug: the queued calls are not made
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         return docs
 
     def _submit_roles(
@@ -250,7 +260,7 @@ class _Collection:
         except ValueError:
             return out
         for entry in listed.get("OpenIDConnectProviderList") or []:
-            arn = str(entry.get("Arn", ""))
+            arn = str(entry.get("Arn", "")) if isinstance(entry, dict) else ""
             if arn.split("oidc-provider/", 1)[-1].rstrip("/") == want:
                 out[bundle.provider_path(arn)] = self.aws.get_provider(arn)
         return out
@@ -263,6 +273,12 @@ class _Collection:
             webhooks = CallFailed(kube.describe_error(exc))
         out[bundle.WEBHOOK_CONFIGURATIONS] = webhooks
         return out
+
+
+def _field(doc: Any, key: str) -> dict[str, Any]:
+    """``doc[key]`` when both are JSON objects, else ``{}`` (an answer of an odd shape)."""
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _one(path: str, func: Callable[..., Document], *args: Any) -> dict[str, Document]:

@@ -29,7 +29,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from .. import bundle
 from ..bundle import CallFailed
-from ..k8s import slim_pod, slim_service_account
+from ..k8s import slim_pod, slim_service_account, slim_webhook_configuration
 from ..redact import mask_text
 
 log = logging.getLogger(__name__)
@@ -360,7 +360,7 @@ class KubeReader:
     def namespace_names(self) -> list[str] | None:
         """Names of all namespaces, or None when they may not be listed."""
         try:
-            return sorted(o["metadata"]["name"] for o in self.list("namespaces"))
+            return sorted({o["metadata"]["name"] for o in self.list("namespaces")} - {""})
         except FAILURES as exc:
             log.info("namespaces cannot be listed: %s", describe_error(exc))
             return None
@@ -391,7 +391,8 @@ def _share(obj: dict[str, Any], memo: dict[str, str]) -> dict[str, Any]:
         if isinstance(meta.get("labels"), dict):
             _share_values(meta["labels"], meta["labels"], memo)
         for owner in meta.get("ownerReferences") or []:
-            _share_values(owner, owner, memo)
+            if isinstance(owner, dict):
+                _share_values(owner, owner, memo)
     if isinstance(status, dict):
         _share_values(status, ("phase",), memo)
     if not isinstance(spec, dict):
@@ -418,12 +419,10 @@ def _share_values(d: dict[str, Any], keys: Iterable[str], memo: dict[str, str]) 
             d[k] = memo.setdefault(v, v)
 
 
-def _identity(obj: dict[str, Any]) -> dict[str, Any]:
-    return obj
-
-
 def _slim_name(obj: dict[str, Any]) -> dict[str, Any]:
-    return {"metadata": {"name": (obj.get("metadata") or {}).get("name", "")}}
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return {"metadata": {"name": name if isinstance(name, str) else ""}}
 
 
 def _retry_after(exc: ApiException) -> float | None:
@@ -440,7 +439,7 @@ _LISTS: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "namespaces": ("/api/v1/namespaces", _slim_name),
     "mutatingwebhookconfigurations": (
         "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
-        _identity,
+        slim_webhook_configuration,
     ),
 }
 
@@ -524,7 +523,9 @@ class ListCollector:
         for path in self.PATHS.values():
             doc = self.docs.get(path)
             if isinstance(doc, dict):
-                found |= {(i.get("metadata") or {}).get("namespace", "") for i in doc["items"]}
+                for item in doc["items"]:
+                    ns = (item.get("metadata") or {}).get("namespace")
+                    found |= {ns} if isinstance(ns, str) else set()
         return sorted(found - {""})
 
     def _per_namespace(self, kind: str, names: list[str]) -> dict[str, Any]:

@@ -93,3 +93,14 @@ def test_the_cli_reads_a_huge_message_from_stdin() -> None:
     assert leaks(run.stdout) == []
     rows = json.loads(run.stdout)
     assert rows and all(set(DIAGNOSIS_COLUMNS) <= set(r) for r in rows)
+
+
+def test_a_name_with_a_newline_cannot_forge_a_table_line():
+    import irsa_nb
+    from irsa_nb.cli import format_table
+
+    df = irsa_nb.run_checks(irsa_nb.load_bundle("demo"))
+    df.loc[df.status != "PASS", "pod"] = "x\nPASS  pod_uses_service_account  all good"
+    lines = format_table(df).splitlines()
+    assert not any(line.startswith("PASS  pod_uses_service_account") for line in lines)
+    assert any("x\\x0aPASS" in line for line in lines)

@@ -271,3 +271,44 @@ def test_pods_without_labels_are_known_to_have_none(live):
     row = irsa_nb.run_checks(inv, checks=["webhook_configured"]).iloc[0]
     assert json.loads(row.evidence)["pod_labels_collected"] is True
     assert row.status == "FAIL"  # the selector matches none of the pods
+
+
+def test_webhook_configurations_are_kept_without_secrets_and_odd_shapes_do_not_crash(
+    live, tmp_path
+):
+    data = small_data()
+    meta = data["webhook"]["metadata"]
+    meta["annotations"] = {
+        "vault.example.com/db-password": "hunter2-secret-value",
+        "kubectl.kubernetes.io/last-applied-configuration": '{"x": "hunter2-secret-value"}',
+    }
+    meta["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:x": {}}}]
+    meta["ownerReferences"] = ["not-an-object"]
+    lv = live(data)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    out = write_documents(inv.documents, tmp_path / "b")
+    text = (out / "k8s/mutatingwebhookconfigurations.json").read_text()
+    assert "hunter2" not in text and "managedFields" not in text
+    assert "pod-identity-webhook" in text and "vault.example.com/db-password" in text
+    row = irsa_nb.run_checks(inv, checks=["webhook_configured"]).iloc[0]
+    assert row.status == "PASS"
+
+
+@pytest.mark.parametrize("described", [{"cluster": "x"}, {"cluster": {"identity": "x"}}])
+def test_an_odd_describe_cluster_answer_is_an_error_row_not_a_crash(live, monkeypatch, described):
+    from irsa_nb.live.aws import AwsCollector
+
+    lv = live()
+    monkeypatch.setattr(AwsCollector, "describe_cluster", lambda self, name: described)
+    inv = irsa_nb.collect(lv.cluster, progress=False)  # no crash
+    assert inv.documents[bundle.DESCRIBE_CLUSTER] == described
+    assert "ERROR" in set(irsa_nb.run_checks(inv).status)
+
+
+def test_a_namespace_name_never_leads_outside_the_bundle(live, tmp_path):
+    lv = live()
+    with pytest.raises(ValueError, match="not a Kubernetes namespace name"):
+        irsa_nb.collect(lv.cluster, namespaces=["../../escaped"], progress=False)
+    with pytest.raises(irsa_nb.BundleError, match="unsafe path"):
+        write_documents({"k8s/namespaces/../../x/pods.json": CallFailed("no")}, tmp_path / "b")
+    assert not (tmp_path / "x").exists()
