@@ -610,11 +610,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _as_shown(record: logging.LogRecord) -> bool:
+    """A log line as the terminal may show it: secrets masked (the kubernetes client logs
+    what a failing credential plugin printed), control characters escaped."""
+    from .redact import mask_text
+
+    record.msg, record.args = printable(mask_text(record.getMessage())[0]), ()
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``irsa-nb`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_as_shown)
     try:
         args = build_parser().parse_args(argv)
         func: Callable[[argparse.Namespace], int] = args.func

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 import irsa_nb
 from irsa_nb.cli import main
@@ -139,3 +143,26 @@ def test_progress_bar_on_request_and_silence_by_default(live, capsys):
     irsa_nb.collect(lv.cluster, progress=True)
     err = capsys.readouterr().err
     assert "collect" in err and "obj" in err
+
+
+def test_a_failing_credential_plugin_never_prints_its_secrets(live, tmp_path):
+    lv = live()
+    token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD6abcdefghijklmnop"
+    plugin = tmp_path / "plugin.sh"
+    plugin.write_text(f"#!/bin/sh\necho 'ExpiredToken aws_session_token={token}' >&2\nexit 1\n")
+    plugin.chmod(0o755)
+    cfg = yaml.safe_load(Path(lv.kubeconfig).read_text())
+    for user in cfg["users"]:
+        user["user"] = {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": str(plugin),
+                "interactiveMode": "Never",
+            }
+        }
+    (tmp_path / "kc").write_text(yaml.safe_dump(cfg))
+    env = {**lv.env(), "KUBECONFIG": str(tmp_path / "kc")}
+    argv = [sys.executable, "-m", "irsa_nb.cli", "check", "--cluster", lv.cluster]
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert "ExpiredToken" in run.stderr  # what went wrong is shown ...
+    assert token[:20] not in run.stderr + run.stdout  # ... without the secret
