@@ -329,6 +329,7 @@ class KubeReader:
             path = path.replace("/api/v1/", f"/api/v1/namespaces/{quote(namespace, safe='')}/")
         for _restart in range(MAX_RESTARTS + 1):
             items: list[dict[str, Any]] = []
+            before = 0
             cont: str | None = None
             seen: set[str] = set()
             try:
@@ -339,6 +340,13 @@ class KubeReader:
                     page = self._get(path, query)
                     raw, meta = _list_parts(page, kind)
                     items.extend(_share(slim(o), self._strings) for o in raw if isinstance(o, dict))
+                    if len(items) - before != len(raw):
+                        log.warning(
+                            "%d entries of a %s list page are not objects; skipped",
+                            len(raw) - (len(items) - before),
+                            kind,
+                        )
+                    before = len(items)
                     cont = meta.get("continue") or None
                     if cont in seen:  # a broken server or proxy would page forever
                         raise PagingError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -219,3 +221,21 @@ def test_a_server_whose_pages_do_not_add_up_is_an_error_not_a_hang(live, broken,
     assert len(inv.service_accounts) == len(lv.data["service_accounts"])  # the rest is kept
     df = irsa_nb.run_checks(inv)
     assert list(df[df.check_id == "pod_uses_service_account"].status) == ["ERROR"]
+
+
+def test_list_entries_that_are_not_objects_are_skipped_with_a_warning(live, monkeypatch, caplog):
+    lv = live()
+    real = live_kube.request
+
+    def junk_first(api, method, path, query=None, body=None):
+        data = real(api, method, path, query, body)
+        if not path.endswith("/pods"):
+            return data
+        page = json.loads(data)
+        page["items"] = ["junk", 1, *page["items"]]
+        return json.dumps(page).encode()
+
+    monkeypatch.setattr(live_kube, "request", junk_first)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    assert len(inv.pods) == len(lv.data["pods"])
+    assert "2 entries of a pods list page are not objects; skipped" in caplog.text
