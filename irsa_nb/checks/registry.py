@@ -139,18 +139,27 @@ _EXPIRED = re.compile(
 _TRANSIENT = re.compile(
     r"Throttl|TooManyRequests|Rate exceeded|reached max retries|ServiceUnavailable|"
     r"InternalError|ServerException|ServiceFailure|\bHTTP 50\d\b|\((?:50\d|429)\)|"
-    r"timed out|timeout|Connection (?:reset|aborted|refused)|RemoteDisconnected",
+    r"timed out|timeout|Connection (?:reset|aborted)|RemoteDisconnected",
+    re.IGNORECASE,
+)
+_UNREACHABLE = re.compile(
+    r"Connection refused|Unable to connect to the server|Could not connect to the endpoint|"
+    r"Name or service not known|Temporary failure in name resolution|No route to host|"
+    r"Network is unreachable",
     re.IGNORECASE,
 )
 
 
-def failure_kind(message: str) -> Literal["expired", "transient", "failed"]:
+def failure_kind(message: str) -> Literal["expired", "transient", "unreachable", "failed"]:
     """Why a call failed, for the remediation: ``expired`` credentials, ``transient``
-    (throttled, 5xx, timed out or reset after the retries), or ``failed`` (e.g. denied)."""
+    (throttled, 5xx, timed out or reset after the retries), an ``unreachable`` endpoint
+    (refused, unknown name, no route), or ``failed`` (e.g. denied)."""
     if _EXPIRED.search(message):
         return "expired"
     if _TRANSIENT.search(message):
         return "transient"
+    if _UNREACHABLE.search(message):
+        return "unreachable"
     return "failed"
 
 

@@ -173,3 +173,13 @@ def test_expired_credentials_on_describe_cluster_are_error_rows(proxied):
     rows = assert_clean_rows(run)
     pd.testing.assert_frame_equal(rows[KEY].astype(str), df[KEY].astype(str))
     assert proxy.operations.count("DescribeCluster") >= 3  # clean, faulty, and the CLI's
+
+
+def test_an_unreachable_api_server_says_to_fix_access_not_to_retry(live, quiet_kube_retries):
+    lv = live()
+    lv.kube.stop()  # connection refused
+    inv = _collect(lv, context="cluster-ctx")
+    df = irsa_nb.run_checks(inv)
+    errors = df[df.status == "ERROR"]
+    assert len(errors) and all("could not be reached" in d for d in errors.detail)
+    assert all(r.startswith("The endpoint could not be reached") for r in errors.remediation)
