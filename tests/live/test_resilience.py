@@ -239,3 +239,20 @@ def test_list_entries_that_are_not_objects_are_skipped_with_a_warning(live, monk
     inv = irsa_nb.collect(lv.cluster, progress=False)
     assert len(inv.pods) == len(lv.data["pods"])
     assert "2 entries of a pods list page are not objects; skipped" in caplog.text
+
+
+def test_namespaces_of_odd_shapes_are_skipped_in_the_fallback(live, monkeypatch):
+    lv = live(forbidden_cluster_wide={"pods"})
+    real = live_kube.request
+
+    def odd_namespaces(api, method, path, query=None, body=None):
+        data = real(api, method, path, query, body)
+        if not path.endswith("/namespaces"):
+            return data
+        page = json.loads(data)
+        page["items"] += [{"metadata": "oops"}, {"metadata": {"name": 7}}, {"metadata": {}}]
+        return json.dumps(page).encode()
+
+    monkeypatch.setattr(live_kube, "request", odd_namespaces)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    assert len(inv.pods) == len(lv.data["pods"]) and not inv.namespace_errors
