@@ -256,3 +256,25 @@ def test_namespaces_of_odd_shapes_are_skipped_in_the_fallback(live, monkeypatch)
     monkeypatch.setattr(live_kube, "request", odd_namespaces)
     inv = irsa_nb.collect(lv.cluster, progress=False)
     assert len(inv.pods) == len(lv.data["pods"]) and not inv.namespace_errors
+
+
+def test_an_interrupt_cancels_the_queued_aws_calls(live, throttle_proxy, monkeypatch):
+    lv = live()
+    proxy = throttle_proxy(latency_seconds=0.3)
+    lv.aws.use_endpoint(proxy.url)
+    real = live_kube.ListCollector.collect
+
+    def interrupted(self, kind):
+        if kind == "pods":  # the role calls are queued by now
+            raise KeyboardInterrupt
+        return real(self, kind)
+
+    monkeypatch.setattr(live_kube.ListCollector, "collect", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        irsa_nb.collect(lv.cluster, progress=False, max_workers=2)
+    roles = {
+        s["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+        for s in lv.data["service_accounts"]
+        if "eks.amazonaws.com/role-arn" in (s["metadata"].get("annotations") or {})
+    }
+    assert len(roles) > 6 and proxy.operations.count("GetRole") <= 4  # only those in flight
