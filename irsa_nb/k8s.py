@@ -362,14 +362,19 @@ def slim_service_account(obj: Mapping[str, Any]) -> dict:
     """A ServiceAccount reduced to namespace, name and annotations."""
     meta = _d(obj.get("metadata"))
     out_meta = _pick(meta, "name", "namespace", "uid", "creationTimestamp")
-    ann = {
+    ann = _kept_annotations(meta)
+    if ann:
+        out_meta["annotations"] = ann
+    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": out_meta}
+
+
+def _kept_annotations(meta: dict) -> dict:
+    """Annotations without the last-applied copy, values masked (:func:`mask_annotation`)."""
+    return {
         k: mask_annotation(str(k), v) if isinstance(v, str) else v
         for k, v in _d(meta.get("annotations")).items()
         if k not in _DROP_ANNOTATIONS
     }
-    if ann:
-        out_meta["annotations"] = ann
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": out_meta}
 
 
 def slim_webhook_configuration(obj: Mapping[str, Any]) -> dict:
@@ -377,11 +382,7 @@ def slim_webhook_configuration(obj: Mapping[str, Any]) -> dict:
     other annotations masked."""
     out = dict(obj)
     meta = {k: v for k, v in _d(obj.get("metadata")).items() if k != "managedFields"}
-    meta["annotations"] = {
-        k: mask_annotation(str(k), v) if isinstance(v, str) else v
-        for k, v in _d(meta.get("annotations")).items()
-        if k not in _DROP_ANNOTATIONS
-    }
+    meta["annotations"] = _kept_annotations(meta)
     out["metadata"] = meta
     return out
 

@@ -223,19 +223,24 @@ def test_a_server_whose_pages_do_not_add_up_is_an_error_not_a_hang(live, broken,
     assert list(df[df.check_id == "pod_uses_service_account"].status) == ["ERROR"]
 
 
-def test_list_entries_that_are_not_objects_are_skipped_with_a_warning(live, monkeypatch, caplog):
-    lv = live()
+def _edit_pages(monkeypatch, resource: str, edit) -> None:
+    """Pass every list page of ``resource`` through ``edit(items)`` before the collector."""
     real = live_kube.request
 
-    def junk_first(api, method, path, query=None, body=None):
+    def edited(api, method, path, query=None, body=None):
         data = real(api, method, path, query, body)
-        if not path.endswith("/pods"):
+        if not path.endswith("/" + resource):
             return data
         page = json.loads(data)
-        page["items"] = ["junk", 1, *page["items"]]
+        page["items"] = edit(page["items"])
         return json.dumps(page).encode()
 
-    monkeypatch.setattr(live_kube, "request", junk_first)
+    monkeypatch.setattr(live_kube, "request", edited)
+
+
+def test_list_entries_that_are_not_objects_are_skipped_with_a_warning(live, monkeypatch, caplog):
+    lv = live()
+    _edit_pages(monkeypatch, "pods", lambda items: ["junk", 1, *items])
     inv = irsa_nb.collect(lv.cluster, progress=False)
     assert len(inv.pods) == len(lv.data["pods"])
     assert "2 entries of a pods list page are not objects; skipped" in caplog.text
@@ -243,17 +248,8 @@ def test_list_entries_that_are_not_objects_are_skipped_with_a_warning(live, monk
 
 def test_namespaces_of_odd_shapes_are_skipped_in_the_fallback(live, monkeypatch):
     lv = live(forbidden_cluster_wide={"pods"})
-    real = live_kube.request
-
-    def odd_namespaces(api, method, path, query=None, body=None):
-        data = real(api, method, path, query, body)
-        if not path.endswith("/namespaces"):
-            return data
-        page = json.loads(data)
-        page["items"] += [{"metadata": "oops"}, {"metadata": {"name": 7}}, {"metadata": {}}]
-        return json.dumps(page).encode()
-
-    monkeypatch.setattr(live_kube, "request", odd_namespaces)
+    odd = [{"metadata": "oops"}, {"metadata": {"name": 7}}, {"metadata": {}}]
+    _edit_pages(monkeypatch, "namespaces", lambda items: [*items, *odd])
     inv = irsa_nb.collect(lv.cluster, progress=False)
     assert len(inv.pods) == len(lv.data["pods"]) and not inv.namespace_errors
 
