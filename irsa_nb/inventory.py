@@ -14,6 +14,7 @@ import urllib.parse
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -429,7 +430,7 @@ def _build_inventory(docs: dict[str, Document], source: str) -> Inventory:
         cluster=cluster,
         provider_arns=_provider_arns(probe),
         service_accounts=_k8s_list(probe, bundle.SERVICE_ACCOUNTS, ServiceAccount.from_k8s, True),
-        pods=_k8s_list(probe, bundle.PODS, Pod.from_k8s, False),
+        pods=_k8s_list(probe, bundle.PODS, partial(Pod.from_k8s, built={}), False),
         kubernetes_version=version,
         namespace_errors=ns_errors,
         exec_facts=exec_facts_from_documents(docs),

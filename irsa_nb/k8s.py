@@ -259,7 +259,10 @@ class Pod:
         return None
 
     @classmethod
-    def from_k8s(cls, obj: Mapping[str, Any]) -> Pod:
+    def from_k8s(cls, obj: Mapping[str, Any], built: dict[int, Any] | None = None) -> Pod:
+        """A pod from raw or slim JSON. Pass one ``built`` dict for many pods: env lists
+        that are one object (the live collector shares repeated parts) then give one
+        shared env mapping."""
         meta = _d(obj.get("metadata"))
         spec = _d(obj.get("spec"))
         sc = _d(spec.get("securityContext"))
@@ -296,8 +299,10 @@ class Pod:
             run_as_non_root=sc.get("runAsNonRoot")
             if isinstance(sc.get("runAsNonRoot"), bool)
             else None,
-            containers=tuple(_container(c, False) for c in _l(spec.get("containers"))),
-            init_containers=tuple(_container(c, True) for c in _l(spec.get("initContainers"))),
+            containers=tuple(_container(c, False, built) for c in _l(spec.get("containers"))),
+            init_containers=tuple(
+                _container(c, True, built) for c in _l(spec.get("initContainers"))
+            ),
             token_volumes=volumes,
             created=_s(meta.get("creationTimestamp")),
             phase=_s(_d(obj.get("status")).get("phase")),
@@ -320,15 +325,25 @@ def _env_source(entry: dict) -> str:
     return "value"
 
 
-def _container(raw: Any, init: bool) -> Container:
-    c = _d(raw)
-    sc = _d(c.get("securityContext"))
+def _env(entries: Any, built: dict[int, Any] | None) -> dict[str, EnvVar]:
+    """The env entries by name; one dict per ``entries`` object when ``built`` is given."""
+    if built is not None and id(entries) in built:
+        return built[id(entries)][1]
     env: dict[str, EnvVar] = {}
-    for e in _l(c.get("env")):
+    for e in _l(entries):
         e = _d(e)
         name = _s(e.get("name"))
         if name:
             env[name] = EnvVar(name, mask_env_value(name, _s(e.get("value"))), _env_source(e))
+    if built is not None:
+        built[id(entries)] = (entries, env)  # entries kept alive: its id stays its own
+    return env
+
+
+def _container(raw: Any, init: bool, built: dict[int, Any] | None) -> Container:
+    c = _d(raw)
+    sc = _d(c.get("securityContext"))
+    env = _env(c.get("env"), built)
     env_from = []
     for ef in _l(c.get("envFrom")):
         ef = _d(ef)

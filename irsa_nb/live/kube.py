@@ -262,7 +262,7 @@ class KubeReader:
         self.page_size = page_size
         self.on_page = on_page
         self.requests = 0
-        self._strings: dict[str, str] = {}  # one copy of each repeated string across pages
+        self._shared: dict[Any, Any] = {}  # one copy of each repeated part across pages
 
     @classmethod
     def from_kubeconfig(cls, context: str, config_file: str | None = None, **kw: Any) -> KubeReader:
@@ -339,7 +339,7 @@ class KubeReader:
                         query["continue"] = cont
                     page = self._get(path, query)
                     raw, meta = _list_parts(page, kind)
-                    items.extend(_share(slim(o), self._strings) for o in raw if isinstance(o, dict))
+                    items.extend(_share(slim(o), self._shared) for o in raw if isinstance(o, dict))
                     if len(items) - before != len(raw):
                         log.warning(
                             "%d entries of a %s list page are not objects; skipped",
@@ -386,45 +386,61 @@ def _list_parts(page: Any, kind: str) -> tuple[list[Any], dict[str, Any]]:
     return items or [], meta
 
 
-def _share(obj: dict[str, Any], memo: dict[str, str]) -> dict[str, Any]:
-    """Replace the strings that repeat across objects by one shared copy (in place).
+#: The parts of listed objects that repeat across objects (by replica set, workload, node).
+_REPEATED = {
+    "metadata": ("namespace", "labels", "annotations", "ownerReferences"),
+    "spec": (
+        "nodeName", "serviceAccountName", "serviceAccount", "nodeSelector", "securityContext",
+        "initContainers", "containers", "volumes",
+    ),
+}  # fmt: skip
 
-    20,000 pods repeat namespaces, labels, node names, images, container names, env entries,
-    mounts, owners, phases and token volumes; each page parses them anew. Only those fields are
-    visited: a full walk costs more than it saves.
+
+def _share(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
+    """Replace the parts of ``obj`` that repeat across objects by one shared copy (in place).
+
+    20,000 pods repeat namespaces, labels, owners, nodes, containers, env entries, mounts,
+    token volumes and phases; each page parses them anew. Names, uids and timestamps are
+    unique, so they are not visited. Collected documents are never modified afterwards.
     """
-    meta, spec, status = obj.get("metadata"), obj.get("spec"), obj.get("status")
-    if isinstance(meta, dict):
-        _share_values(meta, ("namespace",), memo)
-        if isinstance(meta.get("labels"), dict):
-            _share_values(meta["labels"], meta["labels"], memo)
-        for owner in meta.get("ownerReferences") or []:
-            if isinstance(owner, dict):
-                _share_values(owner, owner, memo)
-    if isinstance(status, dict):
-        _share_values(status, ("phase",), memo)
-    if not isinstance(spec, dict):
-        return obj
-    _share_values(spec, ("nodeName", "serviceAccountName", "serviceAccount"), memo)
-    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-        _share_values(c, ("name", "image"), memo)
-        for item in (c.get("env") or []) + (c.get("volumeMounts") or []):
-            _share_values(item, item, memo)
-    for v in spec.get("volumes") or []:
-        _share_values(v, ("name",), memo)
-        for src in v["projected"]["sources"]:  # slim_pod keeps only token sources
-            token = src["serviceAccountToken"]
-            if isinstance(token, dict):
-                _share_values(token, token, memo)
+    for part, keys in _REPEATED.items():
+        d = obj.get(part)
+        if isinstance(d, dict):
+            for k in keys:
+                if k in d:
+                    d[k] = _shared(d[k], memo)
+    if "status" in obj:
+        obj["status"] = _shared(obj["status"], memo)
     return obj
 
 
-def _share_values(d: dict[str, Any], keys: Iterable[str], memo: dict[str, str]) -> None:
-    """Share the string values of ``d`` under ``keys`` through ``memo``."""
-    for k in list(keys):
-        v = d.get(k)
-        if isinstance(v, str):
-            d[k] = memo.setdefault(v, v)
+def _shared(value: Any, memo: dict[Any, Any]) -> Any:
+    """``value`` (parsed JSON), or the equal value ``memo`` met first (children first).
+
+    A dict or list is keyed by its entries: strings (already shared) by value, containers by
+    the id of their shared copy (kept alive by ``memo``), other scalars by type and value
+    (``1``, ``1.0`` and ``True`` differ in JSON).
+    """
+    if isinstance(value, str):
+        return memo.setdefault(value, value)
+    if isinstance(value, dict):
+        key: list[Any] = ["{"]
+        for k, x in value.items():
+            value[k] = x = _shared(x, memo)
+            key.append(k)
+            key += (x,) if isinstance(x, str) else _token(x)
+    elif isinstance(value, list):
+        key = ["["]
+        for i, x in enumerate(value):
+            value[i] = x = _shared(x, memo)
+            key += (x,) if isinstance(x, str) else _token(x)
+    else:
+        return value
+    return memo.setdefault(tuple(key), value)
+
+
+def _token(x: Any) -> tuple[Any, ...]:
+    return (id(x),) if isinstance(x, dict | list) else (type(x), x)
 
 
 def _slim_name(obj: dict[str, Any]) -> dict[str, Any]:

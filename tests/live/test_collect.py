@@ -13,6 +13,7 @@ import pytest
 import irsa_nb
 from irsa_nb import bundle
 from irsa_nb.bundle import CallFailed, read_documents, write_documents
+from irsa_nb.k8s import slim_pod
 from irsa_nb.live import kube as live_kube
 from irsa_nb.live.aws import AwsConfigError
 from irsa_nb.live.kube import KubeConfigError
@@ -312,3 +313,34 @@ def test_a_namespace_name_never_leads_outside_the_bundle(live, tmp_path):
     with pytest.raises(irsa_nb.BundleError, match="unsafe path"):
         write_documents({"k8s/namespaces/../../x/pods.json": CallFailed("no")}, tmp_path / "b")
     assert not (tmp_path / "x").exists()
+
+
+def test_repeated_parts_are_kept_once_with_their_values_and_json_types(live):
+    data = small_data()
+    pods = data["pods"]
+    for p, odd in zip(pods[:3], (1, True, 1.0), strict=True):  # equal in Python, not in JSON
+        p["spec"]["containers"][0]["securityContext"] = {"runAsUser": odd}
+    inv = irsa_nb.collect(live(data).cluster, progress=False)
+    kept = inv.documents[bundle.PODS]["items"]
+    by_name = {p["metadata"]["name"]: p for p in kept}
+    # what is kept is exactly each pod slimmed on its own: sharing changed no value or type
+    assert {json.dumps(slim_pod(p)) for p in pods} == {json.dumps(p) for p in kept}
+    contexts = [by_name[p["metadata"]["name"]]["spec"]["containers"][0] for p in pods[:3]]
+    assert [json.dumps(c["securityContext"]) for c in contexts] == [
+        '{"runAsUser": 1}',
+        '{"runAsUser": true}',
+        '{"runAsUser": 1.0}',
+    ]
+    # pods of one replica set share their labels, owners and equal env lists, typed too
+    by_owner: dict[str, list[dict]] = {}
+    for p in kept:
+        by_owner.setdefault(p["metadata"]["ownerReferences"][0]["name"], []).append(p)
+    a, b = next(ps for ps in by_owner.values() if len(ps) > 1)[:2]
+    assert a["metadata"]["labels"] is b["metadata"]["labels"]
+    assert a["metadata"]["ownerReferences"] is b["metadata"]["ownerReferences"]
+    env_a, env_b = (p["spec"]["containers"][0]["env"] for p in (a, b))
+    assert env_a == env_b and env_a is env_b
+    typed = {p.name: p for p in inv.pods}
+    ta, tb = typed[a["metadata"]["name"]], typed[b["metadata"]["name"]]
+    assert ta.containers[0].env is tb.containers[0].env
+    assert ta.containers[0].env["APP_NAME"].value == "***"
