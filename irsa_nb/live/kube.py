@@ -14,9 +14,11 @@ import logging
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -39,6 +41,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 5  # per page: 1 + 4 retries with exponential backoff (0.5 s … 4 s, jittered)
 MAX_RESTARTS = 3  # a list restarted after 410 Gone (stale continue token) at most this often
 REQUEST_TIMEOUT = (10, 120)  # connect, read seconds
+PLUGIN_TIMEOUT = 60.0  # seconds an exec credential plugin may take (an interactive login too)
+_PLUGIN_RUNNER = str(Path(__file__).with_name("plugin_timeout.py"))
 
 #: The Kubernetes resources live collection may list or get (docs/permissions.md).
 RESOURCES = (
@@ -172,6 +176,19 @@ def list_contexts(config_file: str | None = None) -> tuple[list[KubeContext], st
         raise KubeConfigError(f"cannot read kubeconfig {path}: {reason}", reason) from None
 
 
+def _bound_plugins(config: Any, seconds: float) -> None:
+    """Run each user's exec credential plugin under :mod:`.plugin_timeout` (in place)."""
+    users = config.get("users") if isinstance(config, dict) else None
+    for entry in users if isinstance(users, list) else []:
+        entry = _plain(entry)  # the merger wraps each entry in a ConfigNode
+        user = entry.get("user") if isinstance(entry, dict) else None
+        plugin = user.get("exec") if isinstance(user, dict) else None
+        if isinstance(plugin, dict) and isinstance(plugin.get("command"), str):
+            args = plugin.get("args") if isinstance(plugin.get("args"), list) else []
+            plugin["args"] = ["-I", _PLUGIN_RUNNER, str(seconds), plugin["command"], *args]
+            plugin["command"] = sys.executable
+
+
 def _plain(node: Any) -> Any:
     """The dict inside the client's ConfigNode wrappers."""
     return node.value if hasattr(node, "value") else node
@@ -265,7 +282,15 @@ class KubeReader:
         self._shared: dict[Any, Any] = {}  # one copy of each repeated part across pages
 
     @classmethod
-    def from_kubeconfig(cls, context: str, config_file: str | None = None, **kw: Any) -> KubeReader:
+    def from_kubeconfig(
+        cls,
+        context: str,
+        config_file: str | None = None,
+        plugin_timeout: float = PLUGIN_TIMEOUT,
+        **kw: Any,
+    ) -> KubeReader:
+        """A reader for ``context``; exec credential plugins get ``plugin_timeout`` seconds
+        (a plugin that fails or times out is logged, and its requests fail with 401)."""
         cfg = k8s_client.Configuration()
         # Retries are ours (see _get): urllib3 must not retry or sleep on Retry-After itself.
         cfg.retries = urllib3.Retry(
@@ -279,8 +304,12 @@ class KubeReader:
             raise_on_status=False,
         )
         try:
-            api = k8s_config.new_client_from_config(
-                config_file=config_file or kubeconfig_path(),
+            merged = k8s_config.kube_config.KubeConfigMerger(config_file or kubeconfig_path())
+            if merged.config is None:
+                raise ConfigException("no configuration found")
+            _bound_plugins(merged.config.value, plugin_timeout)
+            api = k8s_config.new_client_from_config_dict(
+                merged.config,  # keeps each file's path: relative paths resolve as before
                 context=context,
                 persist_config=False,
                 client_configuration=cfg,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 import irsa_nb
 from irsa_nb import bundle
@@ -274,3 +276,42 @@ def test_an_interrupt_cancels_the_queued_aws_calls(live, throttle_proxy, monkeyp
         if "eks.amazonaws.com/role-arn" in (s["metadata"].get("annotations") or {})
     }
     assert len(roles) > 6 and proxy.operations.count("GetRole") <= 4  # only those in flight
+
+
+def _with_plugin(kubeconfig: str, context: str, command: str, out: Path) -> str:
+    """The kubeconfig with ``context``'s user replaced by the exec plugin ``command``."""
+    cfg = yaml.safe_load(Path(kubeconfig).read_text())
+    for u in cfg["users"]:
+        if u["name"] == context:
+            exec_ = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": command}
+            u["user"] = {"exec": exec_}
+    out.write_text(yaml.safe_dump(cfg))
+    return str(out)
+
+
+def test_a_credential_plugin_that_never_answers_is_stopped_and_said(live, tmp_path, caplog):
+    """A login nobody completes: the plugin hangs and leaves a process holding its output."""
+    lv = live()
+    plugin = tmp_path / "hanging-plugin"
+    plugin.write_text("#!/bin/sh\nsleep 20 &\nexec sleep 20\n")
+    plugin.chmod(0o755)
+    kc = _with_plugin(lv.kubeconfig, "cluster-ctx", str(plugin), tmp_path / "kc")
+    reader = live_kube.KubeReader.from_kubeconfig("cluster-ctx", kc, plugin_timeout=0.5)
+    failed = reader.version()
+    assert isinstance(failed, CallFailed) and "Unauthorized" in failed.message
+    assert "hanging-plugin gave no credentials within 0.5 s" in caplog.text
+    assert "aws sso login" in caplog.text
+
+
+def test_a_relative_plugin_command_still_runs_from_the_kubeconfig_folder(live, tmp_path):
+    lv = live()
+    script = tmp_path / "get-token"
+    token = "k8s-aws-v1.relative"
+    status = {"token": token, "expirationTimestamp": "2099-01-01T00:00:00Z"}
+    answer = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential"}
+    script.write_text(f"#!/bin/sh\necho '{json.dumps({**answer, 'status': status})}'\n")
+    script.chmod(0o755)
+    kc = _with_plugin(lv.kubeconfig, "cluster-ctx", "./get-token", tmp_path / "kc")
+    lv.kube.valid_tokens = {token}
+    reader = live_kube.KubeReader.from_kubeconfig("cluster-ctx", kc)
+    assert "serverVersion" in reader.version()
