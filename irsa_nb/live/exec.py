@@ -286,7 +286,7 @@ def _exit_status(raw: bytes) -> tuple[int | None, str]:
         return None, ""
     try:
         st = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, raw.decode("utf-8", "replace")[:500]
     if not isinstance(st, dict):
         return None, ""

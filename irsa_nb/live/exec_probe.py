@@ -148,7 +148,7 @@ def decode_claims(payload: str) -> dict[str, Any] | None:
     try:
         raw = base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None

@@ -243,7 +243,7 @@ def _describe_error(exc: BaseException) -> str:
     if isinstance(exc, ApiException):
         try:
             status = json.loads(exc.body or "")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             status = None
         if isinstance(status, dict) and status.get("kind") == "Status":
             reason = status.get("reason") or exc.reason or exc.status
@@ -326,7 +326,7 @@ class KubeReader:
             retry_after = None
             try:
                 self.requests += 1
-                return json.loads(request(self.api, "GET", path, query))
+                return _parse(request(self.api, "GET", path, query))
             except ApiException as exc:
                 if exc.status not in RETRY_STATUSES or attempt == MAX_ATTEMPTS - 1:
                     raise
@@ -403,6 +403,13 @@ class KubeReader:
             return None
 
 
+def _parse(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except RecursionError:  # json.loads nests as deep as the answer does
+        raise ValueError("the API server's answer is nested too deeply to read") from None
+
+
 def _list_parts(page: Any, kind: str) -> tuple[list[Any], dict[str, Any]]:
     """``items`` and ``metadata`` of a list page; PagingError if it is not one."""
     items = page.get("items") if isinstance(page, dict) else False
@@ -425,6 +432,9 @@ _REPEATED = {
 }  # fmt: skip
 
 
+_MAX_SHARED_DEPTH = 16
+
+
 def _share(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
     """Replace the parts of ``obj`` that repeat across objects by one shared copy (in place).
 
@@ -443,25 +453,28 @@ def _share(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
     return obj
 
 
-def _shared(value: Any, memo: dict[Any, Any]) -> Any:
+def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
     """``value`` (parsed JSON), or the equal value ``memo`` met first (children first).
 
     A dict or list is keyed by its entries: strings (already shared) by value, containers by
     the id of their shared copy (kept alive by ``memo``), other scalars by type and value
-    (``1``, ``1.0`` and ``True`` differ in JSON).
+    (``1``, ``1.0`` and ``True`` differ in JSON). Parts nested deeper than a pod's own
+    fields are kept as they are.
     """
     if isinstance(value, str):
         return memo.setdefault(value, value)
+    if depth > _MAX_SHARED_DEPTH:
+        return value
     if isinstance(value, dict):
         key: list[Any] = ["{"]
         for k, x in value.items():
-            value[k] = x = _shared(x, memo)
+            value[k] = x = _shared(x, memo, depth + 1)
             key.append(k)
             key += (x,) if isinstance(x, str) else _token(x)
     elif isinstance(value, list):
         key = ["["]
         for i, x in enumerate(value):
-            value[i] = x = _shared(x, memo)
+            value[i] = x = _shared(x, memo, depth + 1)
             key += (x,) if isinstance(x, str) else _token(x)
     else:
         return value

@@ -527,7 +527,7 @@ class _Prober:
                 continue
             try:
                 token = json.loads(answer)["status"]["token"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 raise _TokenError("the TokenRequest answer holds no status.token") from None
             if not isinstance(token, str) or not token:
                 raise _TokenError("the TokenRequest answer holds an empty token")

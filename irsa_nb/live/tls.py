@@ -126,6 +126,8 @@ def _fetch_json(url: str, timeout: float) -> dict[str, Any]:
         rec["document"] = json.loads(body)
     except ValueError:
         rec["error"] = "the response is not JSON"
+    except RecursionError:
+        rec["error"] = "the response is JSON nested too deeply to read"
     return rec
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -315,3 +316,35 @@ def test_a_relative_plugin_command_still_runs_from_the_kubeconfig_folder(live, t
     lv.kube.valid_tokens = {token}
     reader = live_kube.KubeReader.from_kubeconfig("cluster-ctx", kc)
     assert "serverVersion" in reader.version()
+
+
+def test_an_answer_nested_too_deeply_is_an_error_row_and_the_rest_is_kept(live, monkeypatch):
+    lv = live()
+    real = live_kube.request
+    deep = '{"metadata": {"name": "p"}, "spec": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+
+    def hostile(api, method, path, query=None, body=None):
+        data = real(api, method, path, query, body)
+        return f'{{"items": [{deep}]}}'.encode() if path.endswith("/pods") else data
+
+    monkeypatch.setattr(live_kube, "request", hostile)
+    inv = irsa_nb.collect(lv.cluster, progress=False)
+    failed = inv.documents[bundle.PODS]
+    assert isinstance(failed, CallFailed) and "nested too deeply" in failed.message
+    assert len(inv.service_accounts) == len(lv.data["service_accounts"])
+    df = irsa_nb.run_checks(inv, checks=["pod_uses_service_account"])
+    assert list(df.status) == ["ERROR"] and "nested too deeply" in df.detail[0]
+
+
+def test_error_and_status_bodies_nested_too_deeply_do_not_crash():
+    from kubernetes.client.exceptions import ApiException
+
+    from irsa_nb.live.exec import _exit_status
+    from irsa_nb.live.exec_probe import decode_claims
+
+    deep = "[" * 100_000
+    exc = ApiException(status=500, reason="Internal Server Error")
+    exc.body = deep
+    assert "Internal Server Error" in live_kube.describe_error(exc)
+    assert _exit_status(deep.encode()) == (None, deep[:500])
+    assert decode_claims(base64.urlsafe_b64encode(deep.encode()).decode()) is None

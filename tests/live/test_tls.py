@@ -55,6 +55,14 @@ def test_a_hanging_issuer_is_an_error_after_the_timeout(https_issuer_factory, mo
     assert rec["jwks"] is None
 
 
+def test_a_document_nested_too_deeply_is_an_error_not_a_crash(https_issuer_factory, monkeypatch):
+    issuer = https_issuer_factory(discovery="deep")
+    monkeypatch.setenv("SSL_CERT_FILE", issuer.ca_file)
+    conf = tls.discovery(issuer.issuer)["openid_configuration"]
+    assert conf["status"] == 200
+    assert conf["error"] == "the response is JSON nested too deeply to read"
+
+
 def test_an_issuer_that_does_not_speak_http_is_an_error_not_a_crash(live):
     lv = live(issuer={"discovery": "garbage"})
     inv = irsa_nb.collect(lv.cluster, progress=False)
