@@ -81,6 +81,8 @@ def collect(
     -------
     Inventory
         ``inv.documents`` is the bundle: ``irsa_nb.bundle.write_documents(inv.documents, out)``.
+        Equal parts of its objects (labels, containers' env, ...) are one shared object: copy
+        a document before changing it.
 
     Examples
     --------

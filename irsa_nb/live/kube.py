@@ -430,9 +430,7 @@ _REPEATED = {
         "initContainers", "containers", "volumes",
     ),
 }  # fmt: skip
-
-
-_MAX_SHARED_DEPTH = 16
+_MAX_SHARED_DEPTH = 16  # deeper parts (only raw envFrom or valueFrom can be) are not shared
 
 
 def _share(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
@@ -463,26 +461,22 @@ def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
     """
     if isinstance(value, str):
         return memo.setdefault(value, value)
-    if depth > _MAX_SHARED_DEPTH:
+    if depth > _MAX_SHARED_DEPTH or not isinstance(value, (dict, list)):
         return value
-    if isinstance(value, dict):
-        key: list[Any] = ["{"]
-        for k, x in value.items():
-            value[k] = x = _shared(x, memo, depth + 1)
+    is_dict = isinstance(value, dict)
+    key: list[Any] = ["{" if is_dict else "["]
+    for k, x in value.items() if is_dict else enumerate(value):
+        if is_dict:
             key.append(k)
-            key += (x,) if isinstance(x, str) else _token(x)
-    elif isinstance(value, list):
-        key = ["["]
-        for i, x in enumerate(value):
-            value[i] = x = _shared(x, memo, depth + 1)
-            key += (x,) if isinstance(x, str) else _token(x)
-    else:
-        return value
+        if isinstance(x, str):
+            value[k] = x = memo.setdefault(x, x)
+            key.append(x)
+        elif isinstance(x, (dict, list)):
+            value[k] = x = _shared(x, memo, depth + 1)
+            key.append(id(x))
+        else:
+            key += (type(x), x)
     return memo.setdefault(tuple(key), value)
-
-
-def _token(x: Any) -> tuple[Any, ...]:
-    return (id(x),) if isinstance(x, dict | list) else (type(x), x)
 
 
 def _slim_name(obj: dict[str, Any]) -> dict[str, Any]:
