@@ -294,7 +294,7 @@ def test_a_credential_plugin_that_never_answers_is_stopped_and_said(live, tmp_pa
     """A login nobody completes: the plugin hangs and leaves a process holding its output."""
     lv = live()
     plugin = tmp_path / "hanging-plugin"
-    plugin.write_text("#!/bin/sh\nsleep 20 &\nexec sleep 20\n")
+    plugin.write_text("#!/bin/sh\nsleep 5 &\nexec sleep 5\n")
     plugin.chmod(0o755)
     kc = _with_plugin(lv.kubeconfig, "cluster-ctx", str(plugin), tmp_path / "kc")
     reader = live_kube.KubeReader.from_kubeconfig("cluster-ctx", kc, plugin_timeout=0.5)
