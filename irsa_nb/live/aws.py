@@ -3,7 +3,8 @@
 Configuration is boto3's own (``AWS_PROFILE``, ``AWS_CONFIG_FILE``, ``AWS_ENDPOINT_URL``,
 ``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``, ...). Retries default to botocore's ``standard``
 mode with :data:`DEFAULT_MAX_ATTEMPTS`; a failed call becomes :class:`~irsa_nb.bundle.CallFailed`
-carrying the message the AWS CLI would print, so one failure never loses the rest.
+carrying the message the AWS CLI would print, so one failure never loses the rest. A
+profile's ``credential_process`` runs under :mod:`.credential_timeout`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import datetime as dt
 import json
 import logging
 import os
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import ProcessProvider
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    CredentialRetrievalError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -28,11 +32,12 @@ from botocore.exceptions import (
 from .. import bundle
 from ..bundle import CallFailed
 from ..redact import mask_data
+from . import credential_timeout
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 8  # total attempts per call (botocore standard mode: backoff ≤ 20 s)
-CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError)
+CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError)
 
 #: The AWS API operations live collection may call (docs/permissions.md lists them).
 OPERATIONS = (
@@ -50,22 +55,47 @@ class AwsConfigError(ValueError):
     """AWS cannot be called at all (no credentials, no region, unknown profile)."""
 
 
-def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+def make_session(
+    profile: str | None = None,
+    region: str | None = None,
+    process_timeout: float = credential_timeout.TIMEOUT,
+) -> boto3.Session:
     """A boto3 session the standard way (``profile_name``/``region_name``).
 
     Without ``region``, ``AWS_REGION`` (what the AWS CLI v2 and the other SDKs read) comes
-    before boto3's own ``AWS_DEFAULT_REGION`` and the profile's region.
+    before boto3's own ``AWS_DEFAULT_REGION`` and the profile's region. A profile's
+    ``credential_process`` gets ``process_timeout`` seconds.
     """
     from botocore.exceptions import ConfigParseError, ProfileNotFound
 
     try:
-        return boto3.Session(
+        session = boto3.Session(
             profile_name=profile, region_name=region or os.environ.get("AWS_REGION") or None
         )
     except ProfileNotFound as exc:
         raise AwsConfigError(f"{exc}; list profiles with `aws configure list-profiles`") from None
     except ConfigParseError as exc:
         raise AwsConfigError(f"{exc}: fix its syntax (AWS_CONFIG_FILE names the file)") from None
+    core = session._session  # botocore's: its credential chain is a public component
+
+    def bounded_popen(command: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(credential_timeout.bounded(command, process_timeout), **kw)
+
+    bounded = ProcessProvider(
+        profile_name=core.get_config_variable("profile") or "default",
+        load_config=lambda: core.full_config,
+        popen=bounded_popen,
+    )
+    chain = core.get_component("credential_provider")
+    chain.providers = [bounded if p.METHOD == bounded.METHOD else p for p in chain.providers]
+    return session
+
+
+def _no_credentials(exc: Exception) -> AwsConfigError:
+    reason = str(exc).strip()  # a credential_process's message ends with a newline
+    return AwsConfigError(
+        f"{reason}: configure credentials (aws configure, AWS_PROFILE or --profile)"
+    )
 
 
 def client_config(session: boto3.Session, max_pool: int) -> Config:
@@ -100,9 +130,7 @@ def call(func: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] |
     try:
         return cli_json(func(**kwargs))
     except CREDENTIAL_ERRORS as exc:
-        raise AwsConfigError(
-            f"{exc}: configure credentials (aws configure, AWS_PROFILE or --profile)"
-        ) from None
+        raise _no_credentials(exc) from None
     except NoRegionError:
         raise AwsConfigError("no AWS region: pass --region or set AWS_REGION") from None
     except ClientError as exc:
@@ -116,7 +144,7 @@ def paginate(client: Any, operation: str, **kwargs: Any) -> dict[str, Any] | Cal
     try:
         result = client.get_paginator(operation).paginate(**kwargs).build_full_result()
     except CREDENTIAL_ERRORS as exc:
-        raise AwsConfigError(f"{exc}: configure credentials") from None
+        raise _no_credentials(exc) from None
     except ClientError as exc:
         return CallFailed(str(exc))
     except BotoCoreError as exc:
@@ -144,6 +172,8 @@ class AwsCollector:
             self.iam = session.client("iam", config=cfg)
         except NoRegionError:
             raise AwsConfigError("no AWS region: pass --region or set AWS_REGION") from None
+        except CREDENTIAL_ERRORS as exc:  # a failing credential_process fails here
+            raise _no_credentials(exc) from None
         self.region = self.eks.meta.region_name
 
     def describe_cluster(self, name: str) -> dict[str, Any] | CallFailed:

@@ -14,11 +14,9 @@ import logging
 import os
 import random
 import re
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -33,6 +31,7 @@ from .. import bundle
 from ..bundle import CallFailed
 from ..k8s import slim_pod, slim_service_account, slim_webhook_configuration
 from ..redact import mask_text
+from . import credential_timeout
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 5  # per page: 1 + 4 retries with exponential backoff (0.5 s … 4 s, jittered)
 MAX_RESTARTS = 3  # a list restarted after 410 Gone (stale continue token) at most this often
 REQUEST_TIMEOUT = (10, 120)  # connect, read seconds
-PLUGIN_TIMEOUT = 60.0  # seconds an exec credential plugin may take (an interactive login too)
-_PLUGIN_RUNNER = str(Path(__file__).with_name("plugin_timeout.py"))
 
 #: The Kubernetes resources live collection may list or get (docs/permissions.md).
 RESOURCES = (
@@ -177,7 +174,7 @@ def list_contexts(config_file: str | None = None) -> tuple[list[KubeContext], st
 
 
 def _bound_plugins(config: Any, seconds: float) -> None:
-    """Run each user's exec credential plugin under :mod:`.plugin_timeout` (in place)."""
+    """Run each user's exec credential plugin under :mod:`.credential_timeout` (in place)."""
     users = config.get("users") if isinstance(config, dict) else None
     for entry in users if isinstance(users, list) else []:
         entry = _plain(entry)  # the merger wraps each entry in a ConfigNode
@@ -185,8 +182,10 @@ def _bound_plugins(config: Any, seconds: float) -> None:
         plugin = user.get("exec") if isinstance(user, dict) else None
         if isinstance(plugin, dict) and isinstance(plugin.get("command"), str):
             args = plugin.get("args") if isinstance(plugin.get("args"), list) else []
-            plugin["args"] = ["-I", _PLUGIN_RUNNER, str(seconds), plugin["command"], *args]
-            plugin["command"] = sys.executable
+            command, *plugin["args"] = credential_timeout.bounded(
+                [plugin["command"], *args], seconds
+            )
+            plugin["command"] = command
 
 
 def _plain(node: Any) -> Any:
@@ -286,7 +285,7 @@ class KubeReader:
         cls,
         context: str,
         config_file: str | None = None,
-        plugin_timeout: float = PLUGIN_TIMEOUT,
+        plugin_timeout: float = credential_timeout.TIMEOUT,
         **kw: Any,
     ) -> KubeReader:
         """A reader for ``context``; exec credential plugins get ``plugin_timeout`` seconds

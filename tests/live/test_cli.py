@@ -166,3 +166,46 @@ def test_a_failing_credential_plugin_never_prints_its_secrets(live, tmp_path):
     run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert "ExpiredToken" in run.stderr  # what went wrong is shown ...
     assert token[:20] not in run.stderr + run.stdout  # ... without the secret
+
+
+def _credential_process_profile(tmp_path, monkeypatch, script: str) -> None:
+    """An AWS profile ``cp`` whose credentials come from ``script`` (a credential_process)."""
+    command = tmp_path / "credentials.sh"
+    command.write_text("#!/bin/sh\n" + script)
+    command.chmod(0o755)
+    cfg = tmp_path / "aws-config-cp"
+    cfg.write_text(f"[profile cp]\ncredential_process = {command}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(cfg))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+
+def test_credentials_from_a_credential_process_work(live, tmp_path, monkeypatch):
+    lv = live()
+    key, secret = lv.seeded.credentials  # moto keeps one account per access key
+    creds = {"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret}
+    _credential_process_profile(tmp_path, monkeypatch, f"echo '{json.dumps(creds)}'\n")
+    inv = irsa_nb.collect(lv.cluster, profile="cp", progress=False)
+    assert inv.cluster.name == lv.cluster and len(inv.role_names()) > 0
+
+
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        ("echo 'the SSO session has expired' >&2\nexit 1\n", "the SSO session has expired"),
+        ("sleep 5 &\nexec sleep 5\n", "gave no credentials within 0.5 s"),
+    ],
+)
+def test_a_failing_or_hanging_credential_process_is_one_line_and_exit_2(
+    live, capsys, tmp_path, monkeypatch, script, words
+):
+    from irsa_nb.live import aws as live_aws
+
+    lv = live()
+    _credential_process_profile(tmp_path, monkeypatch, script)
+    real = live_aws.make_session
+    monkeypatch.setattr(live_aws, "make_session", lambda *a: real(*a, process_timeout=0.5))
+    code, stdout, err = run(capsys, "check", "--cluster", lv.cluster, "--profile", "cp")
+    assert code == 2 and stdout == "" and len(err.strip().splitlines()) == 1
+    assert words in err and "configure credentials" in err
+    assert lv.kube.api_calls() == []
