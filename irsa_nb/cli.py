@@ -22,6 +22,7 @@ from .bundle import BundleError
 from .checks import STATUSES, TargetNotFound, run_checks
 from .checks.sdk import normalize_sdk, parse_sdk_spec
 from .inventory import Inventory
+from .redact import mask_text
 from .sources import open_inventory
 
 log = logging.getLogger("irsa_nb")
@@ -613,8 +614,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _as_shown(record: logging.LogRecord) -> bool:
     """A log line as the terminal may show it: secrets masked (the kubernetes client logs
     what a failing credential plugin printed), control characters escaped."""
-    from .redact import mask_text
-
     record.msg, record.args = printable(mask_text(record.getMessage())[0]), ()
     return True
 
@@ -639,7 +638,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         prefix = "" if isinstance(exc, UsageError) else "irsa-nb: error: "
-        print(printable(f"{prefix}{msg}"), file=sys.stderr)
+        print(printable(mask_text(f"{prefix}{msg}")[0]), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("irsa-nb: interrupted", file=sys.stderr)

@@ -92,7 +92,7 @@ def make_session(
 
 
 def _no_credentials(exc: Exception) -> AwsConfigError:
-    reason = str(exc).strip()  # a credential_process's message ends with a newline
+    reason = " ".join(str(exc).split())  # a credential_process's message may span lines
     return AwsConfigError(
         f"{reason}: configure credentials (aws configure, AWS_PROFILE or --profile)"
     )

@@ -192,7 +192,10 @@ def test_credentials_from_a_credential_process_work(live, tmp_path, monkeypatch)
 @pytest.mark.parametrize(
     ("script", "words"),
     [
-        ("echo 'the SSO session has expired' >&2\nexit 1\n", "the SSO session has expired"),
+        (
+            "echo 'the SSO session has expired' >&2\necho AKIAIOSFODNN7EXAMPLE >&2\nexit 1\n",
+            "the SSO session has expired",
+        ),
         ("sleep 5 &\nexec sleep 5\n", "gave no credentials within 0.5 s"),
     ],
 )
@@ -207,5 +210,6 @@ def test_a_failing_or_hanging_credential_process_is_one_line_and_exit_2(
     monkeypatch.setattr(live_aws, "make_session", lambda *a: real(*a, process_timeout=0.5))
     code, stdout, err = run(capsys, "check", "--cluster", lv.cluster, "--profile", "cp")
     assert code == 2 and stdout == "" and len(err.strip().splitlines()) == 1
-    assert words in err and "configure credentials" in err
+    assert words in err and "configure credentials" in err  # on the one line
+    assert "AKIAIOSFODNN7EXAMPLE" not in err
     assert lv.kube.api_calls() == []
