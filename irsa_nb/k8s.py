@@ -8,6 +8,7 @@ written bundle loads back identically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from .redact import (
 )
 
 IRSA_PREFIX = "eks.amazonaws.com/"
+#: A namespace name (an RFC 1123 label).
+NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"

@@ -9,7 +9,6 @@ so ``write_documents(inv.documents, out)`` then ``load_bundle(out)`` gives the s
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from ..bundle import CallFailed, Document
 from ..gcpause import full_gc_deferred
 from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
-from ..k8s import ROLE_ARN_ANNOTATION
+from ..k8s import NAMESPACE_NAME, ROLE_ARN_ANNOTATION
 from . import aws, kube, tls
 from .exec import EXEC_TIMEOUT, ExecTarget, check_timeout, collect_exec, exec_target
 from .sts_probe import ProbeOptions, cluster_region, probe_documents
@@ -125,7 +124,7 @@ def collect_documents(
     if isinstance(namespaces, str):
         namespaces = [namespaces]
     for ns in namespaces or ():
-        if not isinstance(ns, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", ns):
+        if not isinstance(ns, str) or not NAMESPACE_NAME.fullmatch(ns):
             raise ValueError(f"{ns!r} is not a Kubernetes namespace name (RFC 1123 label)")
     in_pod = exec_target(exec)
     check_timeout(exec_timeout)

@@ -13,12 +13,11 @@ writes only into a new (or empty) output directory and a new archive.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..k8s import IRSA_PREFIX
+from ..k8s import IRSA_PREFIX, NAMESPACE_NAME
 from ..redact import AWS_SETTINGS_ENV
 
 _N = len(IRSA_PREFIX)
@@ -127,8 +126,6 @@ EXEC_PODS_TEMPLATE = (
 )
 
 _SCRIPT_FILE = Path(__file__).with_name("collect.sh.in")
-#: A namespace name (an RFC 1123 label), as the script checks IRSA_NAMESPACES.
-NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def collect_script(

@@ -6,7 +6,6 @@ functions; every failure is a :class:`LiveError` whose message says what to do.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING
 
@@ -66,13 +65,13 @@ def aws_profiles() -> list[str]:
 
 def default_region(profile: str | None = None) -> str:
     """The region the AWS configuration selects (``AWS_REGION``, profile), or ``""``."""
-    import botocore.session
     from botocore.exceptions import BotoCoreError
 
+    from ..live.aws import AwsConfigError, make_session
+
     try:
-        session = botocore.session.Session(profile=profile or None)
-        return os.environ.get("AWS_REGION") or session.get_config_variable("region") or ""
-    except BotoCoreError:
+        return make_session(profile or None).region_name or ""
+    except (AwsConfigError, BotoCoreError):
         return ""
 
 
