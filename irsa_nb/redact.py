@@ -104,6 +104,12 @@ def mask_text(text: str) -> tuple[str, int]:
 
     Returns the masked text and how many secrets were masked.
     """
+    if len(text) <= _CACHED_LENGTH:
+        return _mask_short_text(text)
+    return _mask_text(text)
+
+
+def _mask_text(text: str) -> tuple[str, int]:
     count = 0
     if not _MAYBE.search(text):
         return text, 0
@@ -128,6 +134,12 @@ def mask_text(text: str) -> tuple[str, int]:
     for pattern in _ASSIGNMENTS:
         text = pattern.sub(assignment, text)
     return text, count + masked
+
+
+# Env values and annotations repeat across the replicas of a workload: short texts are
+# masked once (long ones, such as logs, are not kept).
+_CACHED_LENGTH = 512
+_mask_short_text = lru_cache(maxsize=8192)(_mask_text)
 
 
 def mask_env_value(name: str, value: str) -> str:

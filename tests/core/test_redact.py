@@ -47,3 +47,10 @@ def test_masking_json_text_keeps_it_valid_json():
     masked, n = mask_text(json.dumps(doc))
     inner = json.loads(json.loads(masked)["evidence"])
     assert inner == {"annotation": 'password="***" x-amz-security-token=***'} and n == 2
+
+
+@pytest.mark.parametrize("padding", [0, 500, 5_000])  # short texts are masked once, then cached
+def test_texts_of_any_length_are_masked_alike_every_time(padding):
+    text = "x" * padding + " DB_PASSWORD=hunter2xyz AKIAIOSFODNN7EXAMPLE"
+    expected = ("x" * padding + " DB_PASSWORD=*** ***", 2)
+    assert mask_text(text) == expected and mask_text(text) == expected

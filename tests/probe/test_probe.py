@@ -160,6 +160,29 @@ def test_forbidden_token_request_is_an_error_and_nothing_else_is_lost(probe_clus
     pd.testing.assert_frame_equal(irsa_nb.run_checks(plain)[cols], with_probe[cols])
 
 
+def test_a_token_answer_nested_too_deeply_is_an_error_and_nothing_else_is_lost(
+    probe_cluster, monkeypatch
+):
+    from irsa_nb.live import kube as live_kube
+
+    pc = probe_cluster()
+    real = live_kube.request
+    deep = ('{"status": {"token": ' + "[" * 100_000 + "]" * 100_000 + "}}").encode()
+
+    def hostile(api, method, path, query=None, body=None):
+        answer = real(api, method, path, query, body)
+        return deep if path.endswith("/token") else answer
+
+    monkeypatch.setattr(live_kube, "request", hostile)
+    inv = irsa_nb.collect(pc.cluster, progress=False, probe=ProbeOptions(namespace=NS))
+    assumed = _rows(inv, namespace=NS)
+    assumed = assumed[assumed.check_id == "sts_probe_assume_role"]
+    assert len(assumed) == 5 and set(assumed.status) == {"ERROR"}
+    assert "no status.token" in _assume_row(assumed, "ok").detail
+    assert "AssumeRoleWithWebIdentity" not in pc.front.operations  # STS never called
+    assert len(inv.service_accounts) == len(pc.lv.data["service_accounts"])
+
+
 def test_policy_simulation_reports_each_action(probed):
     _, inv = probed
     df = _rows(inv, namespace=NS, service_account="ok")
