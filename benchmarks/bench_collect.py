@@ -15,6 +15,10 @@ RSS (ru_maxrss) is its own:
   ``get sa -n``, ``describe sa``, ``get pods -n`` and ``get pod`` per pod of the SA), run on a
   subset and extrapolated linearly to every annotated service account.
 
+It also prints the lower bound any boto3-based collector has here: boto3's CPU for the role
+calls, the floor's page reading, the servers' CPU and run_checks' CPU, spread perfectly over
+all cores with no inventory built.
+
 Run: .venv/bin/python benchmarks/bench_collect.py [--pods N --sas N --roles N --naive-sas N]
 ``BENCH_AWS_LATENCY_MS=20`` makes the IAM/EKS responder wait that long before each answer
 (all three measurements see it), as a real, distant AWS endpoint would.
