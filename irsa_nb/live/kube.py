@@ -182,10 +182,8 @@ def _bound_plugins(config: Any, seconds: float) -> None:
         plugin = user.get("exec") if isinstance(user, dict) else None
         if isinstance(plugin, dict) and isinstance(plugin.get("command"), str):
             args = plugin.get("args") if isinstance(plugin.get("args"), list) else []
-            command, *plugin["args"] = credential_timeout.bounded(
-                [plugin["command"], *args], seconds
-            )
-            plugin["command"] = command
+            command, *wrapped = credential_timeout.bounded([plugin["command"], *args], seconds)
+            plugin["command"], plugin["args"] = command, wrapped
 
 
 def _plain(node: Any) -> Any:
@@ -357,7 +355,6 @@ class KubeReader:
             path = path.replace("/api/v1/", f"/api/v1/namespaces/{quote(namespace, safe='')}/")
         for _restart in range(MAX_RESTARTS + 1):
             items: list[dict[str, Any]] = []
-            before = 0
             cont: str | None = None
             seen: set[str] = set()
             try:
@@ -367,14 +364,14 @@ class KubeReader:
                         query["continue"] = cont
                     page = self._get(path, query)
                     raw, meta = _list_parts(page, kind)
-                    items.extend(_share(slim(o), self._shared) for o in raw if isinstance(o, dict))
-                    if len(items) - before != len(raw):
+                    objs = [o for o in raw if isinstance(o, dict)]
+                    if len(objs) != len(raw):
                         log.warning(
                             "%d entries of a %s list page are not objects; skipped",
-                            len(raw) - (len(items) - before),
+                            len(raw) - len(objs),
                             kind,
                         )
-                    before = len(items)
+                    items.extend(_share(slim(o), self._shared) for o in objs)
                     cont = meta.get("continue") or None
                     if cont in seen:  # a broken server or proxy would page forever
                         raise PagingError(
@@ -584,7 +581,8 @@ class ListCollector:
             if isinstance(doc, dict):
                 for item in doc["items"]:
                     ns = (item.get("metadata") or {}).get("namespace")
-                    found |= {ns} if isinstance(ns, str) else set()
+                    if isinstance(ns, str):
+                        found.add(ns)
         return sorted(found - {""})
 
     def _per_namespace(self, kind: str, names: list[str]) -> dict[str, Any]:
