@@ -1,16 +1,34 @@
-# Fresh machine with Python 3.11: `make demo` and `make test` set up .venv themselves.
+# Fresh machine with Python 3.11: `make demo` and `make test` set up .venv themselves,
+# installing the exact versions of requirements.lock (uv, from PyPI).
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+# uv itself is pinned by the lock: one version everywhere.
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
+# `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest release.
+LOCK_FLAGS ?=
+COMPILE := $(UV) pip compile --quiet --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench lock clean
 
-$(STAMP): pyproject.toml
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip sync -q --python $(BIN)/python $(LOCK)
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# The development lock (every extra, Python 3.11-3.13) and Binder's pins, taken from it.
+lock: | $(UV)
+	$(COMPILE) pyproject.toml --extra test --extra voila --extra dev \
+	    --universal --python-version 3.11 -o $(LOCK)
+	$(COMPILE) pyproject.toml --extra voila -c $(LOCK) --no-annotate \
+	    --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o binder/requirements.txt
 
 # The runbook on the demo bundle: exit 1 (a FAIL, shop/cart's trust policy) is the expected verdict.
 demo: $(STAMP)
@@ -18,6 +36,7 @@ demo: $(STAMP)
 	@echo "Evidence: evidence/demo/runbook.html (and runbook.ipynb, results.csv, results.json, manifest.json)"
 
 test: $(STAMP)
+	$(BIN)/python tools/check_lock.py
 	$(BIN)/ruff check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/ruff format --check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/python -m pytest -n 2 tests
