@@ -19,14 +19,43 @@ collection time.
   moto server).
 * ``fast_retries`` - botocore retries without sleeping; yields the requested delays.
 * ``small_cluster`` - a small :func:`tests.fixtures.synthetic.synthetic_cluster` (fresh copy).
+
+Proxies: the servers above are on loopback, but the kubernetes client, botocore, urllib, the
+aws CLI and kubectl all honour ``HTTP(S)_PROXY``.  So that a machine behind a proxy does not
+send test traffic to it, ``NO_PROXY``/``no_proxy`` get ``127.0.0.1,localhost,::1`` (added to
+what they hold) when this file is imported - in ``os.environ``, so subprocesses inherit it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _bypass_proxies_for_loopback() -> None:
+    """Add the loopback hosts to ``NO_PROXY`` and ``no_proxy``, keeping what either held."""
+    entries: list[str] = []
+    for var in ("NO_PROXY", "no_proxy"):
+        for entry in os.environ.get(var, "").split(","):
+            if entry.strip() and entry.strip() not in entries:
+                entries.append(entry.strip())
+    entries += [h for h in LOOPBACK_HOSTS if h not in entries]
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join(entries)
+
+
+_bypass_proxies_for_loopback()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_proxy_for_loopback() -> None:
+    """Session-wide: the loopback hosts are still in ``NO_PROXY`` (set at import, above)."""
+    _bypass_proxies_for_loopback()
+
 
 if TYPE_CHECKING:
     from tests.fixtures.aws import AwsEnv, MotoServer, ThrottleProxy

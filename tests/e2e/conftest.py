@@ -92,9 +92,13 @@ def start_server(args: list[str], cwd: Path, log: Path, ready_path: str, port: i
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(cwd / ".jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(cwd / ".jupyter-runtime"),
+        # no user-level kernelspecs or extensions: python3 comes from sys.prefix/share/jupyter
+        "JUPYTER_DATA_DIR": str(cwd / ".jupyter-data"),
         "JUPYTERLAB_WORKSPACES_DIR": str(cwd / ".jupyter-workspaces"),
         "PYTHONUNBUFFERED": "1",
     }
+    for k in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH"):  # nor extra directories of this machine
+        env.pop(k, None)
     for k in [k for k in env if k.startswith("AWS_")]:  # no real credentials in the app
         env.pop(k)
     env["KUBECONFIG"] = str(cwd / "no-kubeconfig")

@@ -178,18 +178,22 @@ def test_probe_reads_what_the_container_sees_and_no_secret_leaves_it(box):
     }
     assert files["config"].profiles == {"ops": ("role_arn",)}
     sdks = {(s.sdk, s.version): s for s in f.sdks}
+    # the SDK inside app.jar is found with unzip -l: the box has it only if this machine does
+    has_unzip = (box["root"] / "bin/unzip").exists()
     assert set(sdks) == {
         ("boto3", "1.9.100"),
         ("node", "2.1500.0"),
         ("node", "3.20.0"),  # the oldest v3 client in the image
         ("java2", "2.20.0"),
-        ("java", "1.12.261"),
+        *([("java", "1.12.261")] if has_unzip else []),
     }
     assert sdks[("java2", "2.20.0")].sts_module is True
-    assert sdks[("java", "1.12.261")].sts_module is False  # inside app.jar: core, no sts
-    assert sdks[("java", "1.12.261")].where.endswith("/app/app.jar")
     text = json.dumps(docs, default=str)
     assert not any(s in text for s in SECRET_VALUES)
+    if not has_unzip:
+        pytest.skip("no unzip on this machine (apt: unzip): the SDK inside app.jar not checked")
+    assert sdks[("java", "1.12.261")].sts_module is False  # inside app.jar: core, no sts
+    assert sdks[("java", "1.12.261")].where.endswith("/app/app.jar")
 
 
 @needs_root

@@ -7,7 +7,7 @@ import dataclasses
 import irsa_nb
 from tests.fixtures import k8s_objects as k8s
 from tests.live.conftest import run_collect_script
-from tests.live.test_script import needs_tools
+from tests.live.test_script import needs_kubectl_exec, needs_tools
 
 from .conftest import (
     MULTILINE_ENV,
@@ -32,6 +32,7 @@ def _timeless(facts: dict) -> dict:
 
 
 @needs_tools
+@needs_kubectl_exec
 def test_script_exec_section_matches_the_python_collector(exec_live, tmp_path):
     data = base_data()
     # kubectl >= 1.30 execs over websocket, which FakeKube speaks; the gcloud kubectl

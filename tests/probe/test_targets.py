@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 
@@ -88,9 +90,15 @@ def test_cluster_region_comes_from_the_cluster_arn():
         ("us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com"),
     ],
 )
-def test_sts_is_called_at_the_regional_endpoint_of_the_partition(monkeypatch, region, endpoint):
-    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
+def test_sts_is_called_at_the_regional_endpoint_of_the_partition(
+    monkeypatch, tmp_path, region, endpoint
+):
+    # nothing of this machine's AWS setup: no AWS_* variable, empty config and credentials
+    for var in [v for v in os.environ if v.startswith("AWS_")]:
+        monkeypatch.delenv(var)
+    for var, name in (("AWS_CONFIG_FILE", "config"), ("AWS_SHARED_CREDENTIALS_FILE", "creds")):
+        (tmp_path / name).write_text("")
+        monkeypatch.setenv(var, str(tmp_path / name))
     monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy")  # would mean sts.amazonaws.com
     session = boto3.Session(region_name="eu-west-1")
     assert _sts_client(session, region, signed=False).meta.endpoint_url == endpoint
