@@ -25,8 +25,11 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from irsa_nb import Source, Target
 from irsa_nb.batch import run_batch
 from irsa_nb.runbook import execute, run_runbook
+
+DEMO = Source(bundle="demo")
 
 # Service accounts of the demo bundle (healthy and broken ones: real work for every check).
 DEMO_SERVICE_ACCOUNTS = [
@@ -111,7 +114,7 @@ def main() -> None:
         root = Path(tmp)
         trivial = trivial_notebook(root)
         # warm-up: imports, first kernel start, template loading
-        run_runbook(root / "warm", namespace="shop", service_account="cart")
+        run_runbook(root / "warm", DEMO, Target("shop", "cart"))
         execute(trivial, root / "warm.ipynb", {"namespace": ""})
 
         n = args.baseline_runs
@@ -119,8 +122,8 @@ def main() -> None:
         runbook = timed_runs(
             lambda i: run_runbook(
                 root / f"r{i}",
-                namespace="shop",
-                service_account=DEMO_SERVICE_ACCOUNTS[i % len(DEMO_SERVICE_ACCOUNTS)],
+                DEMO,
+                Target("shop", DEMO_SERVICE_ACCOUNTS[i % len(DEMO_SERVICE_ACCOUNTS)]),
             ),
             n,
         )

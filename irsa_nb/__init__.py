@@ -2,6 +2,9 @@
 
 Public API::
 
+    r = irsa_nb.run(irsa_nb.Source(bundle="demo"), irsa_nb.Target("shop", "cart"))
+    r.results                                  # one row per finding (RESULT_COLUMNS)
+
     inv = irsa_nb.load_bundle("demo")          # or a bundle directory / .tar.gz / .zip
     df = irsa_nb.run_checks(inv, namespace="shop", service_account="cart")
 """
@@ -11,6 +14,7 @@ from .checks import REGISTRY, RESULT_COLUMNS, STATUSES, TargetNotFound, run_chec
 from .demo import demo_bundle
 from .diagnose import diagnose
 from .inventory import Inventory, build_inventory, load_bundle
+from .pipeline import Options, Run, Source, Target, run
 
 __version__ = "0.1.0"
 
@@ -37,6 +41,10 @@ __all__ = [
     "STATUSES",
     "BundleError",
     "Inventory",
+    "Options",
+    "Run",
+    "Source",
+    "Target",
     "TargetNotFound",
     "build_inventory",
     "collect",
@@ -44,6 +52,7 @@ __all__ = [
     "diagnose",
     "load_bundle",
     "read_evidence",
+    "run",
     "run_batch",
     "run_checks",
     "run_runbook",

@@ -1,7 +1,9 @@
 """Batch runs: the runbook over many targets, one evidence folder each, plus ``index.csv``.
 
-Targets are rows whose columns are runbook parameters (``bundle``, ``cluster_name``,
-``namespace``, ``service_account``, ``pod_name``, ...; optional ``target`` names the row).
+Targets are rows whose columns are runbook parameters (``bundle``, ``cluster``,
+``namespace``, ``service_account``, ``pod``, ...; optional ``target`` names the row), spelled
+as the fields of :class:`~irsa_nb.pipeline.Source`, :class:`~irsa_nb.pipeline.Target` and
+:class:`~irsa_nb.pipeline.Options`.
 Runs go to any :class:`concurrent.futures.Executor`: threads by default (each run is a
 papermill kernel, so threads suffice and avoid the kernel port races of processes), or a
 ``dask.distributed`` client's ``client.get_executor()`` to spread them across machines
@@ -16,6 +18,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ import pandas as pd
 from .checks import STATUSES
 from .checks.sdk import parse_sdk_spec
 from .evidence import read_manifest
+from .pipeline import Options, Source, Target, status_counts
+from .runbook import run_runbook, runbook_parameters
 from .text import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -33,13 +38,13 @@ INDEX = "index.csv"
 TARGET_COLUMNS = (
     "target",
     "bundle",
-    "cluster_name",
+    "cluster",
     "region",
     "profile",
     "context",
     "namespace",
     "service_account",
-    "pod_name",
+    "pod",
     "sdk",
     "lang",
     "redact",
@@ -50,14 +55,25 @@ _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
 
 
-def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Validate a targets table and turn each row into :func:`run_runbook` keyword arguments
-    plus a unique, filesystem-safe ``target`` name.
+@dataclass(frozen=True)
+class BatchTarget:
+    """One row of a targets table: its unique folder ``name`` and what the runbook runs."""
+
+    name: str
+    source: Source
+    target: Target
+    options: Options
+
+
+def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[BatchTarget]:
+    """Validate a targets table and turn each row into a :class:`BatchTarget` with a
+    unique, filesystem-safe name. A row without ``bundle`` and ``cluster`` uses the demo.
 
     Raises
     ------
     ValueError
-        For unknown columns, an unreadable ``sdk`` or ``redact`` value, or a duplicate name.
+        For unknown columns, an unreadable ``sdk``, ``lang`` or ``redact`` value, or a
+        duplicate name.
     """
     df = targets if isinstance(targets, pd.DataFrame) else pd.DataFrame(list(targets))
     unknown = [c for c in df.columns if c not in TARGET_COLUMNS]
@@ -66,42 +82,38 @@ def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> li
             f"unknown target column(s) {', '.join(map(str, unknown))}; "
             f"use: {', '.join(TARGET_COLUMNS)}"
         )
-    rows: list[dict[str, Any]] = []
+    rows: list[BatchTarget] = []
     seen: set[str] = set()
     for i, raw in enumerate(df.to_dict("records"), start=1):
-        row = {k: _cell(v) for k, v in raw.items()}
-        kwargs: dict[str, Any] = {
-            k: row.get(k) or None
-            for k in (
-                "bundle",
-                "cluster_name",
-                "region",
-                "profile",
-                "context",
-                "namespace",
-                "service_account",
-                "pod_name",
-            )
-        }
+        row = {k: _cell(v) or None for k, v in raw.items()}
         try:
-            kwargs["sdk"] = parse_sdk_spec(raw.get("sdk"))
+            sdk = parse_sdk_spec(raw.get("sdk"))
         except ValueError as exc:
             raise ValueError(f"target row {i}: {exc}") from None
-        kwargs["lang"] = row.get("lang") or "en"
-        if kwargs["lang"] not in LANGUAGES:
+        lang = row.get("lang") or "en"
+        if lang not in LANGUAGES:
             raise ValueError(
-                f"target row {i}: lang must be one of {', '.join(LANGUAGES)}, "
-                f"got {kwargs['lang']!r}"
+                f"target row {i}: lang must be one of {', '.join(LANGUAGES)}, got {lang!r}"
             )
-        kwargs["redact"] = _bool(row.get("redact"), i)
-        kwargs["error_message"] = row.get("error_message") or ""
-        if not kwargs["bundle"] and not kwargs["cluster_name"]:
-            kwargs["bundle"] = "demo"
-        name = target_name(kwargs, row.get("target") or "")
+        source = Source(
+            bundle=row.get("bundle") or (None if row.get("cluster") else "demo"),
+            cluster=row.get("cluster"),
+            region=row.get("region"),
+            profile=row.get("profile"),
+            context=row.get("context"),
+        )
+        target = Target(row.get("namespace"), row.get("service_account"), row.get("pod"))
+        options = Options(
+            sdk=sdk,
+            lang=lang,
+            redact=_bool(row.get("redact"), i),
+            error_message=row.get("error_message"),
+        )
+        name = target_name(source, target, options, row.get("target") or "")
         if name in seen:
             raise ValueError(f"target row {i}: duplicate target {name!r}")
         seen.add(name)
-        rows.append({"target": name, "kwargs": kwargs})
+        rows.append(BatchTarget(name, source, target, options))
     return rows
 
 
@@ -122,20 +134,20 @@ def _bool(value: Any, row: int) -> bool:
     raise ValueError(f"target row {row}: redact must be true or false, got {value!r}")
 
 
-def target_name(kwargs: Mapping[str, Any], given: str = "") -> str:
+def target_name(source: Source, target: Target, options: Options, given: str = "") -> str:
     """A stable folder name for a target: the given name, or source-namespace-name plus a
     short hash of all parameters (so ``--resume`` finds the same folder again)."""
     if given:
         return _slug(given)
-    source = kwargs.get("cluster_name") or Path(str(kwargs.get("bundle") or "demo")).name
     parts = [
-        source,
-        kwargs.get("namespace"),
-        kwargs.get("pod_name") or kwargs.get("service_account"),
+        source.cluster or Path(source.bundle or "demo").name,
+        target.namespace,
+        target.pod or target.service_account,
     ]
     stem = _slug("-".join(str(p) for p in parts if p)) or "target"
+    params = runbook_parameters(source, target, options)
     digest = hashlib.sha256(
-        json.dumps(kwargs, sort_keys=True, default=str).encode("utf-8")
+        json.dumps(params, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()[:8]
     return f"{stem[:80]}-{digest}"
 
@@ -145,18 +157,18 @@ def _slug(value: str) -> str:
 
 
 def run_target(
-    out: str, target: str, kwargs: Mapping[str, Any], timeout: float, notebook: str | None = None
+    out: str, item: BatchTarget, timeout: float, notebook: str | None = None
 ) -> dict[str, Any]:
     """Run one target (in a worker thread, process or dask worker) and return its index row.
 
     Never raises: anything that escapes :func:`run_runbook` becomes a ``failed`` row.
     """
-    from .report import status_counts
-    from .runbook import run_runbook
-
+    target = item.name
     folder = Path(out) / target
     try:
-        result = run_runbook(folder, timeout=timeout, notebook=notebook, **kwargs)
+        result = run_runbook(
+            folder, item.source, item.target, item.options, timeout=timeout, notebook=notebook
+        )
     except Exception as exc:  # a bug or an unusable target: record it, keep the others
         log.exception("target %s failed", target)
         return index_row(target, folder, error=_first_line(f"{type(exc).__name__}: {exc}"))
@@ -274,21 +286,20 @@ def run_batch(
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for row in rows:
-        folder = root / row["target"]
+        folder = root / row.name
         if resume and is_finished(folder):
-            results[row["target"]] = _row_from_manifest(folder, row["target"])
+            results[row.name] = _row_from_manifest(folder, row.name)
         else:
             todo.append(row)
     own = executor is None
     pool = ThreadPoolExecutor(max_workers=max(1, workers)) if own else executor
     bar = tqdm(total=len(rows), initial=len(results), disable=not progress, unit="target")
     try:
-        futures: dict[Future, dict[str, Any]] = {
-            pool.submit(run_target, str(root), r["target"], r["kwargs"], timeout, nb): r
-            for r in todo
+        futures: dict[Future, BatchTarget] = {
+            pool.submit(run_target, str(root), r, timeout, nb): r for r in todo
         }
         for fut in as_completed(futures):
-            target = futures[fut]["target"]
+            target = futures[fut].name
             try:
                 row = fut.result()
             except Exception as exc:  # the executor itself failed (e.g. a dask worker died)
@@ -301,7 +312,7 @@ def run_batch(
         bar.close()
         if own:
             pool.shutdown(wait=True)
-    index = pd.DataFrame([results[r["target"]] for r in rows], columns=INDEX_COLUMNS)
+    index = pd.DataFrame([results[r.name] for r in rows], columns=INDEX_COLUMNS)
     index.to_csv(root / INDEX, index=False)
     return index
 

@@ -19,11 +19,10 @@ import pandas as pd
 
 from . import text
 from .bundle import BundleError
-from .checks import STATUSES, TargetNotFound, run_checks
+from .checks import STATUSES, TargetNotFound
 from .checks.sdk import normalize_sdk, parse_sdk_spec
-from .inventory import Inventory
+from .pipeline import Options, Source, Target, exec_target, probe_options, run
 from .redact import mask_text
-from .sources import open_inventory
 
 log = logging.getLogger("irsa_nb")
 
@@ -116,31 +115,22 @@ def add_probe_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def probe_options(args: argparse.Namespace) -> object | None:
-    """The ProbeOptions the flags ask for (None without --probe); usage errors first."""
+def _check_probe_usage(args: argparse.Namespace) -> None:
+    """Usage errors of ``--probe``/``--action``: a live cluster, actions that parse."""
     if not getattr(args, "probe", False):
         if getattr(args, "action", None):
             raise UsageError("irsa-nb: --action needs --probe (and --cluster NAME)")
-        return None
+        return
     if getattr(args, "bundle", None) or not getattr(args, "cluster", None):
         raise UsageError(
             "irsa-nb: --probe needs a live cluster (--cluster NAME), not a bundle; a bundle "
             "holds a probe's outcome only when it was collected with --probe"
         )
-    from .live.sts_probe import ProbeOptions, parse_action
+    from .live.sts_probe import parse_action
 
     try:
-        actions = [parse_action(a) for a in getattr(args, "action", None) or ()]
-        ns = getattr(args, "namespace", None)
-        if isinstance(ns, list):  # collect: -n NS [NS ...]
-            ns = ns[0] if len(ns) == 1 else None
-        return ProbeOptions(
-            namespace=ns,
-            service_account=getattr(args, "service_account", None),
-            pod=getattr(args, "pod", None),
-            actions=actions,
-            max_targets=getattr(args, "probe_max", 10),
-        )
+        for action in getattr(args, "action", None) or ():
+            parse_action(action)
     except ValueError as exc:
         raise UsageError(f"irsa-nb: {exc}") from None
 
@@ -171,66 +161,56 @@ def add_exec_args(p: argparse.ArgumentParser, collect: bool = False) -> None:
     )
 
 
-def exec_options(args: argparse.Namespace) -> tuple[object | None, float | None]:
-    """``(ExecTarget or None, timeout)`` the flags ask for; usage errors first."""
-    mode = getattr(args, "exec", None)
-    timeout = getattr(args, "exec_timeout", None)
-    if not mode:
-        if timeout is not None:
+def _check_exec_usage(args: argparse.Namespace) -> None:
+    """Usage errors of ``--exec``/``--exec-timeout``: a live cluster."""
+    if not getattr(args, "exec", None):
+        if getattr(args, "exec_timeout", None) is not None:
             raise UsageError("irsa-nb: --exec-timeout needs --exec")
-        return None, None
+        return
     if getattr(args, "bundle", None) or not getattr(args, "cluster", None):
         raise UsageError(
             "irsa-nb: --exec needs a live cluster (--cluster NAME), not a bundle; a bundle "
             "holds in-pod evidence only when it was collected with --exec"
         )
-    from .live.exec import ExecTarget
 
-    if mode == "all":
-        return ExecTarget(all=True), timeout
-    return (
-        ExecTarget(
-            namespace=getattr(args, "namespace", None),
-            service_account=getattr(args, "service_account", None),
-            pod=getattr(args, "pod", None),
-        ),
-        timeout,
+
+def source_from(args: argparse.Namespace) -> Source:
+    """The :class:`Source` the flags select: exactly one of ``--bundle`` and ``--cluster``."""
+    bundle, cluster = getattr(args, "bundle", None), getattr(args, "cluster", None)
+    if bundle and cluster:
+        raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
+    if not bundle and not cluster:
+        raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
+    return Source(
+        bundle=bundle,
+        cluster=cluster,
+        region=getattr(args, "region", None),
+        profile=getattr(args, "profile", None),
+        context=getattr(args, "context", None),
     )
 
 
-def load_source(args: argparse.Namespace) -> Inventory:
-    """The inventory the flags select."""
-    cluster = getattr(args, "cluster", None)
-    if args.bundle and cluster:
-        raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
-    probe = probe_options(args)
-    in_pod, exec_timeout = exec_options(args)
-    if cluster:
-        ns = getattr(args, "namespace", None)
-        return open_inventory(
-            cluster=cluster,
-            region=args.region,
-            profile=args.profile,
-            context=args.context,
-            namespaces=[ns] if ns else None,
-            probe=probe,
-            exec=in_pod,
-            exec_timeout=exec_timeout,
-        )
-    if not args.bundle:
-        raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
-    return open_inventory(bundle=args.bundle)
+def target_from(args: argparse.Namespace) -> Target:
+    ns = getattr(args, "namespace", None)
+    if isinstance(ns, list):  # collect: -n NS [NS ...]; a probe targets one namespace
+        ns = ns[0] if len(ns) == 1 else None
+    return Target(ns, getattr(args, "service_account", None), getattr(args, "pod", None))
 
 
-def results_for(args: argparse.Namespace) -> pd.DataFrame:
-    inv = load_source(args)
-    return run_checks(
-        inv,
-        namespace=args.namespace,
-        service_account=args.service_account,
-        pod=args.pod,
-        sdk=parse_sdk(args.sdk),
-        lang=args.lang,
+def options_from(args: argparse.Namespace) -> Options:
+    """The :class:`Options` the flags ask for; usage errors first."""
+    _check_probe_usage(args)
+    _check_exec_usage(args)
+    return Options(
+        sdk=parse_sdk(getattr(args, "sdk", None)),
+        lang=getattr(args, "lang", None) or "en",
+        redact=not getattr(args, "no_redact", False),
+        probe=bool(getattr(args, "probe", False)),
+        probe_max=getattr(args, "probe_max", 10),
+        actions=tuple(getattr(args, "action", None) or ()),
+        exec=getattr(args, "exec", None),
+        exec_timeout=getattr(args, "exec_timeout", None),
+        error_message=getattr(args, "error_message", None),
     )
 
 
@@ -295,12 +275,9 @@ def emit(df: pd.DataFrame, fmt: str, show_all: bool = False, lang: str = "en") -
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    df = results_for(args)
-    if not args.no_redact:  # rows quote annotations and error messages: mask secrets in them
-        from .evidence import redact_results
-
-        df, _ = redact_results(df)
-    emit(df, args.format, args.all, args.lang)
+    options = options_from(args)
+    df = run(source_from(args), target_from(args), options).results
+    emit(df, args.format, args.all, options.lang)
     return EXIT_FAIL if (df["status"] == "FAIL").any() else EXIT_OK
 
 
@@ -321,18 +298,12 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         raw = " ".join(words)
     if not raw.strip():
         raise UsageError("irsa-nb diagnose: the error message is empty; paste the error text")
-    sdk = parse_sdk(args.sdk)
-    normalize_sdk(sdk)  # an unknown SDK is bad input even when nothing is checked
-    inv = load_source(args) if args.bundle or getattr(args, "cluster", None) else None
-    df = diagnose(
-        raw,
-        inv,
-        namespace=args.namespace,
-        service_account=args.service_account,
-        pod=args.pod,
-        sdk=sdk,
-        lang=args.lang,
-    )
+    options = options_from(args)
+    normalize_sdk(dict(options.sdk))  # an unknown SDK is bad input even when nothing is checked
+    target = target_from(args)
+    has_source = args.bundle or getattr(args, "cluster", None)
+    inv = source_from(args).open(target, options) if has_source else None
+    df = diagnose(raw, inv, **target.as_dict(), sdk=options.sdk, lang=options.lang)
     if args.format == "json":
         sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     else:
@@ -347,7 +318,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from .live.collect import collect_documents
 
     check_output(args.out)  # before collecting, not after
-    in_pod, exec_timeout = exec_options(args)
+    options, target = options_from(args), target_from(args)
+    exec_timeout = options.exec_timeout
     docs = collect_documents(
         args.cluster,
         region=args.region,
@@ -355,8 +327,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         context=args.context,
         namespaces=args.namespace,
         progress=False if args.quiet else None,
-        probe=probe_options(args),
-        exec=in_pod,
+        probe=probe_options(target, options),
+        exec=exec_target(target, options),
         **({"exec_timeout": exec_timeout} if exec_timeout else {}),
     )
     out = write_documents(docs, args.out)
@@ -378,17 +350,13 @@ def cmd_collect_script(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _runbook_source(args: argparse.Namespace) -> None:
-    """Usage errors for ``run``: exactly one source; a bundle path that exists."""
+def _runbook_source(args: argparse.Namespace) -> Source:
+    """The source of ``run``, with a bundle path that exists."""
     from pathlib import Path
 
     from .demo import demo_bundle, is_demo_name
 
-    cluster = getattr(args, "cluster", None)
-    if args.bundle and cluster:
-        raise UsageError("choose one source: --bundle PATH or --cluster NAME, not both")
-    if not args.bundle and not cluster:
-        raise UsageError("choose a source: --bundle PATH (or --bundle demo) or --cluster NAME")
+    source = source_from(args)
     if args.bundle and is_demo_name(args.bundle):
         demo_bundle(args.bundle)  # ValueError naming the demos when unknown
     elif args.bundle and not Path(args.bundle).exists():
@@ -396,7 +364,7 @@ def _runbook_source(args: argparse.Namespace) -> None:
             f"irsa-nb run: bundle not found: {args.bundle} "
             "(give a bundle directory, .tar.gz or .zip, or 'demo')"
         )
-    probe_options(args)  # --probe needs --cluster
+    return source
 
 
 def _quiet_papermill(debug: bool) -> None:
@@ -412,25 +380,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     from .runbook import run_runbook
 
-    _runbook_source(args)
+    source = _runbook_source(args)
+    options = options_from(args)
     _quiet_papermill(args.debug)
-    res = run_runbook(
-        args.out,
-        bundle=args.bundle,
-        cluster_name=getattr(args, "cluster", None),
-        region=getattr(args, "region", None),
-        profile=getattr(args, "profile", None),
-        context=getattr(args, "context", None),
-        namespace=args.namespace,
-        service_account=args.service_account,
-        pod_name=args.pod,
-        sdk=parse_sdk(args.sdk),
-        lang=args.lang,
-        redact=not args.no_redact,
-        timeout=args.timeout,
-        error_message=args.error_message or "",
-        probe=args.probe,
-    )
+    res = run_runbook(args.out, source, target_from(args), options, timeout=args.timeout)
     if res.status != "ok":
         print(
             f"irsa-nb: error: the runbook {res.status}: {res.error or 'see the notebook'} "
@@ -589,8 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--targets",
         required=True,
         metavar="CSV",
-        help="columns: runbook parameters (bundle, cluster_name, namespace, service_account, "
-        "pod_name, sdk, lang, ...)",
+        help="columns: runbook parameters (bundle, cluster, namespace, service_account, "
+        "pod, sdk, lang, ...)",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="one evidence folder per target")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel runs (local)")

@@ -38,6 +38,8 @@ HTML_FULL = "runbook-full.html"
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
 MANIFEST = "manifest.json"
+#: MIME type of the run facts the runbook's header cell emits (read back into manifest.json).
+RUN_MIME = "application/vnd.irsa-nb.run+json"
 #: Every file an evidence folder may hold, in manifest order.
 FILES = (NOTEBOOK, HTML, HTML_FULL, RESULTS_JSON, RESULTS_CSV)
 MANIFEST_VERSION = 1
@@ -59,33 +61,6 @@ _PACKAGES = (
 
 
 # --- redaction ---------------------------------------------------------------------------
-
-
-def redact_results(results: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Mask secrets in every text column of a results frame (``evidence`` as JSON data).
-
-    Returns the masked copy and how many secrets were masked.
-    """
-    out = results.copy()
-    total = 0
-    for col in out.columns:
-        values = []
-        for value in out[col].tolist():
-            if not isinstance(value, str) or not value:
-                values.append(value)
-                continue
-            if col == "evidence":
-                try:
-                    masked, n = mask_data(json.loads(value))
-                    value = json.dumps(masked, sort_keys=True, default=str) if n else value
-                except ValueError:
-                    value, n = mask_text(value)
-            else:
-                value, n = mask_text(value)
-            total += n
-            values.append(value)
-        out[col] = pd.Series(values, index=out.index, dtype=out[col].dtype)
-    return out, total
 
 
 class PathScrubber:
@@ -243,8 +218,7 @@ def _escape(value: str) -> str:
 
 
 def run_facts(nb: dict) -> dict[str, Any]:
-    """The run facts the runbook's header cell emitted (see :data:`irsa_nb.report.RUN_MIME`)."""
-    from .report import RUN_MIME
+    """The run facts the runbook's header cell emitted (see :data:`RUN_MIME`)."""
 
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
@@ -331,19 +305,6 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 #: What the runbook calls to record who looked (docs/permissions.md: needs no IAM permission).
 NO_PERMISSION_OPERATIONS = ("sts:GetCallerIdentity",)
-
-
-def caller_identity(profile: str | None = None, region: str | None = None) -> dict[str, str]:
-    """``sts:GetCallerIdentity`` (Account, Arn, UserId; needs no IAM permission), or
-    ``{"error": ...}`` when it cannot be called."""
-    try:
-        import boto3
-
-        session = boto3.Session(profile_name=profile, region_name=region)
-        ident = session.client("sts").get_caller_identity()
-        return {k: str(ident[k]) for k in ("Account", "Arn", "UserId") if k in ident}
-    except Exception as exc:  # evidence, not a failure: record why it is missing
-        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
 
 
 # --- reading back -------------------------------------------------------------------------

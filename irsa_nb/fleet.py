@@ -6,8 +6,9 @@ the full table as Parquet/CSV for further analysis. All text shown is HTML-escap
 
 Examples
 --------
+>>> from irsa_nb import Source, run
 >>> from irsa_nb.fleet import FleetScan
->>> scan = FleetScan.run(bundle="demo")
+>>> scan = FleetScan(run(Source(bundle="demo")))
 >>> "shop/cart" in scan.pivot_table().index
 True
 """
@@ -23,7 +24,8 @@ from typing import Any
 import pandas as pd
 
 from .checks import STATUS_ORDER, STATUSES
-from .report import CELL_STYLE, PRE_STYLE, STATUS_COLOURS, Html, Runbook, esc, header_html, prose
+from .pipeline import Run
+from .report import CELL_STYLE, PRE_STYLE, STATUS_COLOURS, Html, esc, header_html, prose
 
 log = logging.getLogger(__name__)
 
@@ -147,46 +149,19 @@ def _cjk_font() -> str | None:
 class FleetScan:
     """The results of every check over every IRSA service account, and views of them."""
 
-    runbook: Runbook
-
-    @classmethod
-    def run(
-        cls,
-        bundle: str = "demo",
-        cluster_name: str = "",
-        region: str = "",
-        profile: str = "",
-        context: str = "",
-        namespace: str = "",
-        sdk: Mapping[str, str] | None = None,
-        redact: bool = True,
-        lang: str = "en",
-    ) -> FleetScan:
-        """Check every IRSA service account and pod (of ``namespace`` when given)."""
-        rb = Runbook.run(
-            bundle=bundle,
-            cluster_name=cluster_name,
-            region=region,
-            profile=profile,
-            context=context,
-            namespace=namespace,
-            sdk=sdk,
-            redact=redact,
-            lang=lang,
-        )
-        return cls(rb)
+    run: Run
 
     @property
     def results(self) -> pd.DataFrame:
-        return self.runbook.results
+        return self.run.results
 
     @property
     def lang(self) -> str:
-        return self.runbook.lang
+        return self.run.options.lang
 
     def table(self) -> pd.DataFrame:
         """The full result table plus ``cluster`` and ``scanned_utc`` (for joins across scans)."""
-        facts = self.runbook.facts
+        facts = self.run.facts
         return self.results.assign(
             cluster=facts.get("cluster", ""), scanned_utc=facts.get("when", "")
         )
@@ -195,7 +170,7 @@ class FleetScan:
         return pivot(self.results)
 
     def header(self) -> Html:
-        rb = self.runbook
+        facts = self.run.facts
         keys = [service_account_key(r) for r in self.results.to_dict("records")]
         sas = sorted({k for k in keys if k != "(cluster)"})
         failing = {
@@ -204,8 +179,8 @@ class FleetScan:
             if r["status"] == "FAIL" and r["service_account"]
         }
         line = prose(self.lang, "fleet_service_accounts", count=len(sas), failing=len(failing))
-        markup = header_html(rb.facts, self.results, self.lang, title_key="fleet_title")
-        return Html(markup + f"\n<p>{esc(line)}</p>", rb.facts, line)
+        markup = header_html(facts, self.results, self.lang, title_key="fleet_title")
+        return Html(markup + f"\n<p>{esc(line)}</p>", facts, line)
 
     def counts(self) -> Html:
         table = counts_by_check(self.results)
@@ -259,10 +234,10 @@ class FleetScan:
         fig.tight_layout()
         return fig
 
-    def save(self, output_dir: str | Path) -> list[Path]:
+    def save(self, output_dir: str | Path | None) -> list[Path]:
         """Write the full table as ``fleet.parquet`` (when pyarrow or fastparquet is
-        installed) and ``fleet.csv`` into ``output_dir``; nothing when it is ``""``."""
-        if not str(output_dir):
+        installed) and ``fleet.csv`` into ``output_dir``; nothing when it is None or ``""``."""
+        if not output_dir:
             return []
         folder = Path(output_dir)
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,12 @@ annotations are masked there, not when a bundle is read) and when writing eviden
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
+
+import pandas as pd
 
 MASK = "***"
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"  # kept verbatim: the checks look it up
@@ -208,3 +211,30 @@ def mask_data(value: Any, key: str = "", *, names: bool = True) -> tuple[Any, in
             total += n
         return (tuple(items) if isinstance(value, tuple) else items), total
     return value, 0
+
+
+def mask_results(results: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Mask secrets in every text column of a results frame (``evidence`` as JSON data).
+
+    Returns the masked copy and how many secrets were masked.
+    """
+    out = results.copy()
+    total = 0
+    for col in out.columns:
+        values = []
+        for value in out[col].tolist():
+            if not isinstance(value, str) or not value:
+                values.append(value)
+                continue
+            if col == "evidence":
+                try:
+                    masked, n = mask_data(json.loads(value))
+                    value = json.dumps(masked, sort_keys=True, default=str) if n else value
+                except ValueError:
+                    value, n = mask_text(value)
+            else:
+                value, n = mask_text(value)
+            total += n
+            values.append(value)
+        out[col] = pd.Series(values, index=out.index, dtype=out[col].dtype)
+    return out, total

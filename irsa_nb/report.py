@@ -1,15 +1,16 @@
 """The runbook report: header, styled summary and one section per seed step, as escaped HTML.
 
-The runbook notebook (``notebooks/irsa_runbook.ipynb``) only calls :meth:`Runbook.run` and
-displays what the methods return; everything shown is built here, so it is testable
+The runbook notebook (``notebooks/irsa_runbook.ipynb``) runs :func:`irsa_nb.run` and
+displays what a :class:`Report` of it returns; everything shown is built here, so it is testable
 without a kernel. Every string that comes from a cluster, a bundle or a parameter is
 HTML-escaped: hostile names and annotations render as text. Prose comes from the
 ``_runbook`` section of the text catalogue (``en``/``zh``).
 
 Examples
 --------
->>> from irsa_nb.report import Runbook
->>> rb = Runbook.run(bundle="demo", namespace="shop", service_account="cart")
+>>> from irsa_nb import Source, Target, run
+>>> from irsa_nb.report import Report
+>>> rb = Report(run(Source(bundle="demo"), Target("shop", "cart")))
 >>> rb.verdict
 'FAIL'
 >>> [s.step for s in rb.sections()][:3]
@@ -18,27 +19,23 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from . import text
-from .checks import REGISTRY, RESULT_COLUMNS, STATUSES, run_checks
+from .checks import REGISTRY, RESULT_COLUMNS
 from .checks.registry import ordered_checks
-from .evidence import RESULTS_CSV, RESULTS_JSON
-from .inventory import Cluster, Inventory
+from .evidence import RESULTS_CSV, RESULTS_JSON, RUN_MIME
+from .pipeline import Run, status_counts, verdict
 
 log = logging.getLogger(__name__)
-
-#: MIME type of the run facts the header cell emits (read back into manifest.json).
-RUN_MIME = "application/vnd.irsa-nb.run+json"
 
 #: (text colour, background) per status; inline styles, so they survive HTML export.
 STATUS_COLOURS = {
@@ -66,29 +63,6 @@ def esc(value: Any) -> str:
 def prose(lang: str, key: str, **params: Any) -> str:
     """The ``_runbook.<key>`` text of the catalogue, filled with ``params`` (not escaped)."""
     return text.render(lang, ("_runbook", *key.split(".")), params)
-
-
-def verdict(results: pd.DataFrame) -> str:
-    """The worst status present: FAIL, ERROR, WARN or PASS. PASS needs a check that passed:
-    SKIP when every row is SKIP/INFO (nothing could be checked), EMPTY when there are no rows.
-
-    >>> import pandas as pd
-    >>> verdict(pd.DataFrame({"status": ["PASS", "WARN", "SKIP"]}))
-    'WARN'
-    >>> verdict(pd.DataFrame({"status": ["SKIP", "INFO"]}))
-    'SKIP'
-    """
-    present = set(results["status"]) if len(results) else set()
-    for v in ("FAIL", "ERROR", "WARN", "PASS"):
-        if v in present:
-            return v
-    return "SKIP" if present else "EMPTY"
-
-
-def status_counts(results: pd.DataFrame) -> dict[str, int]:
-    """Rows per status, every status present as a key (zero when absent)."""
-    counts = results["status"].value_counts() if len(results) else {}
-    return {s: int(counts.get(s, 0)) for s in STATUSES}
 
 
 def counts_line(results: pd.DataFrame, lang: str = "en") -> str:
@@ -377,117 +351,37 @@ class Html:
 
 
 @dataclass
-class Runbook:
-    """One runbook run: the inventory's facts, the (redacted) results and the language."""
+class Report:
+    """Renders one :class:`~irsa_nb.pipeline.Run` for the runbook notebook: header, diagnosis,
+    summary, one section per seed step, and the verdict gate."""
 
-    results: pd.DataFrame
-    facts: dict[str, Any]
-    lang: str = "en"
-    inventory: Inventory | None = field(default=None, repr=False)
+    run: Run
 
-    @classmethod
-    def run(
-        cls,
-        bundle: str = "demo",
-        cluster_name: str = "",
-        region: str = "",
-        profile: str = "",
-        context: str = "",
-        namespace: str = "",
-        service_account: str = "",
-        pod_name: str = "",
-        sdk: Mapping[str, str] | None = None,
-        redact: bool = True,
-        lang: str = "en",
-        error_message: str = "",
-        probe: bool = False,
-    ) -> Runbook:
-        """Open the source (a live cluster when ``cluster_name`` is set, else ``bundle``),
-        run every check for the target and mask secrets when ``redact``. ``probe`` (live
-        only) runs the opt-in STS probe for the target (:mod:`irsa_nb.live.sts_probe`)."""
-        from .evidence import caller_identity, redact_results
-        from .redact import mask_data, mask_text
-        from .sources import open_inventory
+    @property
+    def results(self) -> pd.DataFrame:
+        return self.run.results
 
-        live = bool(cluster_name)
-        text.catalogue(lang)
-        inv = open_inventory(
-            bundle=None if live else (bundle or None),
-            cluster=cluster_name or None,
-            region=region or None,
-            profile=profile or None,
-            context=context or None,
-            namespaces=[namespace] if (live and namespace) else None,
-            probe=_probe_options(namespace, service_account, pod_name) if probe else None,
-        )
-        results = run_checks(
-            inv,
-            namespace=namespace or None,
-            service_account=service_account or None,
-            pod=pod_name or None,
-            sdk=dict(sdk or {}),
-            lang=lang,
-        )
-        masked = 0
-        if redact:
-            results, masked = redact_results(results)
-        facts = inventory_facts(inv, lang)
-        facts.update(
-            when=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            live=live,
-            bundle="" if live else bundle,
-            source=prose(lang, "source_bundle", bundle=bundle)
-            if not live
-            else prose(
-                lang,
-                "source_live",
-                cluster=cluster_name,
-                region=region or "-",
-                profile=profile or "-",
-                context=context or "-",
-            ),
-            target={
-                "namespace": namespace,
-                "service_account": service_account,
-                "pod": pod_name,
-            },
-            sdk=dict(sdk or {}),
-            error_message=error_message,
-            caller_identity=caller_identity(profile or None, region or None) if live else None,
-        )
-        if redact:
-            facts, n = mask_data(facts)
-            masked += n
-            facts["error_message"] = mask_text(facts["error_message"] or "")[0]
-        facts["redacted"] = masked
-        facts["verdict"] = verdict(results)
-        facts["counts"] = status_counts(results)
-        return cls(results, facts, lang, inv)
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.run.facts
+
+    @property
+    def lang(self) -> str:
+        return self.run.options.lang
 
     @property
     def verdict(self) -> str:
-        return verdict(self.results)
+        return self.run.verdict
 
     def diagnosis(self) -> Html:
-        """Likely causes of the reported ``error_message`` (empty when none was given),
+        """Likely causes of the reported error message (empty when none was given),
         confirmed or ruled out by this run's checks (see :func:`irsa_nb.diagnose`)."""
-        message = str(self.facts.get("error_message") or "")
-        if not message.strip() or self.inventory is None:
+        if self.run.diagnosis is None:
             return Html("", plain="")
-        from .diagnose import diagnose, render_html
+        from .diagnose import render_html
 
-        target = self.facts.get("target", {})
-        df = diagnose(
-            message,
-            self.inventory,
-            namespace=target.get("namespace") or None,
-            service_account=target.get("service_account") or None,
-            pod=target.get("pod") or None,
-            sdk=self.facts.get("sdk") or None,
-            lang=self.lang,
-        )
         heading = f"<h2>{esc(prose(self.lang, 'diagnosis'))}</h2>\n"
-        return Html(heading + render_html(df), plain=prose(self.lang, "diagnosis"))
+        return Html(heading + render_html(self.run.diagnosis), plain=prose(self.lang, "diagnosis"))
 
     def header(self) -> Html:
         """Header fragment; also carries :attr:`facts` as :data:`RUN_MIME` data."""
@@ -501,41 +395,10 @@ class Runbook:
     def sections(self) -> list[Section]:
         return sections(self.results, self.lang)
 
-    def save(self, results_dir: str | Path) -> list[Path]:
-        """Write results.json/csv into ``results_dir`` (nothing when it is ``""``)."""
-        return save_results(self.results, results_dir) if str(results_dir) else []
+    def save(self, results_dir: str | Path | None) -> list[Path]:
+        """Write results.json/csv into ``results_dir`` (nothing when it is None or ``""``)."""
+        return save_results(self.results, results_dir) if results_dir else []
 
     def failures(self) -> str:
         """The gate message when any check is FAIL, else ``""``."""
         return failures(self.results, self.lang)
-
-
-def inventory_facts(inv: Inventory, lang: str = "en") -> dict[str, Any]:
-    """Cluster name, ARN, account, region, issuer and Kubernetes version of ``inv``."""
-    cl = inv.cluster
-    if isinstance(cl, Cluster):
-        return {
-            "cluster": cl.name,
-            "cluster_arn": cl.arn,
-            "cluster_text": f"{cl.name} ({cl.arn})",
-            "account": cl.account,
-            "region": cl.region,
-            "issuer": cl.issuer,
-            "kubernetes_version": inv.kubernetes_version,
-        }
-    return {
-        "cluster": "",
-        "cluster_arn": "",
-        "cluster_text": prose(lang, "unknown", message=cl.message),
-        "account": "",
-        "region": "",
-        "issuer": "",
-        "kubernetes_version": inv.kubernetes_version,
-    }
-
-
-def _probe_options(namespace: str, service_account: str, pod_name: str) -> Any:
-    """The STS probe for the runbook's target (live sources only)."""
-    from .live.sts_probe import ProbeOptions
-
-    return ProbeOptions(namespace or None, service_account or None, pod_name or None)

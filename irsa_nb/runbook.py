@@ -32,6 +32,8 @@ import pandas as pd
 from . import evidence, text
 from .checks import RESULT_COLUMNS
 from .demo import is_demo_name
+from .pipeline import Options, Source, Target, status_counts
+from .pipeline import verdict as worst_status
 from .redact import mask_data
 
 log = logging.getLogger(__name__)
@@ -88,60 +90,34 @@ def notebook_path(name: str = RUNBOOK) -> Path:
     raise FileNotFoundError(f"notebook {name} is not installed; reinstall irsa-nb")
 
 
-def runbook_parameters(
-    *,
-    bundle: str | None = "demo",
-    cluster_name: str | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    context: str | None = None,
-    namespace: str | None = None,
-    service_account: str | None = None,
-    pod_name: str | None = None,
-    sdk: Mapping[str, str] | None = None,
-    lang: str = "en",
-    redact: bool = True,
-    error_message: str = "",
-    probe: bool = False,
-) -> dict[str, Any]:
-    """Every runbook parameter with ``None`` turned into ``""`` (so the notebook's demo
-    defaults never leak into a run that did not ask for them)."""
+def runbook_parameters(source: Source, target: Target, options: Options) -> dict[str, Any]:
+    """The runbook's papermill parameters: one per field of ``source``, ``target`` and the
+    runbook's ``options`` (absent is ``None``, so the notebook's demo defaults never leak
+    into a run that did not ask for them)."""
     return {
-        "bundle": "" if cluster_name else (bundle or ""),
-        "cluster_name": cluster_name or "",
-        "region": region or "",
-        "profile": profile or "",
-        "context": context or "",
-        "namespace": namespace or "",
-        "service_account": service_account or "",
-        "pod_name": pod_name or "",
-        "sdk": dict(sdk or {}),
-        "redact": bool(redact),
-        "lang": lang,
-        "error_message": error_message or "",
-        "probe": bool(probe),
+        "bundle": source.bundle,
+        "cluster": source.cluster,
+        "region": source.region,
+        "profile": source.profile,
+        "context": source.context,
+        **target.as_dict(),
+        "sdk": dict(options.sdk),
+        "lang": options.lang,
+        "redact": options.redact,
+        "probe": options.probe,
+        "error_message": options.error_message,
     }
 
 
 def run_runbook(
     out: str | Path,
+    source: Source,
+    target: Target | None = None,
+    options: Options | None = None,
     *,
-    bundle: str | None = "demo",
-    cluster_name: str | None = None,
-    region: str | None = None,
-    profile: str | None = None,
-    context: str | None = None,
-    namespace: str | None = None,
-    service_account: str | None = None,
-    pod_name: str | None = None,
-    sdk: Mapping[str, str] | None = None,
-    lang: str = "en",
-    redact: bool = True,
     timeout: float = 600,
-    error_message: str = "",
     notebook: str | Path | None = None,
     kernel_name: str = KERNEL_NAME,
-    probe: bool = False,
 ) -> RunbookResult:
     """Execute the runbook for one target and write an evidence folder ``out``.
 
@@ -149,28 +125,15 @@ def run_runbook(
     ----------
     out
         The evidence folder (created; files of a previous run in it are replaced).
-    bundle
-        Bundle path, ``"demo"`` or ``"demo:NAME"``; ignored when ``cluster_name`` is set.
-    cluster_name, region, profile, context
-        Live collection (AWS profile name and kubeconfig context, never keys).
-    namespace, service_account, pod_name
-        The target (``None``: every IRSA service account and pod in scope).
-    sdk
-        The application's SDK versions, e.g. ``{"boto3": "1.9.100"}``.
-    lang
-        ``"en"`` or ``"zh"``.
-    redact
-        Mask secrets in the notebook, HTML, results and manifest (default).
+    source, target, options
+        What to check, as for :func:`irsa_nb.run` (the runbook takes the options ``sdk``,
+        ``lang``, ``redact``, ``probe`` and ``error_message``).
     timeout
         Seconds for the whole run (kernel start included); then the status is ``timed out``.
-    error_message
-        The error the application reported, shown in the header.
     notebook
         Another notebook with the same parameters (default: the shipped runbook).
     kernel_name
         Jupyter kernel (default ``python3``: the running interpreter's ipykernel).
-    probe
-        Live only: run the opt-in STS probe for the target (``irsa-nb run --probe``).
 
     Returns
     -------
@@ -179,33 +142,21 @@ def run_runbook(
 
     Examples
     --------
+    >>> from irsa_nb import Source, Target
     >>> from irsa_nb.runbook import run_runbook
-    >>> res = run_runbook("evidence/cart", namespace="shop",
-    ...                   service_account="cart")  # doctest: +SKIP
+    >>> res = run_runbook("evidence/cart", Source(bundle="demo"),
+    ...                   Target("shop", "cart"))  # doctest: +SKIP
     >>> res.verdict, res.status, res.html.name  # doctest: +SKIP
     ('FAIL', 'ok', 'runbook.html')
     """
-    text.catalogue(lang)
+    target, options = target or Target(), options or Options()
+    redact, lang = options.redact, options.lang
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     for name in (*evidence.FILES, evidence.MANIFEST):
         (folder / name).unlink(missing_ok=True)
-    source = Path(notebook) if notebook else notebook_path(RUNBOOK)
-    params = runbook_parameters(
-        bundle=bundle,
-        cluster_name=cluster_name,
-        region=region,
-        profile=profile,
-        context=context,
-        namespace=namespace,
-        service_account=service_account,
-        pod_name=pod_name,
-        sdk=sdk,
-        lang=lang,
-        redact=redact,
-        error_message=error_message,
-        probe=probe,
-    )
+    runbook = Path(notebook) if notebook else notebook_path(RUNBOOK)
+    params = runbook_parameters(source, target, options)
     replacements: dict[str, str] = {}
     if params["bundle"] and not is_demo_name(params["bundle"]):
         given = params["bundle"]
@@ -215,7 +166,7 @@ def run_runbook(
     params["results_dir"] = "."
     nb_path = folder / evidence.NOTEBOOK
     started = dt.datetime.now(dt.UTC)
-    status, error = execute(source, nb_path, params, timeout=timeout, kernel_name=kernel_name)
+    status, error = execute(runbook, nb_path, params, timeout=timeout, kernel_name=kernel_name)
     finished = dt.datetime.now(dt.UTC)
     scrubber = evidence.PathScrubber.for_run(folder, replacements)
     error = scrubber.scrub(error)
@@ -223,9 +174,6 @@ def run_runbook(
     for name in (evidence.RESULTS_JSON, evidence.RESULTS_CSV):
         evidence.sanitize_file(folder / name, scrubber, redact)
     results = _read_results(folder)
-    from .report import status_counts
-    from .report import verdict as worst_status
-
     if results is None:
         verdict, results = "UNKNOWN", pd.DataFrame(columns=RESULT_COLUMNS)
     else:
@@ -235,7 +183,8 @@ def run_runbook(
         evidence.export_html(nb, folder / evidence.HTML, with_code=False)
         evidence.export_html(nb, folder / evidence.HTML_FULL, with_code=True)
     shown = {k: v for k, v in params.items() if k != "results_dir"}
-    shown["bundle"] = scrubber.scrub(str(shown["bundle"]))
+    if shown["bundle"]:
+        shown["bundle"] = scrubber.scrub(shown["bundle"])
     if redact:
         shown, _ = mask_data(shown)
     manifest = evidence.write_manifest(
@@ -248,7 +197,7 @@ def run_runbook(
             "started_utc": started.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "finished_utc": finished.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "duration_s": round((finished - started).total_seconds(), 3),
-            "notebook": source.name,
+            "notebook": runbook.name,
             "parameters": shown,
             "timeout_s": timeout,
             "redacted": bool(redact),

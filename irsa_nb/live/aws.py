@@ -91,6 +91,16 @@ def make_session(
     return session
 
 
+def caller_identity(profile: str | None = None, region: str | None = None) -> dict[str, str]:
+    """``sts:GetCallerIdentity`` (Account, Arn, UserId; needs no IAM permission): who
+    collected a live source. ``{"error": ...}`` when it cannot be called."""
+    try:
+        ident = make_session(profile, region).client("sts").get_caller_identity()
+        return {k: str(ident[k]) for k in ("Account", "Arn", "UserId") if k in ident}
+    except Exception as exc:  # evidence, not a failure: record why it is missing
+        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+
+
 def _no_credentials(exc: Exception) -> AwsConfigError:
     reason = " ".join(str(exc).split())  # a credential_process's message may span lines
     return AwsConfigError(

@@ -9,7 +9,8 @@ Not imported by ``import irsa_nb`` (it needs ipywidgets); use::
 widgets, for tests and scripts.
 """
 
+from ..pipeline import Source
 from .app import Explorer
-from .state import ALL, ExplorerState, Message, Source
+from .state import ALL, ExplorerState, Message
 
 __all__ = ["ALL", "Explorer", "ExplorerState", "Message", "Source"]

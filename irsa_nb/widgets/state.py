@@ -23,7 +23,7 @@ from ..checks import run_checks
 from ..checks.registry import ordered_checks
 from ..demo import demo_names
 from ..inventory import Cluster, Gap, Inventory
-from ..report import status_counts
+from ..pipeline import Options, Source, Target, status_counts
 from . import live
 
 if TYPE_CHECKING:
@@ -43,72 +43,6 @@ class Message:
 
     level: Level
     text: str
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where the evidence comes from: a demo bundle, a bundle path, or a live cluster.
-
-    Examples
-    --------
-    >>> Source.demo("china").bundle
-    'demo:china'
-    >>> Source.live("shop-prod", region="us-west-2").label
-    'live cluster shop-prod (us-west-2)'
-    """
-
-    kind: Literal["demo", "bundle", "live"]
-    bundle: str | None = None
-    cluster: str | None = None
-    region: str | None = None
-    profile: str | None = None
-    context: str | None = None
-
-    @classmethod
-    def demo(cls, name: str = "demo") -> Source:
-        key = name.split(":", 1)[1] if name.startswith("demo:") else name
-        return cls("demo", bundle="demo" if key == "demo" else f"demo:{key}")
-
-    @classmethod
-    def from_path(cls, path: str | os.PathLike[str]) -> Source:
-        return cls("bundle", bundle=str(path).strip())
-
-    @classmethod
-    def live(
-        cls,
-        cluster: str,
-        region: str | None = None,
-        profile: str | None = None,
-        context: str | None = None,
-    ) -> Source:
-        return cls(
-            "live",
-            cluster=cluster.strip(),
-            region=(region or "").strip() or None,
-            profile=(profile or "").strip() or None,
-            context=context or None,
-        )
-
-    @property
-    def label(self) -> str:
-        if self.kind == "live":
-            where = f" ({self.region})" if self.region else ""
-            return f"live cluster {self.cluster}{where}" if self.cluster else "live cluster"
-        return f"demo bundle {self.bundle}" if self.kind == "demo" else f"bundle {self.bundle}"
-
-    def open(self) -> Inventory:
-        """Load or collect the inventory (via :func:`irsa_nb.sources.open_inventory`)."""
-        from ..sources import open_inventory
-
-        if self.kind == "live":
-            if not self.cluster:
-                raise ValueError("choose or type an EKS cluster name")
-            return open_inventory(
-                cluster=self.cluster, region=self.region, profile=self.profile, context=self.context
-            )
-        if not self.bundle:
-            raise ValueError("type the path of a bundle directory, .tar.gz or .zip")
-        return open_inventory(bundle=self.bundle)
 
 
 @dataclass
@@ -412,24 +346,19 @@ class ExplorerState:
             self._say("info", f"Checked {self.target_label}: no failures.")
         return self.results
 
-    def runbook_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`irsa_nb.runbook.run_runbook` for the selection."""
-        src = self.source
-        live_src = src is not None and src.kind == "live"
-        return dict(
-            bundle=None if live_src or src is None else src.bundle,
-            cluster_name=src.cluster if live_src else None,
-            region=src.region if live_src else None,
-            profile=src.profile if live_src else None,
-            context=src.context if live_src else None,
-            namespace=self.namespace,
-            service_account=self.service_account or None,
-            pod_name=self.pod or None,
-            sdk=self.sdk(),
+    def runbook_request(self) -> tuple[Source, Target, Options]:
+        """What :func:`irsa_nb.runbook.run_runbook` runs for the loaded source and the
+        selection (redacted, with the pasted error message when there is one)."""
+        if self.source is None:
+            raise ValueError("load a source first")
+        target = Target(self.namespace, self.service_account or None, self.pod or None)
+        options = Options(
+            sdk=self.sdk() or {},
             lang=self.lang,
             redact=True,
-            timeout=self.timeout,
+            error_message=self.error_text.strip() or None,
         )
+        return self.source, target, options
 
     def save_evidence(self, out_dir: str | os.PathLike[str] | None = None) -> Any:
         """Run the runbook for the selection into ``out_dir`` (default :attr:`evidence_dir`);
@@ -442,11 +371,10 @@ class ExplorerState:
             self._say("error", "Load a source first; evidence is saved for the loaded selection.")
             return None
         try:
-            kwargs = self.runbook_arguments()
-            if self.error_text.strip():
-                kwargs["error_message"] = self.error_text.strip()
+            source, target, options = self.runbook_request()
             base = Path(out_dir if out_dir is not None else self.evidence_dir or "evidence")
-            result = run_runbook(base / self.evidence_folder_name(), **kwargs)
+            folder = base / self.evidence_folder_name()
+            result = run_runbook(folder, source, target, options, timeout=self.timeout)
         except Exception as exc:
             self._fail("Could not save evidence", exc)
             return None

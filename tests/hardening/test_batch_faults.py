@@ -31,9 +31,10 @@ if service_account in ("cart", "search") and not marker.exists():
         os.kill(os.getpid(), 9)
     time.sleep(600)
 
-from irsa_nb.report import Runbook
+from irsa_nb import Options, Source, Target, run
+from irsa_nb.report import Report
 
-rb = Runbook.run(bundle=bundle, namespace=namespace, service_account=service_account, lang=lang)
+rb = Report(run(Source(bundle=bundle), Target(namespace, service_account), Options(lang=lang)))
 rb.save(results_dir)
 rb.header()"""
 

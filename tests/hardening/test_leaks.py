@@ -87,7 +87,7 @@ def test_the_planted_secrets_do_reach_unredacted_results(secret_bundle: Path) ->
 def test_evidence_folder_holds_no_secret_and_shows_hostile_strings_as_text(
     secret_bundle: Path, tmp_path: Path
 ) -> None:
-    from irsa_nb.runbook import run_runbook
+    from tests.runs import run_runbook
 
     res = run_runbook(
         tmp_path / "ev",

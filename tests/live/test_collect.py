@@ -11,13 +11,12 @@ import pandas as pd
 import pytest
 
 import irsa_nb
-from irsa_nb import bundle
+from irsa_nb import Source, Target, bundle
 from irsa_nb.bundle import CallFailed, read_documents, write_documents
 from irsa_nb.k8s import slim_pod
 from irsa_nb.live import kube as live_kube
 from irsa_nb.live.aws import AwsConfigError
 from irsa_nb.live.kube import KubeConfigError
-from irsa_nb.sources import open_inventory
 from tests.fixtures import k8s_objects as k8s
 from tests.live.conftest import small_data
 
@@ -180,9 +179,9 @@ def test_namespaces_filter_lists_only_those_namespaces(live):
     assert len(inv.pods) == len(expected)
 
 
-def test_open_inventory_collects_a_cluster(live):
+def test_a_live_source_collects_the_target_namespace(live):
     lv = live()
-    inv = open_inventory(cluster=lv.cluster, namespaces=["kube-system"])
+    inv = Source(cluster=lv.cluster).open(Target(namespace="kube-system"))
     assert inv.source == f"live:{lv.cluster}"
     assert inv.cluster.name == lv.cluster
 

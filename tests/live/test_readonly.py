@@ -189,7 +189,7 @@ def test_the_runbook_on_a_live_cluster_only_reads(live, throttle_proxy, tmp_path
     """The runbook notebook (a papermill kernel) collecting live: Kubernetes GETs within the
     reader role, AWS calls within the policy plus the permission-free caller identity."""
     from irsa_nb.evidence import NO_PERMISSION_OPERATIONS
-    from irsa_nb.runbook import run_runbook
+    from tests.runs import run_runbook
 
     lv = live()
     proxy = throttle_proxy()
@@ -202,7 +202,7 @@ def test_the_runbook_on_a_live_cluster_only_reads(live, throttle_proxy, tmp_path
     )
     res = run_runbook(
         tmp_path / "ev",
-        cluster_name=lv.cluster,
+        cluster=lv.cluster,
         namespace=sa["metadata"]["namespace"],
         service_account=sa["metadata"]["name"],
         timeout=180,

@@ -283,4 +283,4 @@ def test_probe_with_a_bundle_is_a_usage_error(capsys):
     err = capsys.readouterr().err
     assert "SERVICE:ACTION" in err and "positive" in err and "Traceback" not in err
     with pytest.raises(ValueError, match="live cluster"):
-        irsa_nb.sources.open_inventory(bundle="demo", probe=True)
+        irsa_nb.Source(bundle="demo").open(options=irsa_nb.Options(probe=True))

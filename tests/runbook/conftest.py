@@ -37,9 +37,10 @@ if service_account == "slow":
 if service_account == "crash":
     os.kill(os.getpid(), 9)
 
-from irsa_nb.report import Runbook
+from irsa_nb import Options, Source, Target, run
+from irsa_nb.report import Report
 
-rb = Runbook.run(bundle=bundle, namespace=namespace, service_account=service_account, lang=lang)
+rb = Report(run(Source(bundle=bundle), Target(namespace, service_account), Options(lang=lang)))
 rb.save(results_dir)
 rb.header()"""
 
@@ -107,7 +108,7 @@ def behaviour_notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
     """``run_once(name, **kwargs)``: :func:`run_runbook` into a per-session folder, memoised
     (several tests read the same evidence)."""
-    from irsa_nb.runbook import run_runbook
+    from tests.runs import run_runbook
 
     root = tmp_path_factory.mktemp("evidence")
     cache: dict[str, Any] = {}

@@ -10,10 +10,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from irsa_nb import read_evidence, run_batch
+from irsa_nb import Options, Source, Target, read_evidence, run_batch
 from irsa_nb.batch import batch_exit_code, normalize_targets, target_name
 from irsa_nb.evidence import read_manifest
-from irsa_nb.runbook import run_runbook
+from tests.runs import run_runbook
 
 
 def _targets(*service_accounts: str) -> pd.DataFrame:
@@ -148,13 +148,16 @@ def test_targets_are_validated_and_named_stably():
             }
         )
     )
-    assert rows[0]["kwargs"]["sdk"] == {"boto3": "1.9.100", "botocore": "1.12.0"}
-    assert rows[1]["kwargs"]["sdk"] == {"boto3": "1.34.0"} and rows[1]["kwargs"]["redact"] is False
-    assert (
-        rows[0]["target"].startswith("demo-shop-cart-") and rows[0]["target"] != rows[1]["target"]
-    )
-    assert target_name(rows[0]["kwargs"]) == rows[0]["target"]  # stable, so resume finds it
-    assert normalize_targets([{}])[0]["kwargs"]["bundle"] == "demo"
+    assert rows[0].options.sdk == {"boto3": "1.9.100", "botocore": "1.12.0"}
+    assert rows[1].options.sdk == {"boto3": "1.34.0"} and rows[1].options.redact is False
+    assert rows[0].target == Target("shop", "cart") and rows[0].source == Source(bundle="demo")
+    assert rows[0].name.startswith("demo-shop-cart-") and rows[0].name != rows[1].name
+    # stable, so resume finds it
+    assert target_name(rows[0].source, rows[0].target, rows[0].options) == rows[0].name
+    assert normalize_targets([{}])[0].source == Source(bundle="demo")
+    live = normalize_targets([{"cluster": "prod", "region": "eu-west-1", "pod": "p-1"}])[0]
+    assert live.source == Source(cluster="prod", region="eu-west-1")
+    assert live.target == Target(pod="p-1")
     with pytest.raises(ValueError, match="unknown target column"):
         normalize_targets(pd.DataFrame({"sa": ["x"]}))
     with pytest.raises(ValueError, match="duplicate target"):
@@ -183,6 +186,5 @@ def test_batch_lang_flag_fills_empty_lang_cells(tmp_path, capsys):
     }
     langs = {t: m["parameters"]["lang"] for t, m in manifests.items()}
     assert langs == {"en-row": "en", "zh-row": "zh"}
-    assert "/" not in target_name({}, "../../etc/passwd") and Path(
-        target_name({}, "../../etc/passwd")
-    ).name == target_name({}, "../../etc/passwd")
+    name = target_name(Source(bundle="demo"), Target(), Options(), "../../etc/passwd")
+    assert "/" not in name and Path(name).name == name

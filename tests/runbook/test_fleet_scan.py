@@ -6,7 +6,7 @@ import nbformat
 import pandas as pd
 import papermill as pm
 
-from irsa_nb import RESULT_COLUMNS, load_bundle, run_checks
+from irsa_nb import RESULT_COLUMNS, Options, Source, Target, load_bundle, run, run_checks
 from irsa_nb.fleet import FleetScan, counts_by_check, pivot, top_failures
 from irsa_nb.runbook import notebook_path
 
@@ -63,7 +63,7 @@ def test_pivot_shows_the_worst_status_per_service_account_and_check():
 
 
 def test_top_failures_rank_checks_by_failing_rows_with_a_remediation():
-    scan = FleetScan.run(bundle="demo")
+    scan = FleetScan(run(Source(bundle="demo")))
     top = top_failures(scan.results, n=3)
     assert len(top) == 3
     assert top["count"].is_monotonic_decreasing
@@ -88,9 +88,9 @@ def test_fleet_views_escape_hostile_names():
         ],
         columns=RESULT_COLUMNS,
     )
-    from irsa_nb.report import Runbook
+    from irsa_nb.pipeline import Run
 
-    scan = FleetScan(Runbook(results, {"target": {}}, "en"))
+    scan = FleetScan(Run(Source(bundle="x"), Target(), Options(), results, {"target": {}}, None))
     for fragment in (scan.pivot(), scan.top_failures(), scan.counts()):
         markup = fragment._repr_mimebundle_()["text/html"]
         assert "<script>" not in markup and "<i>" not in markup and "t<b>" not in markup
@@ -102,7 +102,7 @@ def test_zh_chart_uses_a_cjk_font_or_english_labels_never_missing_glyphs(monkeyp
 
     from irsa_nb import fleet
 
-    scan = FleetScan.run(bundle="demo", lang="zh")
+    scan = FleetScan(run(Source(bundle="demo"), options=Options(lang="zh")))
     monkeypatch.setattr(fleet, "_cjk_font", lambda: None)  # a machine without CJK fonts
     fig = scan.chart()
     FigureCanvasAgg(fig).draw()

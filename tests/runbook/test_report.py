@@ -12,15 +12,12 @@ import yaml
 from irsa_nb import RESULT_COLUMNS, text
 from irsa_nb.checks import REGISTRY
 from irsa_nb.checks.registry import Check
-from irsa_nb.evidence import (
-    PathScrubber,
-    caller_identity,
-    redact_results,
-    sanitize_notebook,
-    stamp_status,
-)
+from irsa_nb.evidence import PathScrubber, sanitize_notebook, stamp_status
+from irsa_nb.live.aws import caller_identity
+from irsa_nb.pipeline import run
+from irsa_nb.redact import mask_results
 from irsa_nb.report import (
-    Runbook,
+    Report,
     failures,
     header_html,
     section_html,
@@ -28,6 +25,7 @@ from irsa_nb.report import (
     summary_styler,
     verdict,
 )
+from tests.runs import parts
 
 from .conftest import ACCESS_KEY, JWT, PASSWORD
 
@@ -36,9 +34,13 @@ def _row(**values: str) -> dict[str, str]:
     return {**dict.fromkeys(RESULT_COLUMNS, ""), **values}
 
 
+def report(**kw) -> Report:
+    return Report(run(*parts(**kw)))
+
+
 @pytest.fixture(scope="module")
-def cart() -> Runbook:
-    return Runbook.run(bundle="demo", namespace="shop", service_account="cart")
+def cart() -> Report:
+    return report(bundle="demo", namespace="shop", service_account="cart")
 
 
 def test_verdict_is_the_worst_status():
@@ -121,7 +123,7 @@ def test_header_says_what_when_against_what_and_the_verdict(cart):
 
 
 def test_reported_error_is_diagnosed_and_masked():
-    rb = Runbook.run(
+    rb = report(
         bundle="demo",
         namespace="shop",
         service_account="analytics",
@@ -138,8 +140,8 @@ def test_redact_switch_decides_whether_secrets_are_masked(tmp_path):
 
     bundle = str(build_hostile_bundle(tmp_path))
     kwargs = {"bundle": bundle, "namespace": "shop", "service_account": "leaky"}
-    raw = Runbook.run(redact=False, **kwargs)
-    masked = Runbook.run(**kwargs)
+    raw = report(redact=False, **kwargs)
+    masked = report(**kwargs)
     assert ACCESS_KEY in raw.results.to_json() and JWT in raw.results.to_json()
     blob = masked.results.to_json() + json.dumps(masked.facts)
     assert ACCESS_KEY not in blob and JWT not in blob and PASSWORD not in blob
@@ -157,7 +159,7 @@ def test_redact_results_masks_secrets_in_text_and_evidence():
         ],
         columns=RESULT_COLUMNS,
     )
-    masked, n = redact_results(rows)
+    masked, n = mask_results(rows)
     assert n == 3
     blob = masked.to_json()
     assert JWT not in blob and ACCESS_KEY not in blob and PASSWORD not in blob
@@ -244,7 +246,8 @@ def test_caller_identity_comes_from_sts(aws_env):
 def test_caller_identity_failure_is_recorded_not_raised(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     ident = caller_identity(profile="no-such-profile-here")
-    assert set(ident) == {"error"} and "ProfileNotFound" in ident["error"]
+    assert set(ident) == {"error"} and "no-such-profile-here" in ident["error"]
+    assert "could not be found" in ident["error"]
 
 
 def _leaves(node, path=()):

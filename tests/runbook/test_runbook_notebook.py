@@ -21,14 +21,15 @@ from .conftest import ACCESS_KEY, EVIL_SA, IMG, JWT, PASSWORD, SCRIPT, evidence_
 
 RUNBOOK_PARAMETERS = {
     "bundle",
-    "cluster_name",
+    "cluster",
     "region",
     "profile",
     "context",
     "namespace",
     "service_account",
-    "pod_name",
+    "pod",
     "sdk",
+    "probe",
     "redact",
     "lang",
     "error_message",
@@ -178,7 +179,7 @@ def test_notebook_parameters_are_typed_literals_with_help():
         params = pm.inspect_notebook(str(notebook_path(name)))
         assert required <= set(params), name
         for p in params.values():
-            assert p["inferred_type_name"] in {"str", "bool", "dict", "int"}, p
+            assert p["inferred_type_name"] in {"str", "Optional[str]", "bool", "dict", "int"}, p
             assert p["help"], p
         nb = nbformat.read(notebook_path(name), as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -201,7 +202,7 @@ def test_packaged_notebooks_are_the_repository_notebooks():
 
 def test_run_survives_a_relative_bundle_path(tmp_path, monkeypatch):
     from irsa_nb.bundle import write_documents
-    from irsa_nb.runbook import run_runbook
+    from tests.runs import run_runbook
 
     from .conftest import _demo_docs
 
@@ -218,7 +219,7 @@ def test_run_survives_a_relative_bundle_path(tmp_path, monkeypatch):
 
 
 def test_runbook_checks_a_live_cluster_and_records_who_looked(live, tmp_path):
-    from irsa_nb.runbook import run_runbook
+    from tests.runs import run_runbook
 
     lv = live()
     sa = next(
@@ -228,7 +229,7 @@ def test_runbook_checks_a_live_cluster_and_records_who_looked(live, tmp_path):
     )
     ns, name = sa["metadata"]["namespace"], sa["metadata"]["name"]
     res = run_runbook(
-        tmp_path / "ev", cluster_name=lv.cluster, namespace=ns, service_account=name, timeout=180
+        tmp_path / "ev", cluster=lv.cluster, namespace=ns, service_account=name, timeout=180
     )
     assert res.status == "ok", res.error
     assert set(res.results["service_account"]) <= {name, ""}
@@ -238,7 +239,7 @@ def test_runbook_checks_a_live_cluster_and_records_who_looked(live, tmp_path):
     assert target["cluster_arn"].endswith(f":cluster/{lv.cluster}")
     assert target["issuer"] == lv.issuer.issuer
     assert target["caller_identity"]["Arn"].startswith("arn:aws:")
-    assert manifest["parameters"]["cluster_name"] == lv.cluster
-    assert manifest["parameters"]["bundle"] == ""
+    assert manifest["parameters"]["cluster"] == lv.cluster
+    assert manifest["parameters"]["bundle"] is None
     page = res.html.read_text("utf-8")
     assert f"live cluster {lv.cluster}" in page and "AWS caller identity" in page

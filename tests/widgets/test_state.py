@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from irsa_nb import Options, Target
 from irsa_nb.checks import REGISTRY
 from irsa_nb.report import status_counts
 from irsa_nb.widgets import ALL, ExplorerState, Source, live
@@ -243,34 +244,21 @@ def test_no_kubeconfig_is_a_warning(no_kubeconfig):
     assert "the demo and bundles work without" in st.messages[0].text
 
 
-def test_runbook_arguments_for_bundle_and_live(demo):
+def test_runbook_request_for_bundle_and_live(demo):
     demo.select_service_account("cart")
     demo.select_pod("cart-5f6d8b7c9-q4w8e")
     demo.sdk_name, demo.sdk_version = "boto3", "1.34.0"
-    args = demo.runbook_arguments()
-    assert args == dict(
-        bundle="demo",
-        cluster_name=None,
-        region=None,
-        profile=None,
-        context=None,
-        namespace="shop",
-        service_account="cart",
-        pod_name="cart-5f6d8b7c9-q4w8e",
-        sdk={"boto3": "1.34.0"},
-        lang="en",
-        redact=True,
-        timeout=600,
+    demo.error_text = "  AccessDenied  "
+    source, target, options = demo.runbook_request()
+    assert source == Source(bundle="demo")
+    assert target == Target("shop", "cart", "cart-5f6d8b7c9-q4w8e")
+    assert options == Options(
+        sdk={"boto3": "1.34.0"}, lang="en", redact=True, error_message="AccessDenied"
     )
     demo.source = Source.live("shop-prod", "us-west-2", "prod", "ctx")
-    args = demo.runbook_arguments()
-    assert (args["bundle"], args["cluster_name"], args["region"], args["profile"]) == (
-        None,
-        "shop-prod",
-        "us-west-2",
-        "prod",
-    )
-    assert args["context"] == "ctx"
+    source, _, _ = demo.runbook_request()
+    assert source == Source(cluster="shop-prod", region="us-west-2", profile="prod", context="ctx")
+    assert source.bundle is None and source.is_live
 
 
 def test_evidence_folder_name_is_safe_for_hostile_targets(demo):
