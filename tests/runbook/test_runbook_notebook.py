@@ -185,7 +185,11 @@ def test_notebook_parameters_are_typed_literals_with_help():
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1
         names = []
-        for stmt in ast.parse(tagged[0].source).body:  # annotated literal assignments only
+        body = ast.parse(tagged[0].source).body
+        # annotated literal assignments only, and the typing import their annotations need
+        imports = [s for s in body if isinstance(s, ast.ImportFrom)]
+        assert [ast.unparse(s) for s in imports] == ["from typing import Optional"]
+        for stmt in (s for s in body if s not in imports):
             assert isinstance(stmt, ast.AnnAssign), ast.dump(stmt)
             ast.literal_eval(stmt.value)
             names.append(stmt.target.id)
