@@ -17,9 +17,10 @@ from typing import Any
 import ipywidgets as w
 
 from ..demo import is_demo_name
+from ..live import discover as live
 from ..pipeline import Source
 from ..report import status_counts
-from . import live, render
+from . import render
 from .state import ExplorerState, Message
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from ..checks import run_checks
 from ..checks.registry import ordered_checks
 from ..demo import demo_names
 from ..inventory import Cluster, Gap, Inventory
+from ..live import discover as live
 from ..pipeline import Options, Source, Target, status_counts
-from . import live
 
 if TYPE_CHECKING:
     from ..k8s import Pod, ServiceAccount

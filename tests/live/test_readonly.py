@@ -11,10 +11,9 @@ import yaml
 
 import irsa_nb
 from irsa_nb.live import aws as live_aws
+from irsa_nb.live import discover, sts_probe
 from irsa_nb.live import exec as live_exec
 from irsa_nb.live import kube as live_kube
-from irsa_nb.live import sts_probe
-from irsa_nb.widgets import live as widgets_live
 from tests.probe.conftest import probe_cluster  # noqa: F401  (fixture)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
@@ -94,7 +93,7 @@ def test_permissions_doc_lists_exactly_what_is_called(recorded):
     # nothing granted that the code never calls (the probe's simulation and the Explorer's
     # cluster list are marked opt-in)
     assert actions == set(live_aws.OPERATIONS) | set(sts_probe.OPERATIONS) | set(
-        widgets_live.OPERATIONS
+        discover.OPERATIONS
     )
     assert not [a for a in actions if MUTATING.match(a.split(":", 1)[1])]
 
@@ -233,9 +232,9 @@ def test_the_explorer_lists_clusters_with_list_clusters_only(
     recorded_aws_calls.clear()
     state = ExplorerState()
     assert state.list_clusters("us-west-2") == [] and not state.errors
-    assert set(recorded_aws_calls) == set(widgets_live.OPERATIONS) == {"eks:ListClusters"}
+    assert set(recorded_aws_calls) == set(discover.OPERATIONS) == {"eks:ListClusters"}
     assert [f"{c.service}:{c.operation}" for c in proxy.calls] == ["eks:ListClusters"]
-    assert set(widgets_live.OPERATIONS) <= _policy_actions()
+    assert set(discover.OPERATIONS) <= _policy_actions()
 
 
 def test_the_collect_script_only_reads_what_the_doc_grants(live, throttle_proxy, tmp_path):

@@ -11,8 +11,9 @@ import pytest
 
 from irsa_nb import Options, Target
 from irsa_nb.checks import REGISTRY
+from irsa_nb.live import discover as live
 from irsa_nb.report import status_counts
-from irsa_nb.widgets import ALL, ExplorerState, Source, live
+from irsa_nb.widgets import ALL, ExplorerState, Source
 from tests.widgets.helpers import EVIL_SA
 
 

@@ -1,4 +1,5 @@
-"""What the Explorer offers for a live cluster: kube contexts, AWS profiles, regions, clusters.
+"""Finding a live cluster: kube contexts, AWS profiles, regions, EKS clusters (the Explorer's
+pickers).
 
 boto3 and the Kubernetes client (through :mod:`irsa_nb.live.kube`) are imported inside the
 functions; every failure is a :class:`LiveError` whose message says what to do.
@@ -10,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..live.kube import KubeContext
+    from .kube import KubeContext
 
 #: The AWS operations these helpers call (docs/permissions.md lists them): the cluster list.
 OPERATIONS = ("eks:ListClusters",)
@@ -34,7 +35,7 @@ def kube_contexts(config_file: str | None = None) -> tuple[list[KubeContext], st
     LiveError
         When there is no readable kubeconfig.
     """
-    from ..live import kube
+    from . import kube
 
     path = config_file or kube.kubeconfig_path()
     try:
@@ -67,7 +68,7 @@ def default_region(profile: str | None = None) -> str:
     """The region the AWS configuration selects (``AWS_REGION``, profile), or ``""``."""
     from botocore.exceptions import BotoCoreError
 
-    from ..live.aws import AwsConfigError, make_session
+    from .aws import AwsConfigError, make_session
 
     try:
         return make_session(profile or None).region_name or ""
