@@ -12,8 +12,9 @@ from typing import Any
 
 from .. import bundle
 from ..bundle import CallFailed, Unreadable
+from ..error_catalogue import Reading, causes, confirmed_by, params_for, read
 from ..iam.arn import is_valid_role_arn
-from .registry import Context, Finding, Target, check, needs_role_annotation
+from .registry import REGISTRY, Context, Finding, Target, check, needs_role_annotation
 
 _STS_DOC = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
 _SIM_DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html"
@@ -62,38 +63,42 @@ def _cluster_region(ctx: Context) -> tuple[str, str | None]:
 
 
 def _diagnosis(ctx: Context, target: Target, text: str) -> dict[str, Any]:
-    """The diagnoser's best cause for an STS error, checked against this service account."""
+    """The error catalogue's best cause for an STS error, checked against this service
+    account: the causes' checks are asked through the runner (``ctx.statuses_for``), so a
+    cause they confirm ranks first, as :func:`irsa_nb.diagnose` would rank it."""
     key = ("sts_probe_diagnosis", target.namespace, target.name, text)
-    if key in ctx.cache:
-        return ctx.cache[key]
-    from ..diagnose import diagnose  # imports the checks lazily itself
+    if key not in ctx.cache:
+        ctx.cache[key] = _best_cause(ctx, target, read(text))
+    return ctx.cache[key]
 
-    out: dict[str, Any] = {"cause": "", "check_ids": [], "fix": "", "confirmed": None}
-    try:
-        df = diagnose(
-            text,
-            ctx.inventory,
-            namespace=target.namespace,
-            service_account=target.name,
-            sdk=ctx.sdk,
-        )
-    except ValueError:
-        df = None
-    if df is not None and df.attrs.get("recognised") and len(df):
-        top = df.iloc[0]
-        out = {
-            "cause": str(top["cause"]),
-            "check_ids": list(top["check_ids"]),
-            "fix": str(top["fix"]),
-            "confirmed": top["confirmed"],
-            "error": str(top["error"]),
-            "causes": [
-                {"cause": r.cause, "check_ids": list(r.check_ids), "confirmed": r.confirmed}
-                for r in df.itertuples()
-            ],
-        }
-    ctx.cache[key] = out
-    return out
+
+def _best_cause(ctx: Context, target: Target, reading: Reading) -> dict[str, Any]:
+    none: dict[str, Any] = {"cause": "", "check_ids": [], "fix": "", "confirmed": None}
+    if not reading.recognised:
+        return none
+    confirm = None
+    if ctx.statuses_for is not None:
+        statuses = ctx.statuses_for(reading.check_ids, target.namespace, target.name)
+
+        def confirm(ids: tuple[str, ...]) -> bool | None:
+            return confirmed_by(frozenset().union(*(statuses.get(i, ()) for i in ids)))
+
+    params = params_for(reading.fields, ctx.inventory.cluster, target.namespace, target.name)
+    rows = causes(reading, params, known=REGISTRY, confirm=confirm)
+    if not rows:
+        return none
+    top = rows[0]
+    return {
+        "cause": top["cause"],
+        "check_ids": list(top["check_ids"]),
+        "fix": top["fix"],
+        "confirmed": top["confirmed"],
+        "error": top["error"],
+        "causes": [
+            {"cause": r["cause"], "check_ids": list(r["check_ids"]), "confirmed": r["confirmed"]}
+            for r in rows
+        ],
+    }
 
 
 @check(

@@ -64,9 +64,19 @@ class Finding:
     pod: Pod | None = None
 
 
+#: ``(check_ids, namespace, service_account) -> {check_id: statuses}``: what other checks
+#: say about one service account, checked on its own (see :attr:`Context.statuses_for`).
+StatusesFor = Callable[[Iterable[str], str, str], dict[str, frozenset[str]]]
+
+
 @dataclass
 class Context:
-    """What every check can read: the inventory, the caller's inputs and a shared cache."""
+    """What every check can read: the inventory, the caller's inputs and a shared cache.
+
+    ``statuses_for`` is set by the runner: a check that explains a recorded error (the STS
+    probe's) asks it which statuses the checks a cause names give the service account,
+    without importing them; it is None where no runner is there to ask.
+    """
 
     inventory: Inventory
     sdk: dict[str, str] = field(default_factory=dict)
@@ -74,6 +84,7 @@ class Context:
     pod_requested: bool = False
     namespace_scope: bool = False
     cache: dict[Any, Any] = field(default_factory=dict)
+    statuses_for: StatusesFor | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

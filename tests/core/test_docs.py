@@ -27,7 +27,7 @@ def test_readme_starts_with_the_two_commands():
 
 
 def test_diagnoses_name_only_registered_checks_and_never_the_probe():
-    """The probe's checks call the diagnoser: a diagnosis that ran them would recurse."""
+    """The probe's check asks the runner for the checks a cause names: naming it would recurse."""
     import yaml
 
     path = Path(__file__).resolve().parents[2] / "irsa_nb/text/diagnoses.yaml"
