@@ -540,6 +540,15 @@ def sha1_thumbprint(der: bytes) -> str:
     return hashlib.sha1(der).hexdigest()
 
 
+def pod_shape_gap(pod: Pod) -> Gap | None:
+    """The Gap of a pod whose document has fields of the wrong type
+    (:attr:`~irsa_nb.k8s.Pod.shape_errors`), naming them; None for a well-formed pod."""
+    if not pod.shape_errors:
+        return None
+    path = bundle.PODS
+    return Gap(path, "invalid", "; ".join(pod.shape_errors), bundle.command_for(path))
+
+
 def pods_by_service_account(pods) -> dict[tuple[str, str], list[Pod]]:
     """Index pods by (namespace, service account)."""
     out: dict[tuple[str, str], list[Pod]] = defaultdict(list)

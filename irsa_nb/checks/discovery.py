@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import bundle
 from ..inventory import Gap
-from .oidc import EKS_ISSUER_SUFFIXES
+from .helpers import EKS_ISSUER_SUFFIXES
 from .registry import Context, Finding, check, from_gap
 
 _DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html"

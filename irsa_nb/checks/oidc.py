@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from ..iam.arn import issuer_host_path
 from ..inventory import Cluster, Gap, sha1_thumbprint
 from ..k8s import TOKEN_VOLUME
+from .helpers import EKS_ISSUER_SUFFIXES
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
-EKS_ISSUER_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 def find_provider(ctx: Context) -> str | Gap | None:

@@ -9,7 +9,7 @@ from ..exec_facts import effective_pod, facts_for, sdk_pairs
 from ..inventory import Gap
 from ..k8s import IRSA_ENV_VARS, Pod
 from ..text import Msg, join
-from .pod import restart_command
+from .helpers import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _POD_IDENTITY_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html"

@@ -15,7 +15,7 @@ from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
 from ..k8s import Pod
 from ..sdks import normalize_sdk
-from .pod import shape_error
+from .helpers import shape_error
 from .registry import (
     REGISTRY,
     RESULT_COLUMNS,

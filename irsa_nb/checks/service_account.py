@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
 from ..inventory import Cluster, Gap
 from ..text import Msg
-from .pod import shape_error
+from .helpers import shape_error
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
 _SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"

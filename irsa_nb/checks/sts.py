@@ -14,11 +14,10 @@ from ..iam.arn import ArnError, parse_arn
 from ..iam.trust import PolicyError, parse_policy
 from ..inventory import Cluster, Gap, Role
 from ..k8s import IRSA_ENV_VARS, Pod
+from ..sdks import version_tuple
 from ..text import Msg, join
-from .pod import mutable_containers, restart_command
+from .helpers import annotated_role, mutable_containers, restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
-from .role import annotated_role
-from .sdk import version_tuple
 
 _STS_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/configure-sts-endpoint.html"
 _ARN_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html"

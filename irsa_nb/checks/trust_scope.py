@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from ..iam.arn import issuer_host_path
 from ..iam.trust import PolicyError, overbroad_findings, unmatchable_statements
 from ..text import join
+from .helpers import trust_inputs
 from .registry import Context, Finding, Target, check
-from .role import trust_inputs
 
 _DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 # A namespace-wide pattern is a deliberate, documented choice (webhook README, EKS User

@@ -17,7 +17,7 @@ from .. import bundle
 from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKEN_FILE
 from ..inventory import Gap, Inventory
 from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
-from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
+from .helpers import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
 _WEBHOOK_DOC = "https://github.com/aws/amazon-eks-pod-identity-webhook#usage"
