@@ -156,3 +156,14 @@ def test_every_module_stands_in_a_layer():
     named = {name.strip("() ") for layer in layers["layers"] for name in re.split(r"[|:]", layer)}
     top = {".".join(m.split(".")[:2]) for m in import_graph() if m != "irsa_nb"}
     assert top - named == set(), "place the new module in a layer of [tool.importlinter]"
+
+
+def test_checks_read_the_inventory_not_its_documents():
+    """Checks read typed records (``Record | Gap``), never ``inventory.documents`` by path."""
+    readers = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted((PACKAGE / "checks").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "documents"
+    ]
+    assert readers == []
