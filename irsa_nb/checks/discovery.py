@@ -13,20 +13,12 @@ from ..inventory import Gap
 from .helpers import EKS_ISSUER_SUFFIXES
 from .registry import Context, Finding, check, from_gap
 
-_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html"
-
 
 def _host(url: str) -> str:
     return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 
 
-@check(
-    "issuer_discovery_reachable",
-    scope="cluster",
-    severity="medium",
-    seed_step=None,
-    doc_url=_DOC,
-)
+@check("issuer_discovery_reachable", scope="cluster")
 def issuer_discovery_reachable(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     cl = inv.cluster

@@ -16,10 +16,8 @@ from ..exec_facts import summary
 from ..k8s import Pod
 from .registry import Context, Finding, Target, check
 
-_DOC = "https://kubernetes.io/docs/tasks/debug/debug-application/get-shell-running-container/"
 
-
-@check("in_pod_evidence", scope="pod", severity="info", seed_step=None, doc_url=_DOC)
+@check("in_pod_evidence", scope="pod")
 def in_pod_evidence(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     facts = ctx.inventory.exec_facts
     for c in pod.containers:

@@ -14,13 +14,7 @@ from .registry import Context, Finding, Target, check, failure_kind
 _LABELS = {"serviceaccounts": "service accounts", "pods": "pods"}
 
 
-@check(
-    "namespaces_readable",
-    scope="cluster",
-    severity="high",
-    seed_step=None,
-    doc_url="https://kubernetes.io/docs/reference/access-authn-authz/rbac/",
-)
+@check("namespaces_readable", scope="cluster")
 def namespaces_readable(ctx: Context) -> Iterator[Finding]:
     for unread in ctx.inventory.unreadable_namespaces():
         ns = unread.namespace

@@ -10,9 +10,6 @@ from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
 from .helpers import mutable_containers, restart_command, shape_error, skipped_containers
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
-_POD_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html"
-_KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
-
 
 def token_mount(pod: Pod, c: Container) -> str | None:
     """Where ``c`` mounts a projected service-account token volume holding its web identity
@@ -30,7 +27,7 @@ def pod_identity_injected(containers: list[Container]) -> bool:
     return any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
 
 
-@check("pod_uses_service_account", scope="pod", severity="high", seed_step=6, doc_url=_POD_DOC)
+@check("pod_uses_service_account", scope="pod")
 def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     params = {"used": pod.service_account, "expected": target.name}
@@ -54,7 +51,7 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("pod_has_irsa_env", scope="pod", severity="high", seed_step=7, doc_url=_POD_DOC)
+@check("pod_has_irsa_env", scope="pod")
 def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
@@ -109,7 +106,7 @@ def _token_seen(facts: ExecFacts | None) -> dict:
     return {"token_file": tok.path, "token_file_exists": tok.exists}
 
 
-@check("pod_can_read_token", scope="pod", severity="high", seed_step=9, doc_url=_KC)
+@check("pod_can_read_token", scope="pod")
 def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     version = inv.kubernetes_version
@@ -187,7 +184,7 @@ def _read_text(name: str, f: ExecFacts) -> str:
     return f"{name} ({user}; token {owner})"
 
 
-@check("pod_matches_annotation", scope="pod", severity="high", seed_step=10, doc_url=_KC)
+@check("pod_matches_annotation", scope="pod")
 def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     injected = sorted(
@@ -216,7 +213,7 @@ def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[F
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("china_region_env", scope="cluster", severity="high", seed_step=13, doc_url=_KC)
+@check("china_region_env", scope="cluster")
 def china_region_env(ctx: Context) -> Iterator[Finding]:
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):

@@ -16,8 +16,6 @@ from ..iam.arn import is_valid_role_arn
 from ..inventory import Gap, ProbeOutcome
 from .registry import REGISTRY, Context, Finding, Target, check, from_gap, needs_role_annotation
 
-_STS_DOC = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
-_SIM_DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html"
 _NOT_PROBED_REASONS = ("limit", "invalid_name")
 
 
@@ -82,13 +80,7 @@ def _best_cause(ctx: Context, target: Target, reading: Reading) -> dict[str, Any
     }
 
 
-@check(
-    "sts_probe_assume_role",
-    scope="service_account",
-    severity="high",
-    seed_step=None,
-    doc_url=_STS_DOC,
-)
+@check("sts_probe_assume_role", scope="service_account")
 def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
     finding, outcome = _outcome(ctx, target)
     if finding is not None:
@@ -147,13 +139,7 @@ def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
     yield Finding("FAIL", "rejected" if diag["cause"] else "rejected_unknown", params, evidence)
 
 
-@check(
-    "sts_probe_permissions",
-    scope="service_account",
-    severity="medium",
-    seed_step=None,
-    doc_url=_SIM_DOC,
-)
+@check("sts_probe_permissions", scope="service_account")
 def sts_probe_permissions(ctx: Context, target: Target) -> Iterator[Finding]:
     run = ctx.inventory.probe_run()
     if run is not None and run.actions is False:

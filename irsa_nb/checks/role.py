@@ -15,10 +15,8 @@ from ..text import Msg
 from .helpers import annotated_role, restart_command, trust_inputs
 from .registry import Context, Finding, Target, check, from_gap
 
-_ASSOCIATE = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 
-
-@check("role_exists", scope="service_account", severity="critical", seed_step=2, doc_url=_ASSOCIATE)
+@check("role_exists", scope="service_account")
 def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
@@ -36,9 +34,7 @@ def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
         yield from_gap(role, "the IAM role")
 
 
-@check(
-    "role_has_policies", scope="service_account", severity="high", seed_step=2, doc_url=_ASSOCIATE
-)
+@check("role_has_policies", scope="service_account")
 def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
@@ -68,13 +64,7 @@ def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
         yield from_gap(gap, "one of the role's policy lists")
 
 
-@check(
-    "trust_policy_allows_service_account",
-    scope="service_account",
-    severity="critical",
-    seed_step=3,
-    doc_url=_ASSOCIATE,
-)
+@check("trust_policy_allows_service_account", scope="service_account")
 def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterator[Finding]:
     inputs = trust_inputs(ctx, target)
     if isinstance(inputs, Finding):

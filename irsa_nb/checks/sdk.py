@@ -16,10 +16,8 @@ from ..sdks import (  # noqa: F401  (SDK_ALIASES, normalize_sdk, parse_sdk_spec:
 from ..sdks import minimum as _minimum
 from .registry import Context, Finding, Target, check
 
-_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts-minimum-sdk.html"
 
-
-@check("sdk_version_supported", scope="service_account", severity="high", seed_step=8, doc_url=_DOC)
+@check("sdk_version_supported", scope="service_account")
 def sdk_version_supported(ctx: Context, target: Target) -> Iterator[Finding]:
     pod = target.pods[0].name if target.pods else "POD_NAME"
     if not ctx.sdk:

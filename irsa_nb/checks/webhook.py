@@ -19,8 +19,6 @@ from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
 from .helpers import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
-_WEBHOOK_DOC = "https://github.com/aws/amazon-eks-pod-identity-webhook#usage"
-_SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
 MIN_TOKEN_EXPIRATION = 600
 MAX_TOKEN_EXPIRATION = 86400
@@ -106,7 +104,7 @@ def _opt_out_only(selector: Any) -> bool:
     )
 
 
-@check("webhook_configured", scope="cluster", severity="high", seed_step=None, doc_url=_WEBHOOK_DOC)
+@check("webhook_configured", scope="cluster")
 def webhook_configured(ctx: Context) -> Iterator[Finding]:
     """The pod identity webhook is registered for pod CREATE and would mutate the targets."""
     configs = ctx.inventory.webhook_configurations()
@@ -199,13 +197,7 @@ def parse_go_int64(value: str) -> int | None:
     return n if -(2**63) <= n < 2**63 else None
 
 
-@check(
-    "token_expiration_valid",
-    scope="service_account",
-    severity="medium",
-    seed_step=None,
-    doc_url=_WEBHOOK_DOC,
-)
+@check("token_expiration_valid", scope="service_account")
 def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
     """``eks.amazonaws.com/token-expiration`` on the SA or its pods is honoured as written."""
     skip = needs_role_annotation(target)
@@ -299,7 +291,7 @@ def _own_credentials(c: Container) -> bool:
     )
 
 
-@check("containers_skipped", scope="pod", severity="medium", seed_step=None, doc_url=_SA_DOC)
+@check("containers_skipped", scope="pod")
 def containers_skipped(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     """Containers left alone by ``eks.amazonaws.com/skip-containers`` don't need AWS.
 
