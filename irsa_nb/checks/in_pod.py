@@ -40,8 +40,10 @@ def in_pod_evidence(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]
         }
         if f.status == "ok":
             yield Finding("PASS", "pass", params, ev)
-        elif f.status in ("no_shell", "not_running"):
-            yield Finding("SKIP", f.status, params, ev)
+        elif f.status == "no_shell":
+            yield Finding("SKIP", "no_shell", params, ev)
+        elif f.status == "not_running":
+            yield Finding("SKIP", "not_running", params, ev)
         elif f.status == "timeout":
             yield Finding("ERROR", "timeout", params, ev)
         elif f.status == "failed":

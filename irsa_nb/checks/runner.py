@@ -287,6 +287,8 @@ def _row(
         params.update(pod=pod.name, namespace=pod.namespace)
     params.update(f.params)
     section = ("_common",) if f.key.startswith("_") else (chk.id,)
+    if text.lookup(lang, *section, "detail", f.key) is None:  # an error, not an empty cell
+        raise LookupError(f"no text {'.'.join(section)}.detail.{f.key} for a {f.status} finding")
     remediation = (
         "" if f.status == "PASS" else text.render(lang, (*section, "remediation", f.key), params)
     )
