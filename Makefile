@@ -39,6 +39,7 @@ test: $(STAMP)
 	$(BIN)/python tools/check_lock.py
 	$(BIN)/ruff check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/ruff format --check irsa_nb tests benchmarks tools notebooks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 tests
 
 lint: $(STAMP)

@@ -30,6 +30,7 @@ import pandas as pd
 from .exec_facts import EXEC_SOURCE, AwsFile, effective_pod, facts_for, sdk_pairs
 from .inventory import Gap, Inventory, PodIdentityAssociation
 from .k8s import Container, Pod
+from .sdks import normalize_sdk
 from .text import Msg, join
 
 __all__ = [
@@ -188,7 +189,7 @@ class Prediction:
 
 
 def chain_for(sdk: str | None = None, version: str | None = None) -> Chain:
-    """The chain of a canonical SDK key (see :func:`irsa_nb.checks.sdk.normalize_sdk`).
+    """The chain of a canonical SDK key (see :func:`irsa_nb.sdks.normalize_sdk`).
 
     ``node`` and ``dotnet`` pick v2/v3 and v3/v4 by the major version (default: the newer).
 
@@ -466,8 +467,6 @@ def predicted_identity(
     ValueError
         For an unknown SDK name or unreadable version.
     """
-    from .checks.sdk import normalize_sdk
-
     given: list[tuple[str | None, str | None]] = list(normalize_sdk(sdk).items())
     pods = inventory.pods if not isinstance(inventory.pods, Gap) else ()
     associations = inventory.pod_identity_associations()

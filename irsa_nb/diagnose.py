@@ -1,11 +1,12 @@
 """Diagnose an error message: what it means for IRSA, what to check and how to fix it.
 
 The patterns, causes and fixes live in one catalogue, ``irsa_nb/text/diagnoses.yaml``
-(E1-E21 of the reference's error table plus the AWS article's examples). This module
-normalises the message (botocore, Go, Java and JavaScript wordings; literal ``\\n``),
-pulls out the issuer, role, account, region and service account it names, and returns
-the likely causes, best first. With an inventory it runs the checks named by each cause
-for the service account the message names and marks the causes the checks confirm.
+(E1-E21 of the reference's error table plus the AWS article's examples), read by
+:mod:`irsa_nb.error_catalogue` (normalising the message, pulling out the issuer, role,
+account, region and service account it names, ranking the causes). This module returns the
+likely causes as a table, best first: with an inventory it runs the checks named by each
+cause for the service account the message names and marks the causes the checks confirm.
+It sits above the checks (it runs them); no check imports it.
 
 Examples
 --------
@@ -24,24 +25,28 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import shutil
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from .iam.arn import issuer_host_path
+from .checks import REGISTRY, run_checks
+from .error_catalogue import (
+    catalogue,
+    causes,
+    confirmed_by,
+    extract_fields,
+    normalise,
+    params_for,
+    read,
+)
 from .inventory import Cluster, Inventory
-from .redact import mask_text
 
 __all__ = [
     "DIAGNOSIS_COLUMNS",
+    "catalogue",
     "diagnose",
     "extract_fields",
     "format_table",
@@ -52,143 +57,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DIAGNOSIS_COLUMNS = ["rank", "error", "cause", "check_ids", "fix", "confirmed"]
-_RAN = ("PASS", "INFO")
-
-
-@dataclass(frozen=True)
-class _Cause:
-    text: str
-    checks: tuple[str, ...]
-    fix: str
-
-
-@dataclass(frozen=True)
-class _Entry:
-    id: str
-    title: str
-    patterns: tuple[re.Pattern[str], ...]
-    causes: tuple[_Cause, ...]
-    fallback: bool
-
-
-@dataclass(frozen=True)
-class _Catalogue:
-    defaults: dict[str, str]
-    fields: dict[str, re.Pattern[str]]
-    forms: tuple[tuple[str, re.Pattern[str]], ...]
-    unrecognised: dict[str, str]
-    entries: tuple[_Entry, ...]
-
-
-@cache
-def catalogue() -> _Catalogue:
-    """The parsed error catalogue (``text/diagnoses.yaml``)."""
-    raw = yaml.safe_load(
-        resources.files("irsa_nb.text").joinpath("diagnoses.yaml").read_text(encoding="utf-8")
-    )
-    flags = re.IGNORECASE
-    entries = tuple(
-        _Entry(
-            str(e["id"]),
-            str(e["title"]),
-            tuple(re.compile(p, flags) for p in e["patterns"]),
-            tuple(
-                _Cause(str(c["cause"]), tuple(c.get("checks") or ()), str(c["fix"]).rstrip())
-                for c in e["causes"]
-            ),
-            bool(e.get("fallback", False)),
-        )
-        for e in raw["errors"]
-    )
-    return _Catalogue(
-        defaults={k: str(v) for k, v in raw["defaults"].items()},
-        fields={k: re.compile(v) for k, v in raw["fields"].items()},
-        forms=tuple((f["name"], re.compile(f["pattern"])) for f in raw["forms"]),
-        unrecognised={k: str(v).rstrip() for k, v in raw["unrecognised"].items()},
-        entries=entries,
-    )
-
-
-# --- reading the message ------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """One line: escaped ``\\n``/``\\t`` expanded, every whitespace run collapsed to a space.
-
-    >>> normalise("WebIdentityErr: failed\\\\ncaused by: X: y\\\\n\\\\tstatus code: 400")
-    'WebIdentityErr: failed caused by: X: y status code: 400'
-    """
-    text = text.replace("\\n\\t", "\n\t").replace("\\r\\n", "\n").replace("\\n", "\n")
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def extract_fields(flat: str) -> dict[str, str]:
-    """Names in a normalised message: issuer, role_arn, role, account, region, partition,
-    namespace, service_account, principal, session, action, endpoint, code, operation,
-    status and ``printed_by`` (the SDK whose wording it is)."""
-    cat = catalogue()
-    f = cat.fields
-    out: dict[str, str] = {}
-    if m := f["issuer"].search(flat):
-        out["issuer"] = m.group(0)
-        out["issuer_id"] = m.group(0).rsplit("/", 1)[-1]
-        if r := re.match(r"^oidc[.-]eks\.([a-z0-9-]+)\.", issuer_host_path(m.group(0))):
-            out["region"] = r.group(1)
-    if m := f["assumed_role"].search(flat):
-        out.update(
-            principal=m.group(0),
-            partition=m.group("partition"),
-            account=m.group("account"),
-            role=m.group("role"),
-            session=m.group("session"),
-        )
-        out["role_arn"] = f"arn:{m.group('partition')}:iam::{m.group('account')}:role/{m['role']}"
-    elif m := f["user_arn"].search(flat):
-        out.update(principal=m.group(0), partition=m["partition"], account=m["account"])
-    if m := f["role_arn"].search(flat):
-        arn = m.group(0)
-        out["role_arn"] = arn
-        parts = arn.split(":")
-        out.update(partition=parts[1], account=parts[4], role=arn.rsplit("/", 1)[-1])
-    if m := f["subject"].search(flat):
-        out.update(namespace=m["namespace"], service_account=m["service_account"])
-    if "account" not in out and (m := f["account"].search(flat)):
-        out["account"] = m["account"]
-    if m := f["endpoint"].search(flat):
-        out["endpoint"] = m["endpoint"]
-        if m["region"] and "region" not in out:
-            out["region"] = m["region"]
-    if "region" not in out and (m := f["region"].search(flat)):
-        out["region"] = m["region"]
-    if m := f["action"].search(flat):
-        out["action"] = m["action"]
-    if m := f["code"].search(flat):
-        code = next((g for g in (m["code"], m["code2"], m["code3"], m["code4"]) if g), None)
-        if code:
-            out["code"] = code
-        if m["operation"]:
-            out["operation"] = m["operation"]
-    if m := f["status"].search(flat):
-        out["status"] = m["status"]
-    if "namespace" in out:
-        out["sub"] = f"system:serviceaccount:{out['namespace']}:{out['service_account']}"
-    for name, pattern in cat.forms:
-        if pattern.search(flat):
-            out["printed_by"] = name
-            break
-    return out
-
-
-def _matches(flat: str) -> list[_Entry]:
-    """Recognised entries in order of first appearance; fallbacks only when nothing else."""
-    found: list[tuple[int, int, _Entry]] = []
-    for order, entry in enumerate(catalogue().entries):
-        positions = [m.start() for p in entry.patterns if (m := p.search(flat))]
-        if positions:
-            found.append((min(positions), order, entry))
-    specific = [f for f in found if not f[2].fallback]
-    chosen = specific or [f for f in found if f[2].fallback][:1]
-    return [e for _, _, e in sorted(chosen, key=lambda f: (f[0], f[1]))]
 
 
 # --- checks --------------------------------------------------------------------------------
@@ -205,8 +73,6 @@ def _run(
     lang: str,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Run ``check_ids`` for the target the caller or the message names."""
-    from .checks import REGISTRY, run_checks
-
     ids = [c for c in dict.fromkeys(check_ids) if c in REGISTRY]
     ns = namespace or fields.get("namespace")
     sa = service_account or fields.get("service_account")
@@ -245,26 +111,10 @@ def _service_accounts_with_role(
 
 def _confirmed(results: pd.DataFrame, checks: tuple[str, ...]) -> bool | None:
     """True: one of the checks FAILs; False: they ran and passed; None: undecided."""
-    rows = results[results["check_id"].isin(checks)]
-    statuses = set(rows["status"])
-    if "FAIL" in statuses:
-        return True
-    ran = statuses - {"SKIP", "ERROR"}
-    if ran and ran <= set(_RAN):
-        return False
-    return None
+    return confirmed_by(set(results.loc[results["check_id"].isin(checks), "status"]))
 
 
 # --- the public function -------------------------------------------------------------------
-
-
-class _Defaults(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _render(template: str, params: Mapping[str, str]) -> str:
-    return template.format_map(_Defaults(params)).strip()
 
 
 def diagnose(
@@ -312,70 +162,27 @@ def diagnose(
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("no error message given: paste the error text the application printed")
-    flat, _ = mask_text(normalise(text))
-    fields = extract_fields(flat)
-    entries = _matches(flat)
-    cat = catalogue()
-    params = dict(cat.defaults)
-    if inventory is not None and isinstance(inventory.cluster, Cluster):
-        cl = inventory.cluster
-        params.update(cluster=cl.name, region=cl.region, account=cl.account, partition=cl.partition)
-        if cl.issuer:
-            params.update(issuer=cl.issuer, issuer_id=cl.issuer.rstrip("/").rsplit("/", 1)[-1])
-    params.update({k: v for k, v in fields.items() if v})
-    for key, value in (("namespace", namespace), ("service_account", service_account)):
-        if value:
-            params[key] = value
-    if namespace or service_account:
-        params["sub"] = f"system:serviceaccount:{params['namespace']}:{params['service_account']}"
-    if params["issuer"] != cat.defaults["issuer"] and params["account"].isdigit():
-        host_path = issuer_host_path(params["issuer"])
-        params["provider_arn"] = (
-            f"arn:{params['partition']}:iam::{params['account']}:oidc-provider/{host_path}"
-        )
+    reading = read(text)
+    fields = reading.fields
+    cluster = inventory.cluster if inventory is not None else None
+    params = params_for(fields, cluster, namespace, service_account)
 
     results: pd.DataFrame | None = None
     targets: list[str] = []
-    if inventory is not None and entries:
-        ids = [c for e in entries for cause in e.causes for c in cause.checks]
-        results, targets = _run(inventory, ids, fields, namespace, service_account, pod, sdk, lang)
-
-    rows: list[dict[str, Any]] = []
-    for entry in entries:
-        scored = []
-        for order, cause in enumerate(entry.causes):
-            ids = [c for c in cause.checks if _registered(c)]
-            confirmed = _confirmed(results, tuple(ids)) if results is not None else None
-            weight = {True: 0, None: 1, False: 2}[confirmed]
-            scored.append((weight, order, cause, ids, confirmed))
-        for _, _, cause, ids, confirmed in sorted(scored, key=lambda s: (s[0], s[1])):
-            rows.append(
-                {
-                    "error": f"{entry.id} {entry.title}",
-                    "cause": _render(cause.text, params),
-                    "check_ids": ids,
-                    "fix": _render(cause.fix, params),
-                    "confirmed": confirmed,
-                }
-            )
-    if not entries:
-        rows.append(
-            {
-                "error": cat.unrecognised["error"],
-                "cause": cat.unrecognised["cause"],
-                "check_ids": [],
-                "fix": _render(cat.unrecognised["fix"], params),
-                "confirmed": None,
-            }
+    if inventory is not None and reading.recognised:
+        results, targets = _run(
+            inventory, reading.check_ids, fields, namespace, service_account, pod, sdk, lang
         )
+    confirm = None if results is None else (lambda ids: _confirmed(results, ids))
+    rows = causes(reading, params, known=_Registered(), confirm=confirm)
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     df = pd.DataFrame(rows, columns=DIAGNOSIS_COLUMNS)
     df["confirmed"] = pd.Series([r["confirmed"] for r in rows], dtype=object, index=df.index)
     df.attrs.update(
-        text=flat,
+        text=reading.text,
         fields=fields,
-        recognised=bool(entries),
+        recognised=reading.recognised,
         targets=targets,
         results=results,
         notes=_notes(inventory, fields),
@@ -383,13 +190,14 @@ def diagnose(
     return df
 
 
-def _registered(check_id: str) -> bool:
-    from .checks import REGISTRY
+class _Registered:
+    """The registered check ids, as a container that logs the unknown ones it is asked for."""
 
-    if check_id not in REGISTRY:
-        log.debug("diagnoses.yaml names unknown check %s", check_id)
-        return False
-    return True
+    def __contains__(self, check_id: object) -> bool:
+        if check_id not in REGISTRY:
+            log.debug("diagnoses.yaml names unknown check %s", check_id)
+            return False
+        return True
 
 
 def _notes(inventory: Inventory | None, fields: Mapping[str, str]) -> list[str]:

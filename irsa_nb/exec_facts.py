@@ -138,7 +138,7 @@ class AwsFile:
 class DetectedSdk:
     """An AWS SDK found inside the container.
 
-    ``sdk`` is a key of :data:`irsa_nb.checks.sdk.SDK_MINIMUMS` (boto3, botocore, awscli,
+    ``sdk`` is a key of :data:`irsa_nb.sdks.SDK_MINIMUMS` (boto3, botocore, awscli,
     node, java, java2, go, go2); ``version`` is ``""`` when only the presence is known;
     ``sts_module`` says for Java whether the STS module (needed for web identity) is there.
     """

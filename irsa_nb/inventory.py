@@ -25,7 +25,7 @@ from .bundle import CallFailed, Document, Unreadable
 from .exec_facts import ExecFacts, exec_facts_from_documents
 from .gcpause import full_gc_deferred
 from .iam.arn import ArnError, issuer_host_path, parse_arn, partition_for_region
-from .k8s import Pod, ServiceAccount, items_of
+from .k8s import Pod, ServiceAccount, _d, _l, items_of
 
 GapKind = Literal["absent", "not_found", "error", "invalid"]
 
@@ -78,6 +78,113 @@ class Role:
 
 
 @dataclass(frozen=True)
+class IssuerDiscovery:
+    """What fetching the issuer's OIDC discovery document and JWKS returned
+    (``tls/discovery.json``, written by ``irsa-nb collect``): each fetch as recorded (``url``,
+    ``status``, ``error``, ``issuer``/``keys``, ``tls_verified``, ``tls_error``); ``jwks`` is
+    None when the discovery document named no JWKS to fetch."""
+
+    openid_configuration: Mapping[str, Any]
+    jwks: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class UnreadableNamespace:
+    """A namespace whose service accounts and/or pods could not be listed."""
+
+    namespace: str
+    kinds: tuple[str, ...]  # of "serviceaccounts", "pods": the lists that failed
+    message: str
+
+
+@dataclass(frozen=True)
+class MutatingWebhook:
+    """One webhook of a MutatingWebhookConfiguration, as the API server would apply it;
+    ``rules``, ``failure_policy`` and the selectors are the values as collected."""
+
+    configuration: str
+    name: str
+    rules: Any
+    failure_policy: Any
+    ca_bundle_set: bool
+    object_selector: Any
+    namespace_selector: Any
+
+
+@dataclass(frozen=True)
+class WebhookConfiguration:
+    """A MutatingWebhookConfiguration: its name and its webhooks."""
+
+    name: str
+    webhooks: tuple[MutatingWebhook, ...]
+
+
+@dataclass(frozen=True)
+class PodLabels:
+    """Labels of every pod in the pod list, by (namespace, name)."""
+
+    by_pod: Mapping[tuple[str, str], Mapping[str, str]]
+
+    def of(self, namespace: str, name: str) -> Mapping[str, str]:
+        """The labels of one pod; none for a pod the list does not hold."""
+        return self.by_pod.get((namespace, name), {})
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """What the opt-in STS probe (``--probe``) was asked and whom it probed
+    (``probe/index.json``, kept as ``index``; an index that is not a JSON object reads as
+    empty)."""
+
+    index: Any
+
+    @property
+    def _index(self) -> dict[str, Any]:
+        return self.index if isinstance(self.index, dict) else {}
+
+    @property
+    def probed(self) -> int:
+        """How many service accounts were probed."""
+        return len(self._index.get("probed") or [])
+
+    @property
+    def max_targets(self) -> Any:
+        """The limit asked for, "" when not recorded."""
+        return (self._index.get("requested") or {}).get("max_targets", "")
+
+    @property
+    def actions(self) -> bool | None:
+        """Whether actions were given to simulate (None: the index is unreadable)."""
+        if not isinstance(self.index, dict):
+            return None
+        return bool((self.index.get("requested") or {}).get("actions"))
+
+    def not_probed_reason(self, namespace: str, service_account: str) -> Any:
+        """Why a service account was left out (``limit``, ``invalid_name``...), or None."""
+        reasons = {
+            (e.get("namespace"), e.get("service_account")): e.get("reason")
+            for e in self._index.get("not_probed") or []
+            if isinstance(e, dict)
+        }
+        return reasons.get((namespace, service_account))
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """The STS probe's outcome for one service account (no secrets): the token request,
+    AssumeRoleWithWebIdentity, and the policy simulation, as recorded; ``document`` is the
+    whole record, for evidence."""
+
+    document: Mapping[str, Any]
+    audience: str
+    endpoint: str  # "STS" when not recorded
+    role_arn: str  # "" when not recorded
+    token: Mapping[str, Any]
+    assume: Mapping[str, Any]
+    permissions: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class PodIdentityAssociation:
     """One EKS Pod Identity association (``aws eks list-pod-identity-associations``)."""
 
@@ -112,9 +219,7 @@ class Inventory:
     def gap(self, path: str) -> Gap | None:
         """The Gap for document ``path``, or None when it is present and readable."""
         doc = self.documents.get(path)
-        cluster = self.cluster.name if isinstance(self.cluster, Cluster) else "CLUSTER"
-        region = self.cluster.region if isinstance(self.cluster, Cluster) else None
-        command = bundle.command_for(path, cluster, region)
+        command = self._command(path)
         if path not in self.documents:
             return Gap(path, "absent", f"{path} was not collected", command)
         if doc is None:
@@ -124,6 +229,12 @@ class Inventory:
         if isinstance(doc, Unreadable):
             return Gap(path, "invalid", doc.message, command)
         return None
+
+    def _command(self, path: str) -> str:
+        """The command that collects ``path`` for this cluster."""
+        cluster = self.cluster.name if isinstance(self.cluster, Cluster) else "CLUSTER"
+        region = self.cluster.region if isinstance(self.cluster, Cluster) else None
+        return bundle.command_for(path, cluster, region)
 
     def role(self, name: str) -> Role | Gap:
         """The IAM role named ``name`` (get-role plus its policy lists)."""
@@ -162,8 +273,8 @@ class Inventory:
             for a in items
         )
 
-    def webhook_configurations(self) -> tuple[dict, ...] | Gap:
-        """MutatingWebhookConfiguration objects as kubectl printed them, or the Gap."""
+    def webhook_configurations(self) -> tuple[WebhookConfiguration, ...] | Gap:
+        """The MutatingWebhookConfigurations, or the Gap."""
         path = bundle.WEBHOOK_CONFIGURATIONS
         gap = self.gap(path)
         if gap:
@@ -179,7 +290,91 @@ class Inventory:
             ):
                 why = "an item is not a MutatingWebhookConfiguration (metadata, webhooks list)"
                 return Gap(path, "invalid", f"{path}: {why}", "")
-        return items
+        return tuple(_webhook_configuration(item) for item in items)
+
+    def pod_labels(self) -> PodLabels | Gap:
+        """The pods' labels (a webhook's objectSelector reads them), or a Gap when the pod
+        list holds none (a bundle collected before labels were kept, or unreadable)."""
+        path = bundle.PODS
+        doc = self.documents.get(path)
+        items = doc.get("items") if isinstance(doc, dict) else None
+        if isinstance(items, list):
+            out: dict[tuple[str, str], dict[str, str]] = {}
+            seen = False
+            for item in items:
+                meta = item.get("metadata") if isinstance(item, dict) else None
+                if not isinstance(meta, dict):
+                    continue
+                labels = meta.get("labels")
+                seen = seen or isinstance(labels, dict)
+                out[(str(meta.get("namespace", "")), str(meta.get("name", "")))] = {
+                    str(k): str(v) for k, v in (labels if isinstance(labels, dict) else {}).items()
+                }
+            if seen:
+                return PodLabels(out)
+        return self.gap(path) or Gap(
+            path, "absent", f"{path} holds no pod labels", self._command(path)
+        )
+
+    def unreadable_namespaces(self) -> tuple[UnreadableNamespace, ...]:
+        """The namespaces whose service accounts or pods could not be listed, by name."""
+        out = []
+        for ns in sorted(self.namespace_errors):
+            kinds = tuple(
+                kind
+                for kind in ("serviceaccounts", "pods")
+                if isinstance(self.documents.get(bundle.namespace_path(ns, kind)), CallFailed)
+            )
+            out.append(UnreadableNamespace(ns, kinds, self.namespace_errors[ns]))
+        return tuple(out)
+
+    def issuer_discovery(self) -> IssuerDiscovery | Gap:
+        """What fetching the issuer's discovery document and JWKS returned, or the Gap."""
+        path = bundle.DISCOVERY
+        gap = self.gap(path)
+        if gap:
+            return gap
+        doc = self.documents[path]
+        conf = doc.get("openid_configuration") if isinstance(doc, dict) else None
+        if not isinstance(conf, dict):
+            return Gap(path, "invalid", "no openid_configuration entry", self._command(path))
+        jwks = doc.get("jwks") if isinstance(doc.get("jwks"), dict) else None
+        return IssuerDiscovery(conf, jwks)
+
+    def probe_run(self) -> ProbeRun | None:
+        """What the opt-in STS probe was asked and whom it probed; None without a probe."""
+        index = self.documents.get(bundle.PROBE_INDEX)
+        return None if index is None else ProbeRun(index)
+
+    def probe_outcome(self, namespace: str, service_account: str) -> ProbeOutcome | Gap | None:
+        """The STS probe's outcome for one service account; None when it was not probed (see
+        :meth:`probe_run` for why), a Gap when the probe's records cannot be read."""
+        path = bundle.probe_path(namespace, service_account)
+        index, doc = self.documents.get(bundle.PROBE_INDEX), self.documents.get(path)
+        bad = next((d for d in (index, doc) if isinstance(d, CallFailed | Unreadable)), None)
+        if bad is not None or (doc is not None and not isinstance(doc, dict)):
+            message = bad.message if bad is not None else "not a JSON object"
+            cl = self.cluster
+            command = bundle.command_for(
+                path, getattr(cl, "name", None) or "CLUSTER", getattr(cl, "region", None)
+            )
+            return Gap(path, "invalid", message, command)
+        if doc is None:
+            return None
+
+        def part(key: str) -> Mapping[str, Any]:
+            value = doc.get(key)
+            return value if isinstance(value, dict) else {}
+
+        return ProbeOutcome(
+            document=doc,
+            audience=str(doc.get("audience") or ""),
+            endpoint=str(doc.get("sts_endpoint") or "STS"),
+            role_arn=str(doc.get("role_arn") or ""),
+            token=part("token"),
+            assume=part("assume"),
+            permissions=part("permissions"),
+        )
 
     @property
     def issuer_chain(self) -> list[bytes] | Gap:
@@ -538,6 +733,34 @@ def _major_minor(version: str) -> str:
 def sha1_thumbprint(der: bytes) -> str:
     """IAM's thumbprint of a certificate: lower-case hex SHA-1 of its DER bytes."""
     return hashlib.sha1(der).hexdigest()
+
+
+def _webhook_configuration(item: Mapping[str, Any]) -> WebhookConfiguration:
+    name = str(_d(item.get("metadata")).get("name", ""))
+    return WebhookConfiguration(
+        name,
+        tuple(
+            MutatingWebhook(
+                configuration=name,
+                name=str(hook.get("name")),
+                rules=hook.get("rules"),
+                failure_policy=hook.get("failurePolicy"),
+                ca_bundle_set=bool(_d(hook.get("clientConfig")).get("caBundle")),
+                object_selector=hook.get("objectSelector"),
+                namespace_selector=hook.get("namespaceSelector"),
+            )
+            for hook in _l(item.get("webhooks"))
+        ),
+    )
+
+
+def pod_shape_gap(pod: Pod) -> Gap | None:
+    """The Gap of a pod whose document has fields of the wrong type
+    (:attr:`~irsa_nb.k8s.Pod.shape_errors`), naming them; None for a well-formed pod."""
+    if not pod.shape_errors:
+        return None
+    path = bundle.PODS
+    return Gap(path, "invalid", "; ".join(pod.shape_errors), bundle.command_for(path))
 
 
 def pods_by_service_account(pods) -> dict[tuple[str, str], list[Pod]]:

@@ -1,6 +1,7 @@
 """The issuer's OIDC discovery documents can be fetched (what STS does to verify a token).
 
-Reads ``tls/discovery.json``, written by ``irsa-nb collect`` (see :mod:`irsa_nb.live.tls`).
+Reads :meth:`irsa_nb.inventory.Inventory.issuer_discovery` (``tls/discovery.json``, written by
+``irsa-nb collect``; see :mod:`irsa_nb.live.tls`).
 """
 
 from __future__ import annotations
@@ -8,25 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import bundle
 from ..inventory import Gap
-from .oidc import EKS_ISSUER_SUFFIXES
+from .helpers import EKS_ISSUER_SUFFIXES
 from .registry import Context, Finding, check, from_gap
-
-_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html"
 
 
 def _host(url: str) -> str:
     return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 
 
-@check(
-    "issuer_discovery_reachable",
-    scope="cluster",
-    severity="medium",
-    seed_step=None,
-    doc_url=_DOC,
-)
+@check("issuer_discovery_reachable", scope="cluster")
 def issuer_discovery_reachable(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     cl = inv.cluster
@@ -36,25 +28,11 @@ def issuer_discovery_reachable(ctx: Context) -> Iterator[Finding]:
     if not cl.issuer:
         yield Finding("SKIP", "no_issuer")
         return
-    gap = inv.gap(bundle.DISCOVERY)
-    if gap:
-        yield from_gap(gap, "the issuer's discovery record")
+    discovery = inv.issuer_discovery()
+    if isinstance(discovery, Gap):
+        yield from_gap(discovery, "the issuer's discovery record")
         return
-    doc = inv.documents[bundle.DISCOVERY]
-    conf = doc.get("openid_configuration") if isinstance(doc, dict) else None
-    if not isinstance(conf, dict):
-        yield Finding(
-            "ERROR",
-            "_invalid",
-            {
-                "what": "the issuer's discovery record",
-                "path": bundle.DISCOVERY,
-                "message": "no openid_configuration entry",
-                "command": bundle.command_for(bundle.DISCOVERY, cl.name, cl.region),
-            },
-        )
-        return
-    jwks = doc.get("jwks") if isinstance(doc.get("jwks"), dict) else None
+    conf, jwks = discovery.openid_configuration, discovery.jwks
     ev = {"openid_configuration": conf, "jwks": jwks}
     params: dict[str, Any] = {"url": conf.get("url", ""), "error": conf.get("error") or ""}
     if conf.get("error"):

@@ -16,10 +16,8 @@ from ..exec_facts import summary
 from ..k8s import Pod
 from .registry import Context, Finding, Target, check
 
-_DOC = "https://kubernetes.io/docs/tasks/debug/debug-application/get-shell-running-container/"
 
-
-@check("in_pod_evidence", scope="pod", severity="info", seed_step=None, doc_url=_DOC)
+@check("in_pod_evidence", scope="pod")
 def in_pod_evidence(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     facts = ctx.inventory.exec_facts
     for c in pod.containers:
@@ -42,8 +40,10 @@ def in_pod_evidence(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]
         }
         if f.status == "ok":
             yield Finding("PASS", "pass", params, ev)
-        elif f.status in ("no_shell", "not_running"):
-            yield Finding("SKIP", f.status, params, ev)
+        elif f.status == "no_shell":
+            yield Finding("SKIP", "no_shell", params, ev)
+        elif f.status == "not_running":
+            yield Finding("SKIP", "not_running", params, ev)
         elif f.status == "timeout":
             yield Finding("ERROR", "timeout", params, ev)
         elif f.status == "failed":

@@ -9,32 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import bundle
-from ..bundle import CallFailed
 from .registry import Context, Finding, Target, check, failure_kind
 
-_KINDS = (("serviceaccounts", "service accounts"), ("pods", "pods"))
+_LABELS = {"serviceaccounts": "service accounts", "pods": "pods"}
 
 
-@check(
-    "namespaces_readable",
-    scope="cluster",
-    severity="high",
-    seed_step=None,
-    doc_url="https://kubernetes.io/docs/reference/access-authn-authz/rbac/",
-)
+@check("namespaces_readable", scope="cluster")
 def namespaces_readable(ctx: Context) -> Iterator[Finding]:
-    inv = ctx.inventory
-    for ns in sorted(inv.namespace_errors):
-        kinds = [
-            label
-            for kind, label in _KINDS
-            if isinstance(inv.documents.get(bundle.namespace_path(ns, kind)), CallFailed)
-        ]
+    for unread in ctx.inventory.unreadable_namespaces():
+        ns = unread.namespace
         params = {
             "namespace": ns,
-            "kinds": " and ".join(kinds) or "objects",
-            "message": inv.namespace_errors[ns],
+            "kinds": " and ".join(_LABELS[k] for k in unread.kinds) or "objects",
+            "message": unread.message,
         }
         transient = failure_kind(params["message"]) == "transient"
         yield Finding(

@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from ..iam.arn import issuer_host_path
 from ..inventory import Cluster, Gap, sha1_thumbprint
 from ..k8s import TOKEN_VOLUME
+from .helpers import EKS_ISSUER_SUFFIXES
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
-
-_KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
-EKS_ISSUER_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 def find_provider(ctx: Context) -> str | Gap | None:
@@ -30,13 +28,7 @@ def find_provider(ctx: Context) -> str | Gap | None:
     return None
 
 
-@check(
-    "oidc_provider_exists",
-    scope="cluster",
-    severity="critical",
-    seed_step=1,
-    doc_url="https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html",
-)
+@check("oidc_provider_exists", scope="cluster")
 def oidc_provider_exists(ctx: Context) -> Iterator[Finding]:
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):
@@ -68,13 +60,7 @@ def _audiences(target: Target) -> list[str]:
     return auds
 
 
-@check(
-    "provider_audience_matches",
-    scope="service_account",
-    severity="high",
-    seed_step=11,
-    doc_url=_KC,
-)
+@check("provider_audience_matches", scope="service_account")
 def provider_audience_matches(ctx: Context, target: Target) -> Iterator[Finding]:
     skip = needs_role_annotation(target)
     if skip:
@@ -102,13 +88,7 @@ def provider_audience_matches(ctx: Context, target: Target) -> Iterator[Finding]
     yield Finding("FAIL" if missing else "PASS", "mismatch" if missing else "pass", params, ev)
 
 
-@check(
-    "provider_thumbprint_matches",
-    scope="cluster",
-    severity="low",
-    seed_step=12,
-    doc_url="https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc_verify-thumbprint.html",
-)
+@check("provider_thumbprint_matches", scope="cluster")
 def provider_thumbprint_matches(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     found = find_provider(ctx)

@@ -4,77 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..bundle import PODS, command_for
 from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
 from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
+from .helpers import mutable_containers, restart_command, shape_error, skipped_containers
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
-
-_POD_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html"
-_KC = "https://repost.aws/knowledge-center/eks-troubleshoot-oidc-and-irsa"
-SKIP_CONTAINERS_ANNOTATION = "eks.amazonaws.com/skip-containers"
-
-
-def restart_command(pod: Pod) -> str:
-    """The kubectl command that recreates ``pod`` so the webhook mutates it again."""
-    workload = pod.workload
-    if workload:
-        return f"kubectl rollout restart {workload[0]}/{workload[1]} -n {pod.namespace}"
-    return (
-        f"kubectl get pod {pod.name} -n {pod.namespace} -o yaml > pod.yaml && "
-        f"kubectl delete pod {pod.name} -n {pod.namespace} && kubectl apply -f pod.yaml"
-    )
-
-
-def webhook_skip_names(raw: str) -> list[str] | None:
-    """The container names the webhook skips: the first CSV record, untrimmed.
-
-    Mirrors Go ``encoding/csv`` ``Reader.Read`` with default settings; None when Go would
-    return an error (then the webhook skips nothing).
-    """
-    line_end = len(raw)
-    fields: list[str] = []
-    i = 0
-    if raw == "":
-        return None
-    while True:
-        if i < line_end and raw[i] == '"':
-            i += 1
-            buf = []
-            while True:
-                if i >= line_end:
-                    return None  # unterminated quoted field
-                ch = raw[i]
-                if ch == '"':
-                    if i + 1 < line_end and raw[i + 1] == '"':
-                        buf.append('"')
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                buf.append(ch)
-                i += 1
-            fields.append("".join(buf))
-            if i >= line_end or raw[i] in "\r\n":
-                return fields
-            if raw[i] != ",":
-                return None  # extraneous character after a quoted field
-            i += 1
-        else:
-            j = i
-            while j < line_end and raw[j] not in ",\r\n":
-                if raw[j] == '"':
-                    return None  # bare quote in a non-quoted field
-                j += 1
-            fields.append(raw[i:j])
-            if j >= line_end or raw[j] in "\r\n":
-                return fields
-            i = j + 1
-
-
-def skipped_containers(pod: Pod) -> set[str]:
-    """Containers the webhook leaves alone (``eks.amazonaws.com/skip-containers``)."""
-    return set(webhook_skip_names(pod.annotations.get(SKIP_CONTAINERS_ANNOTATION, "")) or ())
 
 
 def token_mount(pod: Pod, c: Container) -> str | None:
@@ -87,29 +21,13 @@ def token_mount(pod: Pod, c: Container) -> str | None:
     return None
 
 
-def mutable_containers(pod: Pod) -> list[Container]:
-    skip = skipped_containers(pod)
-    return [c for c in pod.all_containers if c.name not in skip]
-
-
-def shape_error(pod: Pod) -> Finding | None:
-    """The ERROR finding for a pod whose document has fields of the wrong type
-    (:attr:`Pod.shape_errors`), naming them; None for a well-formed pod. The runner yields it
-    instead of running a pod-scope check on a spec it cannot read."""
-    if not pod.shape_errors:
-        return None
-    gap = Gap(PODS, "invalid", "; ".join(pod.shape_errors), command_for(PODS))
-    f = from_gap(gap, f"pod {pod.namespace}/{pod.name}")
-    return Finding(f.status, f.key, f.params, {"shape_errors": list(pod.shape_errors)})
-
-
 def pod_identity_injected(containers: list[Container]) -> bool:
     """Whether EKS Pod Identity credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) were injected
     into ``containers``: then the association, not IRSA, decides (pod_identity_precedence)."""
     return any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
 
 
-@check("pod_uses_service_account", scope="pod", severity="high", seed_step=6, doc_url=_POD_DOC)
+@check("pod_uses_service_account", scope="pod")
 def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     params = {"used": pod.service_account, "expected": target.name}
@@ -133,7 +51,7 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("pod_has_irsa_env", scope="pod", severity="high", seed_step=7, doc_url=_POD_DOC)
+@check("pod_has_irsa_env", scope="pod")
 def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
@@ -188,7 +106,7 @@ def _token_seen(facts: ExecFacts | None) -> dict:
     return {"token_file": tok.path, "token_file_exists": tok.exists}
 
 
-@check("pod_can_read_token", scope="pod", severity="high", seed_step=9, doc_url=_KC)
+@check("pod_can_read_token", scope="pod")
 def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     version = inv.kubernetes_version
@@ -266,7 +184,7 @@ def _read_text(name: str, f: ExecFacts) -> str:
     return f"{name} ({user}; token {owner})"
 
 
-@check("pod_matches_annotation", scope="pod", severity="high", seed_step=10, doc_url=_KC)
+@check("pod_matches_annotation", scope="pod")
 def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     injected = sorted(
@@ -295,7 +213,7 @@ def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[F
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("china_region_env", scope="cluster", severity="high", seed_step=13, doc_url=_KC)
+@check("china_region_env", scope="cluster")
 def china_region_env(ctx: Context) -> Iterator[Finding]:
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):

@@ -9,24 +9,15 @@ from ..exec_facts import effective_pod, facts_for, sdk_pairs
 from ..inventory import Gap
 from ..k8s import IRSA_ENV_VARS, Pod
 from ..text import Msg, join
-from .pod import restart_command
+from .helpers import restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
-
-_POD_IDENTITY_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html"
-_CHAIN_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/iam-roles-for-service-accounts-minimum-sdk.html"
 
 
 def _has_container_credentials(pod: Pod) -> bool:
     return any(c.env_value(v) for c in pod.all_containers for v in CONTAINER_URIS)
 
 
-@check(
-    "pod_identity_precedence",
-    scope="service_account",
-    severity="high",
-    seed_step=None,
-    doc_url=_POD_IDENTITY_DOC,
-)
+@check("pod_identity_precedence", scope="service_account")
 def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
     """An EKS Pod Identity association for the same service account overrides IRSA."""
     skip = needs_role_annotation(target)
@@ -56,13 +47,7 @@ def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
         yield Finding("PASS", "pass", params, ev)
 
 
-@check(
-    "no_credentials_override",
-    scope="pod",
-    severity="high",
-    seed_step=None,
-    doc_url=_CHAIN_DOC,
-)
+@check("no_credentials_override", scope="pod")
 def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     """Nothing earlier in the SDK's credential chain beats web identity (see credentials.py).
 

@@ -1,7 +1,8 @@
 """Results of the opt-in live STS probe (``--probe``), read from the inventory.
 
 The probe itself runs during live collection (:mod:`irsa_nb.live.sts_probe`) and stores its
-outcome under ``probe/`` (no secrets); these checks only read it, like every other check.
+outcome under ``probe/`` (no secrets); these checks read it through the inventory
+(``Inventory.probe_run``, ``Inventory.probe_outcome``), like every other check.
 Without a probe in the inventory they return no rows.
 """
 
@@ -10,111 +11,87 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .. import bundle
-from ..bundle import CallFailed, Unreadable
+from ..error_catalogue import Reading, causes, confirmed_by, params_for, read
 from ..iam.arn import is_valid_role_arn
-from .registry import Context, Finding, Target, check, needs_role_annotation
+from ..inventory import Gap, ProbeOutcome
+from .registry import REGISTRY, Context, Finding, Target, check, from_gap, needs_role_annotation
 
-_STS_DOC = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
-_SIM_DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html"
 _NOT_PROBED_REASONS = ("limit", "invalid_name")
 
 
-def _probe_doc(ctx: Context, target: Target) -> tuple[Finding | None, dict[str, Any] | None]:
-    """``(finding, None)`` when there is nothing to read, else ``(None, document)``.
+def _outcome(ctx: Context, target: Target) -> tuple[Finding | None, ProbeOutcome | None]:
+    """``(finding, None)`` when there is nothing to read, else ``(None, outcome)``.
 
-    No finding and no document: the inventory holds no probe at all (no rows).
+    No finding and no outcome: the inventory holds no probe at all (no rows).
     """
-    docs = ctx.inventory.documents
-    index = docs.get(bundle.PROBE_INDEX)
-    if index is None:
+    run = ctx.inventory.probe_run()
+    if run is None:
         return None, None
     skip = needs_role_annotation(target)
     if skip:
         return skip, None
-    path = bundle.probe_path(target.namespace, target.name)
-    doc = docs.get(path)
-    bad = next((d for d in (index, doc) if isinstance(d, CallFailed | Unreadable)), None)
-    if bad is not None or (doc is not None and not isinstance(doc, dict)):
-        message = bad.message if bad is not None else "not a JSON object"
-        params = {"what": "the probe's outcome", "path": path, "message": message}
-        params["command"] = bundle.command_for(path, *_cluster_region(ctx))
-        return Finding("ERROR", "_invalid", params), None
-    if doc is None:
-        index = index if isinstance(index, dict) else {}
-        probed = len(index.get("probed") or [])
-        limit = (index.get("requested") or {}).get("max_targets", "")
-        reasons = {
-            (e.get("namespace"), e.get("service_account")): e.get("reason")
-            for e in index.get("not_probed") or []
-            if isinstance(e, dict)
-        }
-        reason = reasons.get((target.namespace, target.name))
+    outcome = ctx.inventory.probe_outcome(target.namespace, target.name)
+    if isinstance(outcome, Gap):
+        return from_gap(outcome, "the probe's outcome"), None
+    if outcome is None:
+        reason = run.not_probed_reason(target.namespace, target.name)
         key = reason if reason in _NOT_PROBED_REASONS else "not_requested"
-        return Finding("SKIP", f"not_probed_{key}", {"probed": probed, "limit": limit}), None
-    return None, doc
-
-
-def _cluster_region(ctx: Context) -> tuple[str, str | None]:
-    cl = ctx.inventory.cluster
-    name = getattr(cl, "name", None) or "CLUSTER"
-    return name, getattr(cl, "region", None)
+        params = {"probed": run.probed, "limit": run.max_targets}
+        return Finding("SKIP", f"not_probed_{key}", params), None
+    return None, outcome
 
 
 def _diagnosis(ctx: Context, target: Target, text: str) -> dict[str, Any]:
-    """The diagnoser's best cause for an STS error, checked against this service account."""
+    """The error catalogue's best cause for an STS error, checked against this service
+    account: the causes' checks are asked through the runner (``ctx.statuses_for``), so a
+    cause they confirm ranks first, as :func:`irsa_nb.diagnose` would rank it."""
     key = ("sts_probe_diagnosis", target.namespace, target.name, text)
-    if key in ctx.cache:
-        return ctx.cache[key]
-    from ..diagnose import diagnose  # imports the checks lazily itself
-
-    out: dict[str, Any] = {"cause": "", "check_ids": [], "fix": "", "confirmed": None}
-    try:
-        df = diagnose(
-            text,
-            ctx.inventory,
-            namespace=target.namespace,
-            service_account=target.name,
-            sdk=ctx.sdk,
-        )
-    except ValueError:
-        df = None
-    if df is not None and df.attrs.get("recognised") and len(df):
-        top = df.iloc[0]
-        out = {
-            "cause": str(top["cause"]),
-            "check_ids": list(top["check_ids"]),
-            "fix": str(top["fix"]),
-            "confirmed": top["confirmed"],
-            "error": str(top["error"]),
-            "causes": [
-                {"cause": r.cause, "check_ids": list(r.check_ids), "confirmed": r.confirmed}
-                for r in df.itertuples()
-            ],
-        }
-    ctx.cache[key] = out
-    return out
+    if key not in ctx.cache:
+        ctx.cache[key] = _best_cause(ctx, target, read(text))
+    return ctx.cache[key]
 
 
-@check(
-    "sts_probe_assume_role",
-    scope="service_account",
-    severity="high",
-    seed_step=None,
-    doc_url=_STS_DOC,
-)
+def _best_cause(ctx: Context, target: Target, reading: Reading) -> dict[str, Any]:
+    none: dict[str, Any] = {"cause": "", "check_ids": [], "fix": "", "confirmed": None}
+    if not reading.recognised:
+        return none
+    confirm = None
+    if ctx.statuses_for is not None:
+        statuses = ctx.statuses_for(reading.check_ids, target.namespace, target.name)
+
+        def confirm(ids: tuple[str, ...]) -> bool | None:
+            return confirmed_by(frozenset().union(*(statuses.get(i, ()) for i in ids)))
+
+    params = params_for(reading.fields, ctx.inventory.cluster, target.namespace, target.name)
+    rows = causes(reading, params, known=REGISTRY, confirm=confirm)
+    if not rows:
+        return none
+    top = rows[0]
+    return {
+        "cause": top["cause"],
+        "check_ids": list(top["check_ids"]),
+        "fix": top["fix"],
+        "confirmed": top["confirmed"],
+        "error": top["error"],
+        "causes": [
+            {"cause": r["cause"], "check_ids": list(r["check_ids"]), "confirmed": r["confirmed"]}
+            for r in rows
+        ],
+    }
+
+
+@check("sts_probe_assume_role", scope="service_account")
 def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
-    finding, doc = _probe_doc(ctx, target)
+    finding, outcome = _outcome(ctx, target)
     if finding is not None:
         yield finding
-    if doc is None:
+    if outcome is None:
         return
-    token = doc.get("token") if isinstance(doc.get("token"), dict) else {}
-    assume = doc.get("assume") if isinstance(doc.get("assume"), dict) else {}
+    doc, token, assume = outcome.document, outcome.token, outcome.assume
     params: dict[str, Any] = {
-        "audience": str(doc.get("audience") or ""),
-        "endpoint": str(doc.get("sts_endpoint") or "STS"),
-        "probed_role": str(doc.get("role_arn") or target.role_arn or ""),
+        "audience": outcome.audience,
+        "endpoint": outcome.endpoint,
+        "probed_role": outcome.role_arn or target.role_arn or "",
     }
     status = assume.get("status")
     if not token.get("minted") and status in (None, "not_attempted"):
@@ -162,28 +139,21 @@ def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
     yield Finding("FAIL", "rejected" if diag["cause"] else "rejected_unknown", params, evidence)
 
 
-@check(
-    "sts_probe_permissions",
-    scope="service_account",
-    severity="medium",
-    seed_step=None,
-    doc_url=_SIM_DOC,
-)
+@check("sts_probe_permissions", scope="service_account")
 def sts_probe_permissions(ctx: Context, target: Target) -> Iterator[Finding]:
-    index = ctx.inventory.documents.get(bundle.PROBE_INDEX)
-    requested = (index.get("requested") or {}) if isinstance(index, dict) else {}
-    if isinstance(index, dict) and not requested.get("actions"):
+    run = ctx.inventory.probe_run()
+    if run is not None and run.actions is False:
         return  # the probe ran without --action: nothing to simulate
-    finding, doc = _probe_doc(ctx, target)
+    finding, outcome = _outcome(ctx, target)
     if finding is not None:
         yield finding
-    if doc is None:
+    if outcome is None:
         return
-    role = str(doc.get("role_arn") or target.role_arn or "")
+    role = outcome.role_arn or target.role_arn or ""
     if not is_valid_role_arn(role):
         yield Finding("SKIP", "_invalid_role_arn", {"annotation": role})
         return
-    perms = doc.get("permissions") if isinstance(doc.get("permissions"), dict) else {}
+    perms = outcome.permissions
     if perms.get("status") != "simulated":
         message = str(perms.get("error") or "the probe recorded no simulation")
         yield Finding("ERROR", "simulation_failed", {"message": message}, perms or None)

@@ -1,17 +1,24 @@
 """The check registry: each check is metadata plus a small pure function.
 
 A check function takes a :class:`Context` and, by scope, a target service account
-and/or pod, and yields :class:`Finding` objects. Titles, details and remediation
-come from the text catalogue (:mod:`irsa_nb.text`) keyed by check id.
+and/or pod, and yields :class:`Finding` objects. Its metadata and its text (titles,
+details and remediation in each language) live beside it in ``<check_id>.yaml``; the
+registry reads that file when the function registers, and hands the text to the
+catalogue (:mod:`irsa_nb.text`), keyed by check id.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
+from .. import text
 from ..inventory import Gap, Inventory
 from ..k8s import Pod, ServiceAccount
 
@@ -64,9 +71,19 @@ class Finding:
     pod: Pod | None = None
 
 
+#: ``(check_ids, namespace, service_account) -> {check_id: statuses}``: what other checks
+#: say about one service account, checked on its own (see :attr:`Context.statuses_for`).
+StatusesFor = Callable[[Iterable[str], str, str], dict[str, frozenset[str]]]
+
+
 @dataclass
 class Context:
-    """What every check can read: the inventory, the caller's inputs and a shared cache."""
+    """What every check can read: the inventory, the caller's inputs and a shared cache.
+
+    ``statuses_for`` is set by the runner: a check that explains a recorded error (the STS
+    probe's) asks it which statuses the checks a cause names give the service account,
+    without importing them; it is None where no runner is there to ask.
+    """
 
     inventory: Inventory
     sdk: dict[str, str] = field(default_factory=dict)
@@ -74,6 +91,7 @@ class Context:
     pod_requested: bool = False
     namespace_scope: bool = False
     cache: dict[Any, Any] = field(default_factory=dict)
+    statuses_for: StatusesFor | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -84,25 +102,72 @@ class Check:
     seed_step: int | None  # section of the AWS article this check covers (1-13), None if new
     doc_url: str
     func: Callable[..., Iterable[Finding]]
+    summary: str = ""  # what it verifies, one line of Markdown (the README's check table)
 
 
 REGISTRY: dict[str, Check] = {}
 
+#: What a check's ``<check_id>.yaml`` holds besides its text (``en``, ``zh``).
+METADATA_KEYS = ("id", "severity", "seed_step", "doc_url", "summary")
+
 
 def check(
-    id: str, *, scope: Scope, severity: str, seed_step: int | None, doc_url: str
+    id: str, *, scope: Scope
 ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
-    """Register a check function under ``id``."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"{id}: unknown severity {severity}")
+    """Register a check function under ``id``.
+
+    Its metadata and text live beside its module in ``<id>.yaml``: ``id``, ``severity``,
+    ``seed_step`` (a section of the AWS article, or null), ``doc_url``, ``summary``, and per
+    language (``en``, ``zh``) ``title``, ``explain``, ``detail.<key>`` and
+    ``remediation.<key>`` for each outcome key the check's findings use. The text joins the
+    catalogue (:func:`irsa_nb.text.register`), so it is looked up by check id like any other.
+    """
 
     def register(func: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         if id in REGISTRY:
             raise ValueError(f"check {id} registered twice")
-        REGISTRY[id] = Check(id, scope, severity, seed_step, doc_url, func)
+        path = Path(inspect.getfile(func)).with_name(f"{id}.yaml")
+        meta = load_metadata(path)
+        if meta["id"] != id:
+            raise ValueError(f"{path.name} describes check {meta['id']}, not {id}")
+        REGISTRY[id] = Check(
+            id,
+            scope,
+            meta["severity"],
+            meta["seed_step"],
+            meta["doc_url"],
+            func,
+            meta.get("summary") or "",
+        )
+        text.register(id, {lang: meta[lang] for lang in text.LANGUAGES})
         return func
 
     return register
+
+
+def load_metadata(path: Path) -> dict[str, Any]:
+    """A check's ``<id>.yaml``, checked: the metadata keys, a known severity, and a title,
+    explanation and details in every language with the same outcome keys."""
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"no {path.name} beside {path.parent}: a check's metadata") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: not a mapping")
+    missing = [k for k in (*METADATA_KEYS[:4], *text.LANGUAGES) if k not in meta]
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(missing)}")
+    if meta["severity"] not in SEVERITIES:
+        raise ValueError(f"{path}: unknown severity {meta['severity']}")
+    keys = {}
+    for lang in text.LANGUAGES:
+        entry = meta[lang]
+        if not isinstance(entry, dict) or not entry.get("title") or not entry.get("detail"):
+            raise ValueError(f"{path}: {lang} needs a title and details")
+        keys[lang] = set(entry["detail"])
+    if len({frozenset(k) for k in keys.values()}) > 1:
+        raise ValueError(f"{path}: the outcome keys differ between languages: {keys}")
+    return meta
 
 
 def ordered_checks() -> list[Check]:

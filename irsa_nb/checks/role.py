@@ -7,47 +7,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from ..exec_facts import facts_for
-from ..iam.arn import ArnError, is_valid_role_arn, issuer_host_path, oidc_provider_arn, parse_arn
+from ..iam.arn import ArnError, issuer_host_path, oidc_provider_arn, parse_arn
 from ..iam.arn import role_name as arn_role_name
 from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
-from ..inventory import Cluster, Gap, Role
+from ..inventory import Gap, Role
 from ..text import Msg
-from .pod import restart_command
-from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
-
-_ASSOCIATE = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
+from .helpers import annotated_role, restart_command, trust_inputs
+from .registry import Context, Finding, Target, check, from_gap
 
 
-def annotated_role(ctx: Context, target: Target) -> Role | Gap | Finding:
-    """The role named by the target's annotation, or the Finding that explains why not."""
-    skip = needs_role_annotation(target)
-    if skip:
-        return skip
-    arn = target.role_arn or ""
-    if not is_valid_role_arn(arn):
-        return Finding("SKIP", "_invalid_role_arn", {"annotation": arn})
-    role = ctx.inventory.role(arn_role_name(arn))
-    if isinstance(role, Role) and role.arn.split(":")[4] != arn.split(":")[4]:
-        return Finding("ERROR", "_other_account", {"collected_arn": role.arn, "annotation": arn})
-    return role
-
-
-def trust_inputs(ctx: Context, target: Target) -> tuple[Cluster, Role] | Finding:
-    """The cluster (with an issuer) and the annotated role a trust check needs, or why not."""
-    cl = ctx.inventory.cluster
-    if isinstance(cl, Gap):
-        return from_gap(cl, "the cluster description")
-    role = annotated_role(ctx, target)
-    if isinstance(role, Finding):
-        return role
-    if isinstance(role, Gap):
-        return Finding("SKIP", "_role_unavailable")
-    if not cl.issuer:
-        return Finding("SKIP", "no_issuer")
-    return cl, role
-
-
-@check("role_exists", scope="service_account", severity="critical", seed_step=2, doc_url=_ASSOCIATE)
+@check("role_exists", scope="service_account")
 def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
@@ -65,9 +34,7 @@ def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
         yield from_gap(role, "the IAM role")
 
 
-@check(
-    "role_has_policies", scope="service_account", severity="high", seed_step=2, doc_url=_ASSOCIATE
-)
+@check("role_has_policies", scope="service_account")
 def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
@@ -97,13 +64,7 @@ def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
         yield from_gap(gap, "one of the role's policy lists")
 
 
-@check(
-    "trust_policy_allows_service_account",
-    scope="service_account",
-    severity="critical",
-    seed_step=3,
-    doc_url=_ASSOCIATE,
-)
+@check("trust_policy_allows_service_account", scope="service_account")
 def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterator[Finding]:
     inputs = trust_inputs(ctx, target)
     if isinstance(inputs, Finding):

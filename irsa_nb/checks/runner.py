@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -13,7 +14,8 @@ import pyarrow as pa
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
 from ..k8s import Pod
-from .pod import shape_error
+from ..sdks import normalize_sdk
+from .helpers import shape_error
 from .registry import (
     REGISTRY,
     RESULT_COLUMNS,
@@ -24,7 +26,6 @@ from .registry import (
     Target,
     from_gap,
 )
-from .sdk import normalize_sdk
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def run_checks(
         namespace_scope=namespace is not None and service_account is None and pod is None,
     )
     ctx.targets = _targets(inventory, namespace, service_account, pod)
+    ctx.statuses_for = partial(_statuses_for, inventory, ctx.sdk)
     base = _base_params(inventory)
     # A list that could not be read leaves nothing to iterate: say so once.
     rows: list[tuple] = []
@@ -129,6 +131,29 @@ def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None
                 unreadable = shape_error(p)  # a pod whose fields have the wrong JSON type
                 for f in [unreadable] if unreadable else chk.func(ctx, t, p):
                     yield f, t, p
+
+
+def _statuses_for(
+    inventory: Inventory, sdk: dict[str, str], check_ids: Iterable[str], namespace: str, name: str
+) -> dict[str, frozenset[str]]:
+    """The statuses each of ``check_ids`` gives service account ``namespace/name`` checked on
+    its own, as ``run_checks(inventory, namespace, name, sdk=sdk, checks=ids)`` would give
+    them (a crash counts as ERROR after the findings before it), without rendering rows."""
+    ctx = Context(inventory, sdk=sdk)
+    ctx.targets = _targets(inventory, namespace, name, None)
+    out: dict[str, frozenset[str]] = {}
+    for chk in _select_checks([c for c in dict.fromkeys(check_ids) if c in REGISTRY]):
+        statuses: set[str] = set()
+        try:
+            for f, _, _ in _findings(chk, ctx):
+                if f.status not in STATUSES:
+                    raise AssertionError(f"{chk.id} returned unknown status {f.status}")
+                statuses.add(f.status)
+        except Exception:
+            log.debug("check %s crashed", chk.id, exc_info=True)
+            statuses.add("ERROR")
+        out[chk.id] = frozenset(statuses)
+    return out
 
 
 def _check_rows(chk: Check, ctx: Context, base: dict[str, Any], lang: str) -> list[tuple]:
@@ -262,6 +287,8 @@ def _row(
         params.update(pod=pod.name, namespace=pod.namespace)
     params.update(f.params)
     section = ("_common",) if f.key.startswith("_") else (chk.id,)
+    if text.lookup(lang, *section, "detail", f.key) is None:  # an error, not an empty cell
+        raise LookupError(f"no text {'.'.join(section)}.detail.{f.key} for a {f.status} finding")
     remediation = (
         "" if f.status == "PASS" else text.render(lang, (*section, "remediation", f.key), params)
     )

@@ -7,19 +7,11 @@ from collections.abc import Iterator
 from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
 from ..inventory import Cluster, Gap
 from ..text import Msg
-from .pod import shape_error
+from .helpers import shape_error
 from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
 
-_SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 
-
-@check(
-    "service_account_exists",
-    scope="service_account",
-    severity="critical",
-    seed_step=4,
-    doc_url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
-)
+@check("service_account_exists", scope="service_account")
 def service_account_exists(ctx: Context, target: Target) -> Iterator[Finding]:
     inv = ctx.inventory
     if target.sa is not None:  # read, so it exists (even if the namespace's pods were not)
@@ -43,13 +35,7 @@ def service_account_exists(ctx: Context, target: Target) -> Iterator[Finding]:
     yield Finding("FAIL", "missing", {"pods": pods, "annotated": annotated})
 
 
-@check(
-    "service_account_role_annotation",
-    scope="service_account",
-    severity="critical",
-    seed_step=5,
-    doc_url=_SA_DOC,
-)
+@check("service_account_role_annotation", scope="service_account")
 def service_account_role_annotation(ctx: Context, target: Target) -> Iterator[Finding]:
     if target.sa is None:
         yield Finding("SKIP", "_no_service_account")

@@ -14,14 +14,11 @@ from ..iam.arn import ArnError, parse_arn
 from ..iam.trust import PolicyError, parse_policy
 from ..inventory import Cluster, Gap, Role
 from ..k8s import IRSA_ENV_VARS, Pod
+from ..sdks import version_tuple
 from ..text import Msg, join
-from .pod import mutable_containers, restart_command
+from .helpers import annotated_role, mutable_containers, restart_command
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
-from .role import annotated_role
-from .sdk import version_tuple
 
-_STS_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/configure-sts-endpoint.html"
-_ARN_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html"
 STS_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
 STS_ENV = "AWS_STS_REGIONAL_ENDPOINTS"
 
@@ -116,7 +113,7 @@ def sts_endpoint(region: str | None, partition: str = "aws") -> str:
 _RANK = {"FAIL": 4, "WARN": 3, "INFO": 2, "PASS": 1}
 
 
-@check("sts_endpoint_config", scope="pod", severity="high", seed_step=None, doc_url=_STS_DOC)
+@check("sts_endpoint_config", scope="pod")
 def sts_endpoint_config(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     """The pod's SDK calls an STS endpoint that works from where it runs."""
     cl = ctx.inventory.cluster
@@ -197,13 +194,7 @@ def _judge_container(
     return "PASS", "pass", info
 
 
-@check(
-    "partition_consistent",
-    scope="service_account",
-    severity="high",
-    seed_step=None,
-    doc_url=_ARN_DOC,
-)
+@check("partition_consistent", scope="service_account")
 def partition_consistent(ctx: Context, target: Target) -> Iterator[Finding]:
     """Role and provider ARNs are in the cluster's partition (aws, aws-cn, aws-us-gov)."""
     cl = ctx.inventory.cluster

@@ -7,22 +7,15 @@ from collections.abc import Iterator
 from ..iam.arn import issuer_host_path
 from ..iam.trust import PolicyError, overbroad_findings, unmatchable_statements
 from ..text import join
+from .helpers import trust_inputs
 from .registry import Context, Finding, Target, check
-from .role import trust_inputs
 
-_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 # A namespace-wide pattern is a deliberate, documented choice (webhook README, EKS User
 # Guide), so it warns instead of failing.
 _NAMESPACE_WIDE = "_trust.overbroad.namespace_wide"
 
 
-@check(
-    "trust_policy_not_overbroad",
-    scope="service_account",
-    severity="high",
-    seed_step=None,
-    doc_url=_DOC,
-)
+@check("trust_policy_not_overbroad", scope="service_account")
 def trust_policy_not_overbroad(ctx: Context, target: Target) -> Iterator[Finding]:
     """The trust policy limits ``<issuer>:sub`` to named service accounts."""
     inputs = trust_inputs(ctx, target)

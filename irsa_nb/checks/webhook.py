@@ -13,15 +13,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import bundle
 from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKEN_FILE
-from ..inventory import Gap, Inventory
+from ..inventory import Gap
 from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
-from .pod import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
+from .helpers import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
 from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
 
-_WEBHOOK_DOC = "https://github.com/aws/amazon-eks-pod-identity-webhook#usage"
-_SA_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html"
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
 MIN_TOKEN_EXPIRATION = 600
 MAX_TOKEN_EXPIRATION = 86400
@@ -107,75 +104,54 @@ def _opt_out_only(selector: Any) -> bool:
     )
 
 
-def pod_labels(inventory: Inventory) -> dict[tuple[str, str], dict[str, str]] | None:
-    """Pod labels from the raw pod list, or None when the bundle did not keep labels."""
-    doc = inventory.documents.get(bundle.PODS)
-    items = doc.get("items") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        return None
-    out: dict[tuple[str, str], dict[str, str]] = {}
-    seen = False
-    for item in items:
-        meta = item.get("metadata") if isinstance(item, dict) else None
-        if not isinstance(meta, dict):
-            continue
-        labels = meta.get("labels")
-        seen = seen or isinstance(labels, dict)
-        out[(str(meta.get("namespace", "")), str(meta.get("name", "")))] = {
-            str(k): str(v) for k, v in (labels if isinstance(labels, dict) else {}).items()
-        }
-    return out if seen else None
-
-
-@check("webhook_configured", scope="cluster", severity="high", seed_step=None, doc_url=_WEBHOOK_DOC)
+@check("webhook_configured", scope="cluster")
 def webhook_configured(ctx: Context) -> Iterator[Finding]:
     """The pod identity webhook is registered for pod CREATE and would mutate the targets."""
     configs = ctx.inventory.webhook_configurations()
     if isinstance(configs, Gap):
         yield from_gap(configs, "the mutating webhook configurations")
         return
-    hooks = []
-    for cfg in configs:
-        cfg_name = str(_d(cfg.get("metadata")).get("name", ""))
-        for hook in _l(cfg.get("webhooks")):
-            if isinstance(hook, dict) and is_pod_identity_webhook(cfg_name, str(hook.get("name"))):
-                hooks.append((cfg_name, hook))
-    names = sorted(str(_d(c.get("metadata")).get("name", "")) for c in configs)
+    hooks = [
+        hook
+        for cfg in configs
+        for hook in cfg.webhooks
+        if is_pod_identity_webhook(cfg.name, hook.name)
+    ]
+    names = sorted(cfg.name for cfg in configs)
     if not hooks:
         yield Finding("FAIL", "missing", {"configurations": names}, {"configurations": names})
         return
     problems: list[str] = []
     unknown: list[str] = []
     excluded: list[str] = []
-    labels = pod_labels(ctx.inventory)
+    labels = ctx.inventory.pod_labels()
     ev: list[dict] = []
-    for cfg_name, hook in hooks:
-        where = f"{cfg_name}/{hook.get('name')}"
-        client = _d(hook.get("clientConfig"))
+    for hook in hooks:
+        where = f"{hook.configuration}/{hook.name}"
         ev.append(
             {
                 "webhook": where,
-                "failurePolicy": hook.get("failurePolicy"),
-                "rules": hook.get("rules"),
-                "caBundle_set": bool(client.get("caBundle")),
-                "objectSelector": hook.get("objectSelector"),
-                "namespaceSelector": hook.get("namespaceSelector"),
+                "failurePolicy": hook.failure_policy,
+                "rules": hook.rules,
+                "caBundle_set": hook.ca_bundle_set,
+                "objectSelector": hook.object_selector,
+                "namespaceSelector": hook.namespace_selector,
             }
         )
-        if not _covers_pod_create(hook.get("rules")):
+        if not _covers_pod_create(hook.rules):
             problems.append(f"{where} has no rule for CREATE of pods")
-        if not client.get("caBundle"):
+        if not hook.ca_bundle_set:
             problems.append(f"{where} has an empty clientConfig.caBundle")
         for target in ctx.targets:
             for p in target.pods:
                 ns_ok = selector_matches(
-                    hook.get("namespaceSelector"),
+                    hook.namespace_selector,
                     {"kubernetes.io/metadata.name": p.namespace},
                     {"kubernetes.io/metadata.name"},
                 )
-                obj_sel = hook.get("objectSelector")
-                if labels is not None:
-                    obj_ok = selector_matches(obj_sel, labels.get((p.namespace, p.name), {}), None)
+                obj_sel = hook.object_selector
+                if not isinstance(labels, Gap):
+                    obj_ok = selector_matches(obj_sel, labels.of(p.namespace, p.name), None)
                 elif _opt_out_only(obj_sel):
                     obj_ok = True  # excludes only pods that opted out with a label
                 else:
@@ -184,22 +160,19 @@ def webhook_configured(ctx: Context) -> Iterator[Finding]:
                     excluded.append(f"{p.namespace}/{p.name}")
                 elif ns_ok is None or obj_ok is None:
                     unknown.append(f"{p.namespace}/{p.name}")
-    policies = sorted({str(h.get("failurePolicy") or "Fail") for _, h in hooks})
+    policies = sorted({str(h.failure_policy or "Fail") for h in hooks})
     params = {
-        "webhooks": [f"{c}/{h.get('name')}" for c, h in hooks],
+        "webhooks": [f"{h.configuration}/{h.name}" for h in hooks],
         "failure_policy": policies,
         "problems": "; ".join(problems),
         "excluded": sorted(set(excluded)),
         "unknown": sorted(set(unknown)),
         "selectors": [
-            {
-                "objectSelector": h.get("objectSelector"),
-                "namespaceSelector": h.get("namespaceSelector"),
-            }
-            for _, h in hooks
+            {"objectSelector": h.object_selector, "namespaceSelector": h.namespace_selector}
+            for h in hooks
         ],
     }
-    evidence = {"webhooks": ev, "pod_labels_collected": labels is not None}
+    evidence = {"webhooks": ev, "pod_labels_collected": not isinstance(labels, Gap)}
     if problems:
         yield Finding("FAIL", "broken", params, evidence)
     elif excluded:
@@ -224,13 +197,7 @@ def parse_go_int64(value: str) -> int | None:
     return n if -(2**63) <= n < 2**63 else None
 
 
-@check(
-    "token_expiration_valid",
-    scope="service_account",
-    severity="medium",
-    seed_step=None,
-    doc_url=_WEBHOOK_DOC,
-)
+@check("token_expiration_valid", scope="service_account")
 def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
     """``eks.amazonaws.com/token-expiration`` on the SA or its pods is honoured as written."""
     skip = needs_role_annotation(target)
@@ -324,7 +291,7 @@ def _own_credentials(c: Container) -> bool:
     )
 
 
-@check("containers_skipped", scope="pod", severity="medium", seed_step=None, doc_url=_SA_DOC)
+@check("containers_skipped", scope="pod")
 def containers_skipped(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
     """Containers left alone by ``eks.amazonaws.com/skip-containers`` don't need AWS.
 

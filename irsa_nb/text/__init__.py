@@ -1,7 +1,9 @@
 """The text catalogue: titles, details, remediation and explanations per check id.
 
-Text lives in ``en.yaml`` (and translations such as ``zh.yaml``) keyed by check id;
-code only names keys and passes parameters. Missing translations fall back to English.
+Text lives in ``en.yaml`` (and translations such as ``zh.yaml``); each check's own text lives
+beside its code (``irsa_nb/checks/<check_id>.yaml``) and joins the catalogue under its check
+id when the check registers (:func:`register`). Code only names keys and passes parameters.
+Missing translations fall back to English.
 
 Sentence fragments built below the checks (a trust-policy explanation, an ARN parse error,
 a credential-chain rule) are :class:`Msg` objects: a ``str`` holding the English text, so
@@ -12,25 +14,47 @@ key and parameters. :func:`render` renders a ``Msg`` parameter in the row's lang
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-__all__ = ["LANGUAGES", "Msg", "catalogue", "join", "lookup", "phrase", "render"]
+__all__ = ["LANGUAGES", "Msg", "catalogue", "join", "lookup", "phrase", "register", "render"]
 
 LANGUAGES = ("en", "zh")
 
 
+#: Sections added by :func:`register` (each check's text, keyed by its id), per language.
+_REGISTERED: dict[str, dict[str, Any]] = {lang: {} for lang in LANGUAGES}
+
+
+def register(section: str, by_lang: Mapping[str, Any]) -> None:
+    """Add ``section`` (a check's title, explanation, details and remediation, keyed by its
+    check id) to the catalogue of each language; the check registry calls it for every
+    check, whose text lives beside its code (``irsa_nb/checks/<check_id>.yaml``)."""
+    for lang, entry in by_lang.items():
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r} in the text of {section}")
+        _REGISTERED[lang][section] = entry
+    catalogue.cache_clear()
+    _compiled.cache_clear()
+    _by_english.cache_clear()
+
+
 @cache
 def catalogue(lang: str = "en") -> dict[str, Any]:
-    """The catalogue for ``lang`` (``en`` or ``zh``)."""
+    """The catalogue for ``lang`` (``en`` or ``zh``): ``<lang>.yaml`` and the registered
+    sections (the checks' text)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
     text = resources.files(__package__).joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text) or {}
+    base = yaml.safe_load(text) or {}
+    clash = sorted(base.keys() & _REGISTERED[lang].keys())
+    if clash:
+        raise ValueError(f"{lang}.yaml and a check's text both define {', '.join(clash)}")
+    return {**base, **_REGISTERED[lang]}
 
 
 def lookup(lang: str, *path: str) -> Any:
