@@ -87,13 +87,11 @@ class PathScrubber:
         """Scrubber for a run writing to ``folder``: the folder becomes ``.``, the irsa-nb
         source tree ``<irsa-nb>``, the Python prefix ``<python>``, the home directory ``~``,
         plus ``extra`` (e.g. an absolute bundle path → the name the user gave)."""
-        import irsa_nb
-
         repl: dict[str, str] = dict(extra or {})
         repl[str(folder.resolve())] = "."
         if str(folder.absolute()) != str(folder.resolve()):
             repl[str(folder.absolute())] = "."
-        repl[str(Path(irsa_nb.__file__).resolve().parent.parent)] = "<irsa-nb>"
+        repl[str(Path(__file__).resolve().parent.parent)] = "<irsa-nb>"
         home = os.path.expanduser("~")
         if home not in ("", "/", "~"):
             repl[home] = "~"
