@@ -107,6 +107,8 @@ class Check:
 
 REGISTRY: dict[str, Check] = {}
 
+#: libyaml's safe loader when PyYAML has it: the metadata is read as the checks register.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: What a check's ``<check_id>.yaml`` holds besides its text (``en``, ``zh``).
 METADATA_KEYS = ("id", "severity", "seed_step", "doc_url", "summary")
 
@@ -146,10 +148,10 @@ def check(
 
 
 def load_metadata(path: Path) -> dict[str, Any]:
-    """A check's ``<id>.yaml``, checked: the metadata keys, a known severity, and a title,
-    explanation and details in every language with the same outcome keys."""
+    """A check's ``<id>.yaml``, checked: the metadata keys, a known severity, and a title and
+    details in every language with the same outcome keys."""
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+        meta = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise ValueError(f"no {path.name} beside {path.parent}: a check's metadata") from None
     if not isinstance(meta, dict):

@@ -287,7 +287,9 @@ def _row(
         params.update(pod=pod.name, namespace=pod.namespace)
     params.update(f.params)
     section = ("_common",) if f.key.startswith("_") else (chk.id,)
-    if text.lookup(lang, *section, "detail", f.key) is None:  # an error, not an empty cell
+    detail = text.render(lang, (*section, "detail", f.key), params)
+    if not detail and text.lookup(lang, *section, "detail", f.key) is None:
+        # A key without text is an error (one ERROR row for the check), never an empty cell.
         raise LookupError(f"no text {'.'.join(section)}.detail.{f.key} for a {f.status} finding")
     remediation = (
         "" if f.status == "PASS" else text.render(lang, (*section, "remediation", f.key), params)
@@ -301,7 +303,7 @@ def _row(
         target.name if target else "",
         pod.name if pod else "",
         (target.role_arn or "") if target else "",
-        text.render(lang, (*section, "detail", f.key), params),
+        detail,
         remediation,
         chk.doc_url,
         json.dumps(f.evidence, sort_keys=True, default=str) if f.evidence else "",
