@@ -12,7 +12,7 @@ UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
 LOCK_FLAGS ?=
 COMPILE := $(UV) pip compile --quiet --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: demo test lint format bench lock clean
+.PHONY: demo test test-fast lint format bench lock clean
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 tests
+
+# The inner loop (about a minute): no Jupyter kernels, browsers or multi-second tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not kernel and not browser and not slow" tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check irsa_nb tests benchmarks tools notebooks

@@ -253,6 +253,7 @@ def test_a_number_too_large_to_read_makes_only_its_file_unreadable(tmp_path, nam
     assert only(run_checks(inv, "shop", "checkout"), "role_exists").status == "PASS"
 
 
+@pytest.mark.slow
 def test_a_device_or_fifo_is_refused_at_once(tmp_path):
     fifo = tmp_path / "bundle.fifo"
     os.mkfifo(fifo)

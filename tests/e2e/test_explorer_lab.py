@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.conftest import screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 
 def test_lab_runs_the_explorer_notebook(page, lab_server):

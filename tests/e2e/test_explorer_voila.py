@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.conftest import screenshot
 from tests.widgets.helpers import EVIL_ROLE, EVIL_SA, write_hostile_bundle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 APP = "/voila/render/notebooks/irsa_explorer.ipynb"
 

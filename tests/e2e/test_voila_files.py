@@ -9,6 +9,8 @@ import pytest
 
 from tests.e2e.conftest import OUTPUT, REPO, free_port, start_server
 
+pytestmark = pytest.mark.kernel
+
 
 def test_single_notebook_voila_serves_evidence_links(tmp_path):
     """``voila --Voila.config_file_paths=binder notebooks/irsa_explorer.ipynb`` (README): the

@@ -25,6 +25,8 @@ from .conftest import (
     texts,
 )
 
+pytestmark = pytest.mark.slow
+
 POD = "cart-7d4b9c-x2k4p"
 TARGET = {"namespace": "shop", "pod": POD}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import irsa_nb
 from tests.fixtures import k8s_objects as k8s
 from tests.live.conftest import run_collect_script
@@ -18,6 +20,8 @@ from .conftest import (
     base_data,
     texts,
 )
+
+pytestmark = pytest.mark.slow
 
 POD = "cart-7d4b9c-x2k4p"
 

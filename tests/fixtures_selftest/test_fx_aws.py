@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 
 from tests.fixtures.aws import Fault, make_client
 
+pytestmark = pytest.mark.slow
+
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [

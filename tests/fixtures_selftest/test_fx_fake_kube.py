@@ -478,6 +478,7 @@ def test_kubectl_get_pods_all_namespaces(fake_kube, tmp_path):
     assert {i["metadata"]["name"] for i in json.loads(r.stdout)["items"]} == {"default", "web"}
 
 
+@pytest.mark.slow
 def test_fake_kube_in_a_separate_process(tmp_path):
     from tests.fixtures.fake_kube import FakeKubeProcess
     from tests.fixtures.synthetic import synthetic_cluster

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from tests.fixtures import k8s_objects as k8s
 from tests.fixtures.synthetic import (
     ROLE_DEFECTS,
@@ -18,6 +20,7 @@ def _is_irsa(pod):
     return any(v["name"] == "aws-iam-token" for v in pod["spec"]["volumes"])
 
 
+@pytest.mark.slow
 def test_full_size_generation_is_fast_and_realistic():
     t0 = time.perf_counter()
     d = synthetic_cluster()

@@ -18,6 +18,8 @@ from irsa_nb.evidence import read_manifest
 
 from .helpers import run_cli
 
+pytestmark = pytest.mark.kernel
+
 # Fails only on its first run per service account (a marker file remembers it): the kernel of
 # "cart" is killed, "search" hangs past the timeout; any other target runs the checks.
 FAULTY_ONCE = """import os

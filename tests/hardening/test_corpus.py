@@ -23,6 +23,8 @@ from .helpers import (
     same_rows,
 )
 
+pytestmark = pytest.mark.slow
+
 BY_ID = {c.id: c for c in CASES}
 
 

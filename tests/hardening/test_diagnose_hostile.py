@@ -67,6 +67,7 @@ PATHOLOGICAL = [
 ]
 
 
+@pytest.mark.slow
 def test_pathological_messages_finish() -> None:
     """Every catalogue pattern stays linear: ~160 KB messages built from the patterns' own
     fragments finish (a quadratic pattern takes over a minute on them: the timeout fails it)."""
@@ -87,6 +88,7 @@ def test_pathological_messages_finish() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_the_cli_reads_a_huge_message_from_stdin() -> None:
     run = run_cli(["diagnose", "-", "--format", "json"], stdin=PATHOLOGICAL[1] + "\n" + ROLE_ERROR)
     assert run.returncode in (0, 3) and run.stderr == "", run.stderr[-2000:]

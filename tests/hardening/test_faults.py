@@ -19,6 +19,8 @@ from irsa_nb.live import kube as live_kube
 
 from .helpers import KEY, assert_clean_rows, run_cli
 
+pytestmark = pytest.mark.slow
+
 ROLE_CHECKS = ("role_exists", "role_has_policies", "trust_policy_allows_service_account")
 CLUSTER_CHECKS = (
     "oidc_provider_exists",

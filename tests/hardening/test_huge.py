@@ -8,9 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from irsa_nb.bundle import write_documents
 
 from .helpers import assert_clean_rows, demo_docs, run_cli
+
+pytestmark = pytest.mark.slow
 
 TARGET_BYTES = 200 * 1024 * 1024
 

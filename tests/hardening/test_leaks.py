@@ -84,6 +84,7 @@ def test_the_planted_secrets_do_reach_unredacted_results(secret_bundle: Path) ->
     assert len(leaks(raw)) >= 5, leaks(raw)
 
 
+@pytest.mark.kernel
 def test_evidence_folder_holds_no_secret_and_shows_hostile_strings_as_text(
     secret_bundle: Path, tmp_path: Path
 ) -> None:
@@ -119,6 +120,7 @@ def test_evidence_folder_holds_no_secret_and_shows_hostile_strings_as_text(
     assert manifest["redacted"] is True and manifest["target"]["redacted"] > 0
 
 
+@pytest.mark.slow
 def test_check_and_diagnose_output_hold_no_secret_unless_asked(secret_bundle: Path) -> None:
     base = ["check", "--bundle", str(secret_bundle), "-n", "shop"]
     diag = ["diagnose", "--bundle", str(secret_bundle)]
@@ -220,6 +222,7 @@ def secret_cluster(live, throttle_proxy, fast_retries):
     return lv
 
 
+@pytest.mark.slow
 def test_collected_bundle_collect_output_and_log_records_hold_no_secret(
     secret_cluster, tmp_path, caplog
 ) -> None:

@@ -22,6 +22,8 @@ from tests.iam.test_trust_properties import reference_like
 
 from .helpers import demo_docs
 
+pytestmark = pytest.mark.slow
+
 FAST = settings(
     max_examples=150,
     deadline=None,

@@ -7,6 +7,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,8 @@ from irsa_nb.iam.trust import (
     parse_policy,
     string_like,
 )
+
+pytestmark = pytest.mark.slow
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

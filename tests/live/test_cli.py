@@ -14,6 +14,8 @@ import yaml
 import irsa_nb
 from irsa_nb.cli import main
 
+pytestmark = pytest.mark.slow
+
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))

@@ -20,6 +20,8 @@ from irsa_nb.live.kube import KubeConfigError
 from tests.fixtures import k8s_objects as k8s
 from tests.live.conftest import small_data
 
+pytestmark = pytest.mark.slow
+
 
 def _ders(pem: str) -> list[bytes]:
     import base64

@@ -16,6 +16,8 @@ from irsa_nb.live import exec as live_exec
 from irsa_nb.live import kube as live_kube
 from tests.probe.conftest import probe_cluster  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 MUTATING = re.compile(
     r"^(Create|Update|Delete|Put|Patch|Tag|Untag|Attach|Detach|Add|Remove|Set|Associate|"

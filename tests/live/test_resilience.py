@@ -17,6 +17,8 @@ from irsa_nb.live import aws as live_aws
 from irsa_nb.live import kube as live_kube
 from tests.live.conftest import small_data
 
+pytestmark = pytest.mark.slow
+
 
 def _lists(kube, resource: str) -> list:
     return [r for r in kube.requests if r.path.endswith("/" + resource)]

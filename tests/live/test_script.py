@@ -20,6 +20,8 @@ from irsa_nb.live.script import collect_script
 from tests.fixtures import k8s_objects as k8s
 from tests.live.conftest import run_collect_script, small_data
 
+pytestmark = pytest.mark.slow
+
 VENV_BIN = Path(sys.executable).parent
 KUBECTL = shutil.which("kubectl")
 AWS = VENV_BIN / "aws" if (VENV_BIN / "aws").exists() else shutil.which("aws")

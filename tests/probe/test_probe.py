@@ -16,6 +16,8 @@ from irsa_nb.cli import main
 from irsa_nb.live.sts_probe import ProbeOptions, parse_action
 from tests.probe.conftest import BUCKET, NS, closed_port_url
 
+pytestmark = pytest.mark.slow
+
 PROBE_CHECKS = ["sts_probe_assume_role", "sts_probe_permissions"]
 ACTIONS = [
     parse_action(f"s3:GetObject={BUCKET}/reports/q1.csv"),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from irsa_nb.cli import main
 from tests.probe.conftest import NS
+
+pytestmark = pytest.mark.kernel
 
 
 def test_runbook_probe_reports_the_assumed_role_and_keeps_no_secret(

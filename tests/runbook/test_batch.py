@@ -15,6 +15,8 @@ from irsa_nb.batch import batch_exit_code, normalize_targets, target_name
 from irsa_nb.evidence import read_manifest
 from tests.runs import run_runbook
 
+pytestmark = pytest.mark.kernel
+
 
 def _targets(*service_accounts: str) -> pd.DataFrame:
     return pd.DataFrame(

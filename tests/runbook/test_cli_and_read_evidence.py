@@ -10,6 +10,8 @@ import pytest
 from irsa_nb import RESULT_COLUMNS, read_evidence
 from irsa_nb.cli import main
 
+pytestmark = pytest.mark.kernel
+
 
 def test_run_exits_0_without_fail_and_prints_where_the_evidence_is(tmp_path, capsys):
     out = tmp_path / "checkout"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import nbformat
 import pandas as pd
 import papermill as pm
+import pytest
 
 from irsa_nb import RESULT_COLUMNS, Options, Source, Target, load_bundle, run, run_checks
 from irsa_nb.fleet import FleetScan, counts_by_check, pivot, top_failures
 from irsa_nb.runbook import notebook_path
 
 
+@pytest.mark.kernel
 def test_fleet_notebook_scans_every_service_account_and_writes_the_table(tmp_path):
     out = tmp_path / "scan.ipynb"
     pm.execute_notebook(

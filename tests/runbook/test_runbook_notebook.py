@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+import pytest
 
 from irsa_nb import RESULT_COLUMNS, text
 from irsa_nb.checks import REGISTRY
@@ -18,6 +19,8 @@ from irsa_nb.evidence import sha256
 from irsa_nb.runbook import notebook_path
 
 from .conftest import ACCESS_KEY, EVIL_SA, IMG, JWT, PASSWORD, SCRIPT, evidence_texts, local_paths
+
+pytestmark = pytest.mark.kernel
 
 RUNBOOK_PARAMETERS = {
     "bundle",

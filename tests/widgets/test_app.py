@@ -242,6 +242,7 @@ def test_the_container_displays(app):
     assert Path(app.state.evidence_dir) == Path("evidence")
 
 
+@pytest.mark.kernel
 def test_save_evidence_runs_the_runbook_and_links_its_html(app, tmp_path, monkeypatch):
     pytest.importorskip("irsa_nb.runbook")
     monkeypatch.chdir(tmp_path)  # the notebook's folder
