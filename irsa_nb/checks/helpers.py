@@ -11,7 +11,7 @@ from ..iam.arn import is_valid_role_arn
 from ..iam.arn import role_name as arn_role_name
 from ..inventory import Cluster, Gap, Role, pod_shape_gap
 from ..k8s import Container, Pod
-from .registry import Context, Finding, Target, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 SKIP_CONTAINERS_ANNOTATION = "eks.amazonaws.com/skip-containers"
 EKS_ISSUER_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
@@ -101,7 +101,7 @@ def shape_error(pod: Pod) -> Finding | None:
 # --- roles ---------------------------------------------------------------------------------
 
 
-def annotated_role(ctx: Context, target: Target) -> Role | Gap | Finding:
+def annotated_role(ctx: Context, target: Subject) -> Role | Gap | Finding:
     """The role named by the target's annotation, or the Finding that explains why not."""
     skip = needs_role_annotation(target)
     if skip:
@@ -115,7 +115,7 @@ def annotated_role(ctx: Context, target: Target) -> Role | Gap | Finding:
     return role
 
 
-def trust_inputs(ctx: Context, target: Target) -> tuple[Cluster, Role] | Finding:
+def trust_inputs(ctx: Context, target: Subject) -> tuple[Cluster, Role] | Finding:
     """The cluster (with an issuer) and the annotated role a trust check needs, or why not."""
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):

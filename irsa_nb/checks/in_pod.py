@@ -14,11 +14,11 @@ from collections.abc import Iterator
 
 from ..exec_facts import summary
 from ..k8s import Pod
-from .registry import Context, Finding, Target, check
+from .registry import Context, Finding, Subject, check
 
 
 @check("in_pod_evidence", scope="pod")
-def in_pod_evidence(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def in_pod_evidence(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     facts = ctx.inventory.exec_facts
     for c in pod.containers:
         f = facts.get((pod.namespace, pod.name, c.name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .registry import Context, Finding, Target, check, failure_kind
+from .registry import Context, Finding, Subject, check, failure_kind
 
 _LABELS = {"serviceaccounts": "service accounts", "pods": "pods"}
 
@@ -29,5 +29,5 @@ def namespaces_readable(ctx: Context) -> Iterator[Finding]:
             "unreadable_transient" if transient else "unreadable",
             params,
             {"namespace": ns, "error": params["message"]},
-            target=Target(ns, "", None, []),
+            target=Subject(ns, "", None, []),
         )

@@ -8,7 +8,7 @@ from ..iam.arn import issuer_host_path
 from ..inventory import Cluster, Gap, sha1_thumbprint
 from ..k8s import TOKEN_VOLUME
 from .helpers import EKS_ISSUER_SUFFIXES
-from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
 
 
 def find_provider(ctx: Context) -> str | Gap | None:
@@ -51,7 +51,7 @@ def oidc_provider_exists(ctx: Context) -> Iterator[Finding]:
     yield Finding("FAIL", key, {"issuer": cl.issuer, "others": others}, ev)
 
 
-def _audiences(target: Target) -> list[str]:
+def _audiences(target: Subject) -> list[str]:
     auds = [target.sa.audience] if target.sa else []
     for pod in target.pods:
         vol = pod.token_volumes.get(TOKEN_VOLUME)
@@ -61,7 +61,7 @@ def _audiences(target: Target) -> list[str]:
 
 
 @check("provider_audience_matches", scope="service_account")
-def provider_audience_matches(ctx: Context, target: Target) -> Iterator[Finding]:
+def provider_audience_matches(ctx: Context, target: Subject) -> Iterator[Finding]:
     skip = needs_role_annotation(target)
     if skip:
         yield skip

@@ -8,7 +8,7 @@ from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
 from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
 from .helpers import mutable_containers, restart_command, shape_error, skipped_containers
-from .registry import Context, Finding, Target, annotated_service_accounts, check, from_gap
+from .registry import Context, Finding, Subject, annotated_service_accounts, check, from_gap
 
 
 def token_mount(pod: Pod, c: Container) -> str | None:
@@ -28,7 +28,7 @@ def pod_identity_injected(containers: list[Container]) -> bool:
 
 
 @check("pod_uses_service_account", scope="pod")
-def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def pod_uses_service_account(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     params = {"used": pod.service_account, "expected": target.name}
     if pod.service_account != target.name:
@@ -52,7 +52,7 @@ def pod_uses_service_account(ctx: Context, target: Target, pod: Pod) -> Iterator
 
 
 @check("pod_has_irsa_env", scope="pod")
-def pod_has_irsa_env(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def pod_has_irsa_env(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
     containers = mutable_containers(pod)
@@ -107,7 +107,7 @@ def _token_seen(facts: ExecFacts | None) -> dict:
 
 
 @check("pod_can_read_token", scope="pod")
-def pod_can_read_token(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def pod_can_read_token(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     version = inv.kubernetes_version
     vt = tuple(int(x) for x in version.split(".")) if version else None
@@ -185,7 +185,7 @@ def _read_text(name: str, f: ExecFacts) -> str:
 
 
 @check("pod_matches_annotation", scope="pod")
-def pod_matches_annotation(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def pod_matches_annotation(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     injected = sorted(
         {c.env_value("AWS_ROLE_ARN") for c in mutable_containers(pod)} - {None}  # type: ignore[arg-type]

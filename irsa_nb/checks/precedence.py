@@ -10,7 +10,7 @@ from ..inventory import Gap
 from ..k8s import IRSA_ENV_VARS, Pod
 from ..text import Msg, join
 from .helpers import restart_command
-from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
 
 
 def _has_container_credentials(pod: Pod) -> bool:
@@ -18,7 +18,7 @@ def _has_container_credentials(pod: Pod) -> bool:
 
 
 @check("pod_identity_precedence", scope="service_account")
-def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
+def pod_identity_precedence(ctx: Context, target: Subject) -> Iterator[Finding]:
     """An EKS Pod Identity association for the same service account overrides IRSA."""
     skip = needs_role_annotation(target)
     if skip:
@@ -48,7 +48,7 @@ def pod_identity_precedence(ctx: Context, target: Target) -> Iterator[Finding]:
 
 
 @check("no_credentials_override", scope="pod")
-def no_credentials_override(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def no_credentials_override(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """Nothing earlier in the SDK's credential chain beats web identity (see credentials.py).
 
     With in-pod evidence (``--exec``) the real environment (image ``ENV`` included), the

@@ -14,12 +14,12 @@ from typing import Any
 from ..error_catalogue import Reading, causes, confirmed_by, params_for, read
 from ..iam.arn import is_valid_role_arn
 from ..inventory import Gap, ProbeOutcome
-from .registry import REGISTRY, Context, Finding, Target, check, from_gap, needs_role_annotation
+from .registry import REGISTRY, Context, Finding, Subject, check, from_gap, needs_role_annotation
 
 _NOT_PROBED_REASONS = ("limit", "invalid_name")
 
 
-def _outcome(ctx: Context, target: Target) -> tuple[Finding | None, ProbeOutcome | None]:
+def _outcome(ctx: Context, target: Subject) -> tuple[Finding | None, ProbeOutcome | None]:
     """``(finding, None)`` when there is nothing to read, else ``(None, outcome)``.
 
     No finding and no outcome: the inventory holds no probe at all (no rows).
@@ -41,7 +41,7 @@ def _outcome(ctx: Context, target: Target) -> tuple[Finding | None, ProbeOutcome
     return None, outcome
 
 
-def _diagnosis(ctx: Context, target: Target, text: str) -> dict[str, Any]:
+def _diagnosis(ctx: Context, target: Subject, text: str) -> dict[str, Any]:
     """The error catalogue's best cause for an STS error, checked against this service
     account: the causes' checks are asked through the runner (``ctx.statuses_for``), so a
     cause they confirm ranks first, as :func:`irsa_nb.diagnose` would rank it."""
@@ -51,7 +51,7 @@ def _diagnosis(ctx: Context, target: Target, text: str) -> dict[str, Any]:
     return ctx.cache[key]
 
 
-def _best_cause(ctx: Context, target: Target, reading: Reading) -> dict[str, Any]:
+def _best_cause(ctx: Context, target: Subject, reading: Reading) -> dict[str, Any]:
     none: dict[str, Any] = {"cause": "", "check_ids": [], "fix": "", "confirmed": None}
     if not reading.recognised:
         return none
@@ -81,7 +81,7 @@ def _best_cause(ctx: Context, target: Target, reading: Reading) -> dict[str, Any
 
 
 @check("sts_probe_assume_role", scope="service_account")
-def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
+def sts_probe_assume_role(ctx: Context, target: Subject) -> Iterator[Finding]:
     finding, outcome = _outcome(ctx, target)
     if finding is not None:
         yield finding
@@ -140,7 +140,7 @@ def sts_probe_assume_role(ctx: Context, target: Target) -> Iterator[Finding]:
 
 
 @check("sts_probe_permissions", scope="service_account")
-def sts_probe_permissions(ctx: Context, target: Target) -> Iterator[Finding]:
+def sts_probe_permissions(ctx: Context, target: Subject) -> Iterator[Finding]:
     run = ctx.inventory.probe_run()
     if run is not None and run.actions is False:
         return  # the probe ran without --action: nothing to simulate

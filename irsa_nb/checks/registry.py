@@ -45,8 +45,8 @@ Scope = Literal["cluster", "service_account", "pod"]
 
 
 @dataclass
-class Target:
-    """A service account under check and the pods in scope that use it."""
+class Subject:
+    """What a check looks at: a service account and the pods in scope that use it."""
 
     namespace: str
     name: str
@@ -67,7 +67,7 @@ class Finding:
     key: str
     params: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] | None = None
-    target: Target | None = None  # set by cluster-scope checks that report per target
+    target: Subject | None = None  # set by cluster-scope checks that report per target
     pod: Pod | None = None
 
 
@@ -87,7 +87,7 @@ class Context:
 
     inventory: Inventory
     sdk: dict[str, str] = field(default_factory=dict)
-    targets: list[Target] = field(default_factory=list)
+    targets: list[Subject] = field(default_factory=list)
     pod_requested: bool = False
     namespace_scope: bool = False
     cache: dict[Any, Any] = field(default_factory=dict)
@@ -189,7 +189,7 @@ def annotated_service_accounts(ctx: Context, namespace: str) -> list[str]:
     return ctx.cache["annotated"].get(namespace, [])
 
 
-def needs_role_annotation(target: Target) -> Finding | None:
+def needs_role_annotation(target: Subject) -> Finding | None:
     """The SKIP finding for a target without a service account or role annotation."""
     if target.sa is None:
         return Finding("SKIP", "_no_service_account")

@@ -13,11 +13,11 @@ from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_p
 from ..inventory import Gap, Role
 from ..text import Msg
 from .helpers import annotated_role, restart_command, trust_inputs
-from .registry import Context, Finding, Target, check, from_gap
+from .registry import Context, Finding, Subject, check, from_gap
 
 
 @check("role_exists", scope="service_account")
-def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
+def role_exists(ctx: Context, target: Subject) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
         yield role
@@ -35,7 +35,7 @@ def role_exists(ctx: Context, target: Target) -> Iterator[Finding]:
 
 
 @check("role_has_policies", scope="service_account")
-def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
+def role_has_policies(ctx: Context, target: Subject) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
         yield role
@@ -65,7 +65,7 @@ def role_has_policies(ctx: Context, target: Target) -> Iterator[Finding]:
 
 
 @check("trust_policy_allows_service_account", scope="service_account")
-def trust_policy_allows_service_account(ctx: Context, target: Target) -> Iterator[Finding]:
+def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterator[Finding]:
     inputs = trust_inputs(ctx, target)
     if isinstance(inputs, Finding):
         yield inputs
@@ -113,7 +113,7 @@ def _when(epoch: int | None) -> str:
 
 def _real_tokens(
     ctx: Context,
-    target: Target,
+    target: Subject,
     role: Role,
     expected: WebIdentityRequest,
     account: str,

@@ -23,7 +23,7 @@ from .registry import (
     Check,
     Context,
     Finding,
-    Target,
+    Subject,
     from_gap,
 )
 
@@ -116,7 +116,7 @@ def run_checks(
     )
 
 
-def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Target | None, Pod | None]]:
+def _findings(chk: Check, ctx: Context) -> Iterator[tuple[Finding, Subject | None, Pod | None]]:
     """Every finding of ``chk`` with the target and pod it is about."""
     if chk.scope == "cluster":
         for f in chk.func(ctx):
@@ -198,7 +198,7 @@ def _select_checks(ids: Iterable[str] | None) -> list[Check]:
 
 def _targets(
     inv: Inventory, namespace: str | None, service_account: str | None, pod: str | None
-) -> list[Target]:
+) -> list[Subject]:
     sas = inv.service_accounts if not isinstance(inv.service_accounts, Gap) else {}
     pods: tuple[Pod, ...] = inv.pods if not isinstance(inv.pods, Gap) else ()
     if pod is not None:
@@ -213,14 +213,14 @@ def _targets(
             raise TargetNotFound(f"pod {pod} exists in several namespaces ({spaces}); name one")
         p = matches[0]
         name = service_account or p.service_account
-        return [Target(p.namespace, name, sas.get((p.namespace, name)), [p], requested=True)]
+        return [Subject(p.namespace, name, sas.get((p.namespace, name)), [p], requested=True)]
 
     by_sa = pods_by_service_account(pods)
     if service_account is not None:
         spaces = [namespace] if namespace else sorted({ns for ns, n in sas if n == service_account})
         spaces = spaces or sorted({ns for ns, n in by_sa if n == service_account}) or ["default"]
         return [
-            Target(
+            Subject(
                 ns,
                 service_account,
                 sas.get((ns, service_account)),
@@ -250,7 +250,7 @@ def _targets(
         if namespace is not None or names_missing_sa or p.has_irsa_env:
             keys[key] = None
     return [
-        Target(ns, name, sas.get((ns, name)), by_sa.get((ns, name), []))
+        Subject(ns, name, sas.get((ns, name)), by_sa.get((ns, name), []))
         for ns, name in sorted(keys)
     ]
 
@@ -271,7 +271,7 @@ def _base_params(inv: Inventory) -> dict[str, Any]:
 def _row(
     chk: Check,
     f: Finding,
-    target: Target | None,
+    target: Subject | None,
     pod: Pod | None,
     base: dict[str, Any],
     lang: str,

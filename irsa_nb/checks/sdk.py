@@ -14,11 +14,11 @@ from ..sdks import (  # noqa: F401  (SDK_ALIASES, normalize_sdk, parse_sdk_spec:
     version_tuple,
 )
 from ..sdks import minimum as _minimum
-from .registry import Context, Finding, Target, check
+from .registry import Context, Finding, Subject, check
 
 
 @check("sdk_version_supported", scope="service_account")
-def sdk_version_supported(ctx: Context, target: Target) -> Iterator[Finding]:
+def sdk_version_supported(ctx: Context, target: Subject) -> Iterator[Finding]:
     pod = target.pods[0].name if target.pods else "POD_NAME"
     if not ctx.sdk:
         yield from _detected(ctx, target, pod)
@@ -42,7 +42,7 @@ def sdk_version_supported(ctx: Context, target: Target) -> Iterator[Finding]:
             yield Finding("PASS", "pass", params, ev)
 
 
-def _detected(ctx: Context, target: Target, example_pod: str) -> Iterator[Finding]:
+def _detected(ctx: Context, target: Subject, example_pod: str) -> Iterator[Finding]:
     """Judge the SDKs found inside the target's containers (``--exec``) when none was given."""
     found: dict[tuple[str, str, bool | None], tuple[DetectedSdk, list[str]]] = {}
     searched, missing = [], set()

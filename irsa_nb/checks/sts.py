@@ -17,7 +17,7 @@ from ..k8s import IRSA_ENV_VARS, Pod
 from ..sdks import version_tuple
 from ..text import Msg, join
 from .helpers import annotated_role, mutable_containers, restart_command
-from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
 
 STS_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
 STS_ENV = "AWS_STS_REGIONAL_ENDPOINTS"
@@ -114,7 +114,7 @@ _RANK = {"FAIL": 4, "WARN": 3, "INFO": 2, "PASS": 1}
 
 
 @check("sts_endpoint_config", scope="pod")
-def sts_endpoint_config(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def sts_endpoint_config(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """The pod's SDK calls an STS endpoint that works from where it runs."""
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):
@@ -195,7 +195,7 @@ def _judge_container(
 
 
 @check("partition_consistent", scope="service_account")
-def partition_consistent(ctx: Context, target: Target) -> Iterator[Finding]:
+def partition_consistent(ctx: Context, target: Subject) -> Iterator[Finding]:
     """Role and provider ARNs are in the cluster's partition (aws, aws-cn, aws-us-gov)."""
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):

@@ -17,7 +17,7 @@ from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKE
 from ..inventory import Gap
 from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
 from .helpers import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
-from .registry import Context, Finding, Target, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
 
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
 MIN_TOKEN_EXPIRATION = 600
@@ -198,7 +198,7 @@ def parse_go_int64(value: str) -> int | None:
 
 
 @check("token_expiration_valid", scope="service_account")
-def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
+def token_expiration_valid(ctx: Context, target: Subject) -> Iterator[Finding]:
     """``eks.amazonaws.com/token-expiration`` on the SA or its pods is honoured as written."""
     skip = needs_role_annotation(target)
     if skip:
@@ -256,7 +256,7 @@ def token_expiration_valid(ctx: Context, target: Target) -> Iterator[Finding]:
         yield Finding("PASS", "pass", params, ev)
 
 
-def _effective_expiration(target: Target, pod: Pod) -> int | None:
+def _effective_expiration(target: Subject, pod: Pod) -> int | None:
     """The expirationSeconds the webhook would set now (None: flag default, unknown)."""
     for raw in (
         pod.annotations.get(TOKEN_EXPIRATION_ANNOTATION),
@@ -268,7 +268,7 @@ def _effective_expiration(target: Target, pod: Pod) -> int | None:
     return None
 
 
-def _not_applied(target: Target) -> list[str]:
+def _not_applied(target: Subject) -> list[str]:
     out = []
     for p in target.pods:
         want = _effective_expiration(target, p)
@@ -292,7 +292,7 @@ def _own_credentials(c: Container) -> bool:
 
 
 @check("containers_skipped", scope="pod")
-def containers_skipped(ctx: Context, target: Target, pod: Pod) -> Iterator[Finding]:
+def containers_skipped(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """Containers left alone by ``eks.amazonaws.com/skip-containers`` don't need AWS.
 
     FAIL when a skipped container carries other ``AWS_*`` variables (so it talks to AWS)
