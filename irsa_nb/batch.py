@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 
 from .checks import STATUSES
-from .checks.sdk import parse_sdk_spec
 from .evidence import read_manifest
 from .pipeline import Options, Source, Target, status_counts
 from .runbook import run_runbook, runbook_parameters
+from .sdks import parse_sdk_spec
 from .text import LANGUAGES
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ import pandas as pd
 from . import text
 from .bundle import BundleError
 from .checks import STATUSES, TargetNotFound
-from .checks.sdk import normalize_sdk, parse_sdk_spec
 from .pipeline import Options, Source, Target, exec_target, probe_options, run
 from .redact import mask_text
+from .sdks import normalize_sdk, parse_sdk_spec
 
 log = logging.getLogger("irsa_nb")
 

@@ -6,13 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..exec_facts import DetectedSdk, facts_for
-from ..sdks import (  # noqa: F401  (SDK_ALIASES, normalize_sdk, parse_sdk_spec: re-exported)
-    SDK_ALIASES,
-    SDK_MINIMUMS,
-    normalize_sdk,
-    parse_sdk_spec,
-    version_tuple,
-)
+from ..sdks import SDK_MINIMUMS, version_tuple
 from ..sdks import minimum as _minimum
 from .registry import Context, Finding, Subject, check
 

@@ -283,7 +283,7 @@ class ExplorerState:
     @staticmethod
     def sdk_choices() -> list[tuple[str, str]]:
         """``(label, key)`` for :data:`irsa_nb.checks.sdk.SDK_MINIMUMS`, plus "not given"."""
-        from ..checks.sdk import SDK_MINIMUMS
+        from ..sdks import SDK_MINIMUMS
 
         out = [("(not given)", "")]
         for key, row in SDK_MINIMUMS.items():

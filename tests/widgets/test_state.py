@@ -116,7 +116,7 @@ def test_sdk_version_too_old_fails_and_half_given_sdk_is_an_error(demo):
 
 
 def test_sdk_choices_cover_every_minimum():
-    from irsa_nb.checks.sdk import SDK_MINIMUMS
+    from irsa_nb.sdks import SDK_MINIMUMS
 
     choices = ExplorerState.sdk_choices()
     assert choices[0] == ("(not given)", "")
