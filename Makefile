@@ -1,7 +1,7 @@
 # Fresh machine with Python 3.11: `make demo` and `make test` set up .venv themselves,
 # installing the exact versions of requirements.lock (uv, from PyPI).
 PYTHON ?= python3.11
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed
@@ -57,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_checks.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build *.egg-info .pytest_cache .ruff_cache

@@ -457,7 +457,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog="irsa-nb", description="Troubleshoot IRSA on Amazon EKS.")
+    parser.add_argument("--version", action="version", version=f"irsa-nb {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
