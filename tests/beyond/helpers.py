@@ -11,7 +11,7 @@ import pandas as pd
 from irsa_nb import build_inventory, demo_bundle, run_checks
 from irsa_nb.bundle import read_documents
 from irsa_nb.inventory import Inventory
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 ACCOUNT = "111122223333"
 _CACHE: dict[str, dict] = {}

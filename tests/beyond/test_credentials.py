@@ -8,7 +8,7 @@ import irsa_nb
 from irsa_nb.credentials import IDENTITY_COLUMNS, chain_for, predict, predicted_identity
 from irsa_nb.inventory import PodIdentityAssociation
 from irsa_nb.k8s import Pod
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 from .helpers import env, irsa_pod, role_arn
 

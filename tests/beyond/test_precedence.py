@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from irsa_nb.bundle import CallFailed
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 from .helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
 
@@ -149,7 +149,7 @@ def test_access_key_without_secret_fails_for_boto3_and_warns_for_unknown_sdks():
 
 def test_synthetic_cluster_static_key_pods_are_exactly_the_boto3_overrides(tmp_path):
     from irsa_nb import load_bundle, run_checks
-    from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+    from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
     data = synthetic_cluster(n_service_accounts=120, n_pods=480, n_roles=40, defect_rate=0.5)
     write_bundle_files(data, tmp_path)

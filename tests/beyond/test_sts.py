@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.checks.sts import OPT_IN_REGIONS, parse_go_bool, sdk_sts_default
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 from .helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results, role_arn
 

@@ -68,7 +68,7 @@ def test_invalid_policy_is_an_error_and_missing_role_skips():
 
 def test_synthetic_cluster_missing_sub_roles_are_flagged(tmp_path):
     from irsa_nb import load_bundle, run_checks
-    from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+    from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
     data = synthetic_cluster(n_service_accounts=150, n_pods=300, n_roles=60, defect_rate=0.5)
     write_bundle_files(data, tmp_path)

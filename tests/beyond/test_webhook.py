@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.checks.webhook import parse_go_int64, selector_matches, webhook_skip_names
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 from .helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb import load_bundle, run_checks
-from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
 TRUST_DEFECTS = {
     "wrong_issuer",

@@ -30,15 +30,15 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures import k8s_objects as k8s
-from tests.fixtures.fake_kube import ExecResult
-from tests.fixtures.jwt_keys import service_account_claims
+from tests.builders import k8s_objects as k8s
 from tests.live.conftest import (  # noqa: F401  (fixtures re-exported for tests/exec)
     live,
     quiet_kube_retries,
     recorded_aws_calls,
     small_data,
 )
+from tests.servers.fake_kube import ExecResult
+from tests.servers.jwt_keys import service_account_claims
 
 DASH = shutil.which("dash") or shutil.which("sh")
 SETPRIV = shutil.which("setpriv")

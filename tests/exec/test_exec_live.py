@@ -10,7 +10,7 @@ from irsa_nb.bundle import CallFailed, read_documents, write_documents
 from irsa_nb.cli import main
 from irsa_nb.live.exec import ExecTarget
 from irsa_nb.live.exec_probe import FALLBACK_COMMANDS, PROBE_COMMAND
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 from .conftest import (
     MULTILINE_ENV,

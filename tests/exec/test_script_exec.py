@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import irsa_nb
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 from tests.live.conftest import run_collect_script
 from tests.live.test_script import needs_kubectl_exec, needs_tools
 

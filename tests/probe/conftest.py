@@ -15,7 +15,7 @@ plain       no role annotation                                  (not probed)
 ==========  ==================================================  =================================
 
 The fake Kubernetes API signs TokenRequest tokens for the live issuer (the HTTPS issuer serves
-the same key), and :class:`tests.probe.fake_aws.FakeAwsFront` is reached through
+the same key), and :class:`tests.servers.fake_sts.FakeAwsFront` is reached through
 ``AWS_ENDPOINT_URL_STS`` and ``AWS_ENDPOINT_URL_IAM`` (everything but STS and
 SimulatePrincipalPolicy is forwarded to moto).
 """
@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures import k8s_objects as k8s
-from tests.fixtures.synthetic import trust_policy
+from tests.builders import k8s_objects as k8s
+from tests.builders.synthetic import trust_policy
 from tests.live.conftest import (  # noqa: F401  (fixtures used through ``live``)
     Live,
     live,
@@ -38,7 +38,7 @@ from tests.live.conftest import (  # noqa: F401  (fixtures used through ``live``
     recorded_aws_calls,
     small_data,
 )
-from tests.probe.fake_aws import FakeAwsFront
+from tests.servers.fake_sts import FakeAwsFront
 
 NS = "probe"
 BUCKET = "arn:aws:s3:::probe-bucket"

@@ -18,7 +18,7 @@ from irsa_nb.live.sts_probe import (
     parse_action,
     select_targets,
 )
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 ROLE = "arn:aws:iam::111122223333:role/"
 

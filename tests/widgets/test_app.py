@@ -202,7 +202,7 @@ def test_list_clusters_fills_the_cluster_box(aws_env, no_kubeconfig):
 def test_live_cluster_end_to_end(aws_env, fake_kube, tmp_path, monkeypatch):
     """moto (EKS, IAM) and the fake Kubernetes API, reached through AWS_ENDPOINT_URL and a
     kubeconfig: connect, pick a service account, run the checks."""
-    from tests.fixtures.synthetic import synthetic_cluster
+    from tests.builders.synthetic import synthetic_cluster
 
     data = synthetic_cluster(n_service_accounts=20, n_pods=40, n_roles=6, n_namespaces=3, seed=3)
     seeded = aws_env.seed(data)

@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.fixtures.aws import Fault, make_client
+from tests.servers.aws import Fault, make_client
 
 pytestmark = pytest.mark.slow
 
@@ -264,10 +264,10 @@ def test_every_server_stops_cleanly_even_with_requests_in_flight(tmp_path):
     import socket
     import threading
 
-    from tests.fixtures import k8s_objects as k8s
-    from tests.fixtures.aws import MotoServer, ThrottleProxy
-    from tests.fixtures.fake_kube import FakeKube
-    from tests.fixtures.tls import HttpsIssuer
+    from tests.builders import k8s_objects as k8s
+    from tests.servers.aws import MotoServer, ThrottleProxy
+    from tests.servers.fake_kube import FakeKube
+    from tests.servers.tls import HttpsIssuer
 
     def fds() -> int:
         return len(os.listdir("/proc/self/fd"))

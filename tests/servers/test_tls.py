@@ -18,8 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.fixtures.jwt_keys import b64url_decode
-from tests.fixtures.tls import CertChain, default_chain, presented_chain_sha1
+from tests.servers.jwt_keys import b64url_decode
+from tests.servers.tls import CertChain, default_chain, presented_chain_sha1
 
 
 def _get(url: str, cafile: str | None, timeout: float = 5.0) -> dict:
@@ -67,7 +67,7 @@ def test_openssl_s_client_sees_the_same_chain(https_issuer):
 
 
 def test_discovery_and_jwks_verify_a_fake_kube_token(https_issuer_factory, fake_kube, tmp_path):
-    from tests.fixtures import k8s_objects as k8s
+    from tests.builders import k8s_objects as k8s
 
     issuer = https_issuer_factory(path="/id/0123456789ABCDEF0123456789ABCDEF")
     doc = _get(issuer.issuer + "/.well-known/openid-configuration", issuer.ca_file)

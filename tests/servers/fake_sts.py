@@ -45,9 +45,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from irsa_nb.iam.trust import WebIdentityRequest, evaluate_trust
-from tests.fixtures.aws import _ProxyHandler, make_client
-from tests.fixtures.jwt_keys import b64url_decode
-from tests.fixtures.tls import BackgroundHTTPServer
+from tests.servers.aws import _ProxyHandler, make_client
+from tests.servers.jwt_keys import b64url_decode
+from tests.servers.tls import BackgroundHTTPServer
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"

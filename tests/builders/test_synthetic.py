@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.fixtures import k8s_objects as k8s
-from tests.fixtures.synthetic import (
+from tests.builders import k8s_objects as k8s
+from tests.builders.synthetic import (
     ROLE_DEFECTS,
     provider_file_name,
     synthetic_cluster,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 
 ROLE = "arn:aws:iam::111122223333:role/web-irsa"
 

@@ -17,9 +17,9 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 
-from tests.fixtures import k8s_objects as k8s
-from tests.fixtures.fake_kube import ExecResult, FakeKube, write_multi_context_kubeconfig
-from tests.fixtures.jwt_keys import decode_unverified
+from tests.builders import k8s_objects as k8s
+from tests.servers.fake_kube import ExecResult, FakeKube, write_multi_context_kubeconfig
+from tests.servers.jwt_keys import decode_unverified
 
 ROLE = "arn:aws:iam::111122223333:role/web-irsa"
 
@@ -371,7 +371,7 @@ def test_exec_default_handler_reads_the_projected_token(kube, tmp_path):
 
 
 def test_tls_kubeconfig_exec_plugin_and_wrong_ca(fake_kube, tmp_path):
-    from tests.fixtures.tls import generate_chain
+    from tests.servers.tls import generate_chain
 
     sas, pods = _objects(1, 1)
     kube = fake_kube(service_accounts=sas, pods=pods, tls=True)
@@ -480,8 +480,8 @@ def test_kubectl_get_pods_all_namespaces(fake_kube, tmp_path):
 
 @pytest.mark.slow
 def test_fake_kube_in_a_separate_process(tmp_path):
-    from tests.fixtures.fake_kube import FakeKubeProcess
-    from tests.fixtures.synthetic import synthetic_cluster
+    from tests.builders.synthetic import synthetic_cluster
+    from tests.servers.fake_kube import FakeKubeProcess
 
     params = {"n_service_accounts": 30, "n_pods": 60, "n_roles": 5, "n_namespaces": 3, "seed": 3}
     expected = synthetic_cluster(**params)
