@@ -198,7 +198,7 @@ def test_predicted_identity_one_row_per_sdk_and_empty_table_keeps_columns():
     ],
 )
 def test_rules_render_in_chinese_and_stay_english_as_str(extra_env, sdk, version):
-    from tests.core.test_zh_output import english_runs
+    from tests.faces.test_zh_output import english_runs
 
     pod = _pod(extra_env, env_from=[{"secretRef": {"name": "app-env"}}])
     assoc = PodIdentityAssociation("shop", "app", "a-123", "arn:aws:eks:...")

@@ -14,7 +14,7 @@ from irsa_nb.checks import REGISTRY
 from irsa_nb.live import discover as live
 from irsa_nb.report import status_counts
 from irsa_nb.widgets import ALL, ExplorerState, Source
-from tests.widgets.helpers import EVIL_SA
+from tests.faces.widgets.helpers import EVIL_SA
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from irsa_nb.checks import REGISTRY
 from irsa_nb.widgets import ALL, Explorer
-from tests.widgets.helpers import EVIL_POD, EVIL_ROLE, EVIL_SA
+from tests.faces.widgets.helpers import EVIL_POD, EVIL_ROLE, EVIL_SA
 
 
 def options(dropdown) -> dict[str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.widgets.helpers import write_hostile_bundle
+from tests.faces.widgets.helpers import write_hostile_bundle
 
 
 @pytest.fixture
