@@ -1,7 +1,8 @@
 """A live cluster with service accounts planted for each STS outcome, and a fake STS.
 
-``probe_cluster(...)`` builds on ``tests/live``'s ``live`` fixture (moto + fake Kubernetes API
-+ HTTPS issuer, reached through standard configuration) and adds, in namespace ``probe``:
+``probe_cluster(...)`` builds on the ``live`` fixture of ``tests/live/conftest.py`` (moto +
+fake Kubernetes API + HTTPS issuer, reached through standard configuration) and adds, in
+namespace ``probe``:
 
 ==========  ==================================================  =================================
 SA          set-up                                              STS answer
@@ -31,13 +32,10 @@ import pytest
 
 from tests.builders import k8s_objects as k8s
 from tests.builders.synthetic import trust_policy
-from tests.live.conftest import (  # noqa: F401  (fixtures used through ``live``)
+from tests.live.conftest import (
     Live,
-    live,
-    quiet_kube_retries,
-    recorded_aws_calls,
     small_data,
-)
+)  # ``live`` and its fixtures: tests/live/conftest.py
 from tests.servers.fake_sts import FakeAwsFront
 
 NS = "probe"
@@ -132,7 +130,7 @@ def closed_port_url() -> str:
 
 @pytest.fixture
 def probe_cluster(
-    live: Callable[..., Live],  # noqa: F811  (the fixture imported above)
+    live: Callable[..., Live],  # the fixture of tests/live/conftest.py
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[..., ProbeCluster]]:
     started: list[FakeAwsFront] = []

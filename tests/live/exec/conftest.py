@@ -31,12 +31,7 @@ from typing import Any
 import pytest
 
 from tests.builders import k8s_objects as k8s
-from tests.live.conftest import (  # noqa: F401  (fixtures re-exported for tests/exec)
-    live,
-    quiet_kube_retries,
-    recorded_aws_calls,
-    small_data,
-)
+from tests.live.conftest import small_data  # ``live`` itself: from tests/live/conftest
 from tests.servers.fake_kube import ExecResult
 from tests.servers.jwt_keys import service_account_claims
 
@@ -246,7 +241,7 @@ def add_app(
 
 
 @pytest.fixture
-def exec_live(live: Callable[..., Any]) -> Iterator[Callable[..., tuple[Any, Boxes]]]:  # noqa: F811
+def exec_live(live: Callable[..., Any]) -> Iterator[Callable[..., tuple[Any, Boxes]]]:
     """``exec_live(data, boxes={(ns, pod, container): Box}, **live_knobs)`` -> (Live, Boxes)."""
     made: list[Boxes] = []
 

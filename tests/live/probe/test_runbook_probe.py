@@ -7,7 +7,7 @@ import json
 import pytest
 
 from irsa_nb.cli import main
-from tests.probe.conftest import NS
+from tests.live.probe.conftest import NS
 
 pytestmark = pytest.mark.kernel
 

@@ -14,7 +14,7 @@ from irsa_nb import bundle
 from irsa_nb.bundle import write_documents
 from irsa_nb.cli import main
 from irsa_nb.live.sts_probe import ProbeOptions, parse_action
-from tests.probe.conftest import BUCKET, NS, closed_port_url
+from tests.live.probe.conftest import BUCKET, NS, closed_port_url
 
 pytestmark = pytest.mark.slow
 
