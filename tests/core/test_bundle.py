@@ -17,8 +17,7 @@ import pytest
 
 from irsa_nb import BundleError, build_inventory, demo_bundle, load_bundle, run_checks
 from irsa_nb.bundle import CallFailed, Unreadable, read_documents, write_documents
-
-from .helpers import demo_docs, only
+from tests.checks.helpers import demo_docs, only
 
 
 def _tar(path, members):

@@ -1,4 +1,5 @@
-"""sts_endpoint_config and partition_consistent."""
+"""sts_endpoint_config: the pod calls an STS endpoint that works where it runs (regional vs global;
+private clusters, opt-in regions, partitions; SDK defaults with `--sdk`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import pytest
 
 from irsa_nb.checks.sts import OPT_IN_REGIONS, parse_go_bool, sdk_sts_default
 from tests.builders import k8s_objects as k8s
-
-from .helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results, role_arn
+from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
 
 
 def _private(docs):
@@ -37,9 +37,6 @@ def _pod(docs, name="billing", sts=True, region=True, extra_env=(), sa_annotatio
 
 def _row(docs, name="billing", **kw):
     return one(results(docs, "sts_endpoint_config", namespace="shop", service_account=name, **kw))
-
-
-# --- sts_endpoint_config ------------------------------------------------------------------
 
 
 def test_regional_endpoint_passes_for_the_demo():
@@ -148,40 +145,3 @@ def test_sdk_sts_defaults(sdk, version, mode):
 def test_go_parse_bool_semantics():
     assert parse_go_bool("t") is True and parse_go_bool("FALSE") is False
     assert parse_go_bool("yes") is None and parse_go_bool(" true") is None
-
-
-# --- partition_consistent ----------------------------------------------------------------
-
-
-def test_partition_mismatch_fails_naming_the_arns():
-    row = one(results(demo_docs(), "partition_consistent"), service_account="mirror")
-    assert row.status == "FAIL"
-    assert (
-        "partition aws" in row.detail
-        and "arn:aws-cn:iam::111122223333:role/irsa-mirror" in row.detail
-    )
-    assert "arn:aws:iam::111122223333:role/ROLE_NAME" in row.remediation
-
-
-def test_partition_passes_in_china_with_aws_cn_arns():
-    df = results(demo_docs("china"), "partition_consistent")
-    assert set(df.status) == {"PASS"}
-    assert "aws-cn" in df.iloc[0].detail
-
-
-def test_trust_policy_federated_principal_of_another_partition_fails():
-    docs = demo_docs()
-    trust = docs["aws/iam/get-role/irsa-checkout.json"]["Role"]["AssumeRolePolicyDocument"]
-    stmt = trust["Statement"][0]
-    stmt["Principal"]["Federated"] = stmt["Principal"]["Federated"].replace(
-        "arn:aws:", "arn:aws-us-gov:"
-    )
-    row = one(results(docs, "partition_consistent"), service_account="checkout")
-    assert row.status == "FAIL" and "Federated principal arn:aws-us-gov:iam" in row.detail
-
-
-def test_partition_skips_malformed_and_missing_annotations():
-    df = results(demo_docs(), "partition_consistent", namespace="shop")
-    assert one(df, service_account="inventory").status == "SKIP"  # malformed ARN
-    assert one(df, service_account="reports").status == "SKIP"  # no annotation
-    assert role_arn("x", "aws-cn").startswith("arn:aws-cn:")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import demo_docs, evidence, one, results
-
-ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C"
+from tests.checks.helpers import ISSUER, demo_docs, evidence, one, results
 
 
 def _with_condition(condition):

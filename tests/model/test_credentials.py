@@ -9,8 +9,7 @@ from irsa_nb.credentials import IDENTITY_COLUMNS, chain_for, predict, predicted_
 from irsa_nb.inventory import PodIdentityAssociation
 from irsa_nb.k8s import Pod
 from tests.builders import k8s_objects as k8s
-
-from .helpers import env, irsa_pod, role_arn
+from tests.checks.helpers import env, irsa_pod, role_arn
 
 
 def _pod(extra_env=(), env_from=None, role="app-role", **kwargs) -> Pod:

@@ -1,11 +1,10 @@
-"""no_credentials_override and pod_identity_precedence."""
+"""no_credentials_override: nothing earlier in the SDK credential chain (static keys from
+`env`/`envFrom`, a profile, JS v2 container credentials) beats web identity."""
 
 from __future__ import annotations
 
-from irsa_nb.bundle import CallFailed
 from tests.builders import k8s_objects as k8s
-
-from .helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
 
 
 def _with_pod(containers, sa="billing", role="irsa-billing", env_from=None):
@@ -16,9 +15,6 @@ def _with_pod(containers, sa="billing", role="irsa-billing", env_from=None):
         cs[0]["envFrom"] = env_from
     add_pod(docs, irsa_pod("shop", f"{sa}-5d4c3b2a1-q1w2e", sa, role, containers=cs))
     return docs
-
-
-# --- no_credentials_override ------------------------------------------------------------
 
 
 def test_override_passes_when_web_identity_is_first():
@@ -89,50 +85,6 @@ def test_override_skips_pods_without_irsa_env_and_half_configured_pods():
     assert one(df, pod="notifications-9f8e7d6c5-a1b2c").status == "SKIP"
     row = one(df, pod="emailer-5c4b3a2f1-e3r4t")  # AWS_ROLE_ARN only
     assert row.status == "SKIP" and "pod_has_irsa_env" in row.detail
-
-
-# --- pod_identity_precedence -------------------------------------------------------------
-
-
-def test_pod_identity_association_for_the_annotated_service_account_fails():
-    df = results(demo_docs(), "pod_identity_precedence")
-    row = one(df, service_account="fulfillment")
-    assert row.status == "FAIL"
-    assert "a-4fqbz1xkvmd0cwrpe" in row.detail and "irsa-fulfillment" in row.detail
-    assert "aws eks delete-pod-identity-association --cluster-name shop-prod" in row.remediation
-    assert one(df, service_account="checkout").status == "PASS"
-
-
-def test_pods_with_container_credentials_but_no_association_warn():
-    docs = demo_docs()
-    docs["aws/eks/list-pod-identity-associations.json"] = {"associations": []}
-    row = one(results(docs, "pod_identity_precedence"), service_account="fulfillment")
-    assert row.status == "WARN" and "fulfillment-3c2b1a0f9-d4f5g" in row.detail
-
-
-def test_missing_association_list_skips_naming_the_command():
-    docs = demo_docs()
-    del docs["aws/eks/list-pod-identity-associations.json"]
-    row = one(results(docs, "pod_identity_precedence"), service_account="checkout")
-    assert row.status == "SKIP"
-    assert (
-        "aws eks list-pod-identity-associations --cluster-name shop-prod --region us-west-2"
-        in row.remediation
-    )
-
-
-def test_unreadable_or_denied_association_list_is_an_error_not_a_pass():
-    docs = demo_docs()
-    docs["aws/eks/list-pod-identity-associations.json"] = {"unexpected": True}
-    assert (
-        one(results(docs, "pod_identity_precedence"), service_account="checkout").status == "ERROR"
-    )
-    docs["aws/eks/list-pod-identity-associations.json"] = CallFailed(
-        "An error occurred (AccessDeniedException) when calling the "
-        "ListPodIdentityAssociations operation: User is not authorized"
-    )
-    row = one(results(docs, "pod_identity_precedence"), service_account="checkout")
-    assert row.status == "ERROR" and "AccessDeniedException" in row.detail
 
 
 def test_access_key_without_secret_fails_for_boto3_and_warns_for_unknown_sdks():
