@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import irsa_nb
 from irsa_nb.checks import REGISTRY
 from irsa_nb.credentials import predicted_identity
-from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
 BEYOND = (
     "no_credentials_override",

@@ -18,7 +18,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import irsa_nb
-from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
 
 def timed(fn, repeat=3):

@@ -1,6 +1,6 @@
 """Live collection at cluster scale: 20,000 pods, 5,000 service accounts, 1,000 IAM roles.
 
-Served on 127.0.0.1 by this process: the fake Kubernetes API (tests/fixtures/fake_kube.py),
+Served on 127.0.0.1 by this process: the fake Kubernetes API (tests/servers/fake_kube.py),
 a minimal IAM/EKS responder (canned AWS query-XML / rest-JSON answers, so AWS latency is
 not moto's) and an HTTPS OIDC issuer. Each measured run is a fresh subprocess reached only
 through standard configuration (AWS_ENDPOINT_URL, KUBECONFIG, SSL_CERT_FILE), so its peak
@@ -182,7 +182,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 def serve_aws(args: argparse.Namespace) -> None:
     """Run the responder in this process (own GIL, as a real AWS endpoint would be)."""
-    from tests.fixtures.synthetic import synthetic_cluster
+    from tests.builders.synthetic import synthetic_cluster
 
     data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles)
     issuer, thumbprint, endpoint = args.serve_aws
@@ -403,9 +403,9 @@ def main() -> None:
         child(args.child, args.cluster, args.naive_sas)
         return
 
-    from tests.fixtures.fake_kube import FakeKube
-    from tests.fixtures.synthetic import synthetic_cluster
-    from tests.fixtures.tls import HttpsIssuer
+    from tests.builders.synthetic import synthetic_cluster
+    from tests.servers.fake_kube import FakeKube
+    from tests.servers.tls import HttpsIssuer
 
     t0 = time.perf_counter()
     data = synthetic_cluster(n_service_accounts=args.sas, n_pods=args.pods, n_roles=args.roles)

@@ -1,6 +1,6 @@
 """In-pod evidence (``--exec``): the exec transport, its baseline, and the probe.
 
-The fake Kubernetes API (tests/fixtures/fake_kube.py) runs in its own process (TLS, as an EKS
+The fake Kubernetes API (tests/servers/fake_kube.py) runs in its own process (TLS, as an EKS
 endpoint), with an exec handler that answers the probe like a container would: a canned,
 realistic probe output (about 2 KB) after a configurable command time. Measured:
 
@@ -38,7 +38,7 @@ COMMAND_SECONDS = float(os.environ.get("BENCH_EXEC_COMMAND_SECONDS", "0"))
 
 def canned_handler(ns: str, pod: str, container: str, command: list[str]) -> object:
     """A container: the probe gets a realistic canned answer after COMMAND_SECONDS."""
-    from tests.fixtures.fake_kube import ExecResult
+    from tests.servers.fake_kube import ExecResult
 
     if command[:2] == ["sh", "-c"]:
         return ExecResult(stdout=_PROBE_OUTPUT, delay_seconds=COMMAND_SECONDS)
@@ -175,8 +175,8 @@ def main() -> None:
     ap.add_argument("--cold-runs", type=int, default=3)
     args = ap.parse_args()
 
-    from tests.fixtures import k8s_objects as k8s
-    from tests.fixtures.fake_kube import FakeKubeProcess
+    from tests.builders import k8s_objects as k8s
+    from tests.servers.fake_kube import FakeKubeProcess
 
     role = "arn:aws:iam::111122223333:role/app"
     per_pod = 4

@@ -2,23 +2,23 @@
 
 Everything listens on 127.0.0.1 (port 0) and is torn down after use.  Product code is
 pointed at them only through standard configuration (``AWS_ENDPOINT_URL`` + credentials in
-the environment, a kubeconfig file).  The implementations live in ``tests/fixtures/``; the
+the environment, a kubeconfig file).  The implementations live in ``tests/servers/``; the
 heavy imports (moto, boto3, aiohttp, cryptography) happen inside the fixtures, not at
 collection time.
 
-* ``moto_server`` - a :class:`tests.fixtures.aws.MotoServer` (one per xdist worker), state
+* ``moto_server`` - a :class:`tests.servers.aws.MotoServer` (one per xdist worker), state
   reset (``POST /moto-api/reset``) after each test.
 * ``aws_env`` - monkeypatches the environment for the moto server and yields an
-  :class:`tests.fixtures.aws.AwsEnv` (``.seed(data)``, ``.env()`` for subprocesses, ...).
+  :class:`tests.servers.aws.AwsEnv` (``.seed(data)``, ``.env()`` for subprocesses, ...).
 * ``fake_kube`` - factory: ``fake_kube(pods=..., service_accounts=..., **knobs)`` returns a
-  started :class:`tests.fixtures.fake_kube.FakeKube`; all are stopped after the test.
-* ``https_issuer`` - a started :class:`tests.fixtures.tls.HttpsIssuer` with default settings;
+  started :class:`tests.servers.fake_kube.FakeKube`; all are stopped after the test.
+* ``https_issuer`` - a started :class:`tests.servers.tls.HttpsIssuer` with default settings;
   ``https_issuer_factory(**kwargs)`` for other configurations.
 * ``throttle_proxy`` - factory: ``throttle_proxy(plan, upstream=None, **kw)`` returns a
-  started :class:`tests.fixtures.aws.ThrottleProxy` in front of ``upstream`` (default: the
+  started :class:`tests.servers.aws.ThrottleProxy` in front of ``upstream`` (default: the
   moto server).
 * ``fast_retries`` - botocore retries without sleeping; yields the requested delays.
-* ``small_cluster`` - a small :func:`tests.fixtures.synthetic.synthetic_cluster` (fresh copy).
+* ``small_cluster`` - a small :func:`tests.builders.synthetic.synthetic_cluster` (fresh copy).
 
 Proxies: the servers above are on loopback, but the kubernetes client, botocore, urllib, the
 aws CLI and kubectl all honour ``HTTP(S)_PROXY``.  So that a machine behind a proxy does not
@@ -58,14 +58,14 @@ def _no_proxy_for_loopback() -> None:
 
 
 if TYPE_CHECKING:
-    from tests.fixtures.aws import AwsEnv, MotoServer, ThrottleProxy
-    from tests.fixtures.fake_kube import FakeKube
-    from tests.fixtures.tls import HttpsIssuer
+    from tests.servers.aws import AwsEnv, MotoServer, ThrottleProxy
+    from tests.servers.fake_kube import FakeKube
+    from tests.servers.tls import HttpsIssuer
 
 
 @pytest.fixture(scope="session")
 def _moto_server_session() -> Iterator[MotoServer]:
-    from tests.fixtures.aws import MotoServer
+    from tests.servers.aws import MotoServer
 
     with MotoServer() as server:
         yield server
@@ -81,7 +81,7 @@ def moto_server(_moto_server_session: MotoServer) -> Iterator[MotoServer]:
 def aws_env(
     moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any
 ) -> Iterator[AwsEnv]:
-    from tests.fixtures.aws import DEFAULT_REGION, AwsEnv, reset_boto3_default_session
+    from tests.servers.aws import DEFAULT_REGION, AwsEnv, reset_boto3_default_session
 
     yield AwsEnv(moto_server, tmp_path_factory.mktemp("aws"), monkeypatch, DEFAULT_REGION)
     reset_boto3_default_session()
@@ -89,7 +89,7 @@ def aws_env(
 
 @pytest.fixture
 def fake_kube() -> Iterator[Callable[..., FakeKube]]:
-    from tests.fixtures.fake_kube import FakeKube
+    from tests.servers.fake_kube import FakeKube
 
     started: list[FakeKube] = []
 
@@ -105,7 +105,7 @@ def fake_kube() -> Iterator[Callable[..., FakeKube]]:
 
 @pytest.fixture
 def https_issuer_factory() -> Iterator[Callable[..., HttpsIssuer]]:
-    from tests.fixtures.tls import HttpsIssuer
+    from tests.servers.tls import HttpsIssuer
 
     started: list[HttpsIssuer] = []
 
@@ -127,7 +127,7 @@ def https_issuer(https_issuer_factory: Callable[..., HttpsIssuer]) -> HttpsIssue
 
 @pytest.fixture
 def throttle_proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., ThrottleProxy]]:
-    from tests.fixtures.aws import ThrottleProxy
+    from tests.servers.aws import ThrottleProxy
 
     started: list[ThrottleProxy] = []
 
@@ -146,7 +146,7 @@ def throttle_proxy(request: pytest.FixtureRequest) -> Iterator[Callable[..., Thr
 
 @pytest.fixture
 def fast_retries() -> Iterator[list[float]]:
-    from tests.fixtures.aws import fast_botocore_retries
+    from tests.servers.aws import fast_botocore_retries
 
     with fast_botocore_retries() as sleeps:
         yield sleeps
@@ -154,6 +154,6 @@ def fast_retries() -> Iterator[list[float]]:
 
 @pytest.fixture
 def small_cluster() -> dict[str, Any]:
-    from tests.fixtures.synthetic import synthetic_cluster
+    from tests.builders.synthetic import synthetic_cluster
 
     return synthetic_cluster(n_service_accounts=120, n_pods=400, n_roles=40, n_namespaces=6, seed=7)

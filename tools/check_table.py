@@ -1,7 +1,7 @@
 """The README's table of checks, generated from the registry (each check's ``summary``).
 
 ``python tools/check_table.py`` prints it; ``--write`` replaces the table under
-``### The checks`` in README.md. tests/core/test_docs.py fails when the README's table is
+``### The checks`` in README.md. tests/checks/test_docs.py fails when the README's table is
 not the generated one.
 """
 

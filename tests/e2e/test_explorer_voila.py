@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import screenshot
-from tests.widgets.helpers import EVIL_ROLE, EVIL_SA, write_hostile_bundle
+from tests.faces.widgets.helpers import EVIL_ROLE, EVIL_SA, write_hostile_bundle
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 

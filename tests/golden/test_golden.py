@@ -12,7 +12,7 @@ import pytest
 
 from irsa_nb.cli import main
 from irsa_nb.demo import demo_names
-from tests.fixtures.synthetic import synthetic_cluster, write_bundle_files
+from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
 GOLDEN = Path(__file__).parent
 UPDATE = os.environ.get("IRSA_NB_UPDATE_GOLDEN") == "1"

@@ -23,7 +23,7 @@ def namespace_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]
     """
     from aiohttp import web
 
-    from tests.fixtures.fake_kube import FakeKube
+    from tests.servers.fake_kube import FakeKube
 
     faults: dict[Any, Any] = {"seconds": 3.0}
     original = FakeKube._middleware

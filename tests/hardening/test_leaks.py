@@ -180,8 +180,8 @@ def test_explorer_html_holds_no_secret_and_escapes_hostile_strings(secret_bundle
 def secret_cluster(live, throttle_proxy, fast_retries):
     """A live cluster with the secrets planted in Kubernetes objects, in an IAM role's
     description and tags, and in the message of a failing IAM call."""
-    from tests.fixtures.aws import Fault
     from tests.live.conftest import small_data
+    from tests.servers.aws import Fault
 
     data = small_data()
     sa = next(

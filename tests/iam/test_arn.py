@@ -271,7 +271,7 @@ def test_oidc_provider_arn_rejects_bad_partition_or_account(partition: str, acco
     ],
 )
 def test_arn_errors_render_in_chinese_and_stay_english_as_str(bad) -> None:
-    from tests.core.test_zh_output import english_runs
+    from tests.faces.test_zh_output import english_runs
 
     with pytest.raises(ArnError) as info:
         bad()

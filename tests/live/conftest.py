@@ -61,7 +61,7 @@ def run_collect_script(
 
 def small_data(**kw: Any) -> dict[str, Any]:
     """A small synthetic cluster (with some of every defect) that seeds moto in ~1 s."""
-    from tests.fixtures.synthetic import synthetic_cluster
+    from tests.builders.synthetic import synthetic_cluster
 
     args = {"n_service_accounts": 50, "n_pods": 150, "n_roles": 12, "n_namespaces": 4, "seed": 7}
     return synthetic_cluster(**{**args, **kw})
@@ -88,7 +88,7 @@ def live(
 ) -> Iterator[Callable[..., Live]]:
     import moto.eks.models as eks_models
 
-    from tests.fixtures.fake_kube import write_multi_context_kubeconfig
+    from tests.servers.fake_kube import write_multi_context_kubeconfig
 
     def make(
         data: dict[str, Any] | None = None,

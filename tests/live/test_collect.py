@@ -17,7 +17,7 @@ from irsa_nb.k8s import slim_pod
 from irsa_nb.live import kube as live_kube
 from irsa_nb.live.aws import AwsConfigError
 from irsa_nb.live.kube import KubeConfigError
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 from tests.live.conftest import small_data
 
 pytestmark = pytest.mark.slow
@@ -222,7 +222,7 @@ def test_secrets_and_unused_fields_never_reach_the_bundle(live, tmp_path):
 
 def test_exec_credential_plugin_users_authenticate(live, monkeypatch, tmp_path):
     """Users that run ``aws eks get-token`` (an exec plugin) work through the client's auth."""
-    from tests.fixtures.fake_kube import write_multi_context_kubeconfig
+    from tests.servers.fake_kube import write_multi_context_kubeconfig
 
     lv = live()
     kc = write_multi_context_kubeconfig(

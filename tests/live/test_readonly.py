@@ -14,7 +14,7 @@ from irsa_nb.live import aws as live_aws
 from irsa_nb.live import discover, sts_probe
 from irsa_nb.live import exec as live_exec
 from irsa_nb.live import kube as live_kube
-from tests.probe.conftest import probe_cluster  # noqa: F401  (fixture)
+from tests.live.probe.conftest import probe_cluster  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 

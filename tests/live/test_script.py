@@ -17,7 +17,7 @@ import irsa_nb
 from irsa_nb.bundle import read_documents
 from irsa_nb.cli import main
 from irsa_nb.live.script import collect_script
-from tests.fixtures import k8s_objects as k8s
+from tests.builders import k8s_objects as k8s
 from tests.live.conftest import run_collect_script, small_data
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,113 @@
+"""Helpers for the check tests: demo documents to mutate, realistic pods to add, rows to query.
+
+A test changes a few documents of a demo bundle (``demo_docs``, ``sa_doc``, ``pod_doc``,
+``add_sa``, ``add_pod``, ``irsa_pod``, ``env``), runs the checks (``results``) and reads the one
+row it asserts on (``only`` by check id, ``one`` in a frame of one check's rows).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pandas as pd
+
+from irsa_nb import build_inventory, demo_bundle, run_checks
+from irsa_nb.bundle import read_documents
+from irsa_nb.inventory import Inventory
+from tests.builders import k8s_objects as k8s
+
+ACCOUNT = "111122223333"
+#: The demo cluster's issuer (host/path) and its IAM OIDC provider.
+ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C"
+PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
+_CACHE: dict[str, dict] = {}
+
+
+def demo_docs(name: str = "demo") -> dict:
+    """A fresh, mutable copy of a demo bundle's documents."""
+    if name not in _CACHE:
+        _CACHE[name] = read_documents(demo_bundle(name))
+    return copy.deepcopy(_CACHE[name])
+
+
+def inventory(docs: dict) -> Inventory:
+    return build_inventory(docs, source="test")
+
+
+def results(docs: dict, check_id: str | None = None, **kwargs: Any) -> pd.DataFrame:
+    """The checks' results on ``docs``: every check, or only ``check_id`` when given."""
+    if check_id is not None:
+        kwargs["checks"] = [check_id]
+    return run_checks(inventory(docs), **kwargs)
+
+
+def only(df: pd.DataFrame, check_id: str, **where: Any) -> pd.Series:
+    """The single row of ``check_id`` matching ``where`` (namespace=, service_account=, pod=)."""
+    sel = df[df.check_id == check_id]
+    for key, value in where.items():
+        sel = sel[sel[key] == value]
+    assert len(sel) == 1, f"expected one {check_id} row for {where}, got {len(sel)}:\n{sel}"
+    return sel.iloc[0]
+
+
+def one(df: pd.DataFrame, **where: str) -> pd.Series:
+    """The single row matching ``where``."""
+    sel = df
+    for key, value in where.items():
+        sel = sel[sel[key] == value]
+    assert len(sel) == 1, f"expected one row for {where}, got {len(sel)}:\n{sel}"
+    return sel.iloc[0]
+
+
+def evidence(row: pd.Series) -> dict:
+    return json.loads(row["evidence"]) if row["evidence"] else {}
+
+
+def pod_doc(docs: dict, name_prefix: str) -> dict:
+    return next(
+        p for p in docs["k8s/pods.json"]["items"] if p["metadata"]["name"].startswith(name_prefix)
+    )
+
+
+def sa_doc(docs: dict, namespace: str, name: str) -> dict:
+    return next(
+        s
+        for s in docs["k8s/serviceaccounts.json"]["items"]
+        if s["metadata"]["namespace"] == namespace and s["metadata"]["name"] == name
+    )
+
+
+def role_arn(name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{ACCOUNT}:role/{name}"
+
+
+def add_sa(
+    docs: dict, ns: str, name: str, role: str | None = None, annotations: dict | None = None
+) -> dict:
+    ann = dict(annotations or {})
+    if role:
+        ann["eks.amazonaws.com/role-arn"] = role if role.startswith("arn:") else role_arn(role)
+    sa = k8s.service_account(ns, name, ann or None)
+    docs["k8s/serviceaccounts.json"]["items"].append(sa)
+    return sa
+
+
+def add_pod(docs: dict, pod: dict) -> dict:
+    docs["k8s/pods.json"]["items"].append(pod)
+    return pod
+
+
+def irsa_pod(ns: str, name: str, sa: str, role: str | None = None, **kwargs: Any) -> dict:
+    """An admitted pod (webhook mutation applied when ``role`` is given)."""
+    arn = None if role is None else (role if role.startswith("arn:") else role_arn(role))
+    return k8s.pod(
+        ns, name, sa, irsa_role_arn=arn, owner=("ReplicaSet", f"{sa}-5d4c3b2a1"), **kwargs
+    )
+
+
+def env(name: str, value: str | None = None, secret: tuple[str, str] | None = None) -> dict:
+    if secret:
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret[0], "key": secret[1]}}}
+    return {"name": name, "value": value}

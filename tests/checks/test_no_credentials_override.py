@@ -1,0 +1,114 @@
+"""no_credentials_override: nothing earlier in the SDK credential chain (static keys from
+`env`/`envFrom`, a profile, JS v2 container credentials) beats web identity."""
+
+from __future__ import annotations
+
+from tests.builders import k8s_objects as k8s
+from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+
+
+def _with_pod(containers, sa="billing", role="irsa-billing", env_from=None):
+    docs = demo_docs()
+    add_sa(docs, "shop", sa, role)
+    cs = [k8s.container(n, env=e) for n, e in containers]
+    if env_from:
+        cs[0]["envFrom"] = env_from
+    add_pod(docs, irsa_pod("shop", f"{sa}-5d4c3b2a1-q1w2e", sa, role, containers=cs))
+    return docs
+
+
+def test_override_passes_when_web_identity_is_first():
+    row = one(results(demo_docs(), "no_credentials_override"), pod="checkout-7d4b9c6f5-k2x9p")
+    assert row.status == "PASS"
+    ev = evidence(row)
+    assert {p["source"] for preds in ev.values() for p in preds} == {"web_identity"}
+
+
+def test_override_fails_naming_the_secret_that_provides_static_keys():
+    row = one(results(demo_docs(), "no_credentials_override"), pod="ledger-6a5b4c3d2-g7h8j")
+    assert row.status == "FAIL"
+    assert "AWS_ACCESS_KEY_ID (from secret ledger-aws-keys/access-key-id)" in row.detail
+    assert "kubectl rollout restart deployment/ledger -n shop" in row.remediation
+
+
+def test_override_fails_for_literal_keys_in_one_container_only():
+    docs = _with_pod(
+        [
+            ("app", []),
+            (
+                "uploader",
+                [
+                    env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+                    env("AWS_SECRET_ACCESS_KEY", "s"),
+                ],
+            ),
+        ]
+    )
+    row = one(results(docs, "no_credentials_override", namespace="shop", service_account="billing"))
+    assert row.status == "FAIL"
+    assert "uploader (any SDK)" in row.detail and "app (" not in row.detail
+    assert "AKIAIOSFODNN7EXAMPLE" not in row.detail + row.evidence
+
+
+def test_override_warns_when_an_env_from_secret_may_hold_keys():
+    docs = _with_pod([("app", [])], env_from=[{"secretRef": {"name": "billing-env"}}])
+    row = one(results(docs, "no_credentials_override", namespace="shop", service_account="billing"))
+    assert row.status == "WARN"
+    assert "secret billing-env" in row.detail
+
+
+def test_override_depends_on_the_sdk_given():
+    docs = _with_pod(
+        [
+            (
+                "app",
+                [env("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials")],
+            )
+        ]
+    )
+    kw = {"namespace": "shop", "service_account": "billing"}
+    assert (
+        one(results(docs, "no_credentials_override", sdk={"node": "2.1500.0"}, **kw)).status
+        == "FAIL"
+    )
+    assert (
+        one(results(docs, "no_credentials_override", sdk={"go2": "1.30.0"}, **kw)).status == "PASS"
+    )
+    assert (
+        one(results(docs, "no_credentials_override", sdk={"node": "3.600.0"}, **kw)).status
+        == "PASS"
+    )
+
+
+def test_override_skips_pods_without_irsa_env_and_half_configured_pods():
+    df = results(demo_docs(), "no_credentials_override")
+    assert one(df, pod="notifications-9f8e7d6c5-a1b2c").status == "SKIP"
+    row = one(df, pod="emailer-5c4b3a2f1-e3r4t")  # AWS_ROLE_ARN only
+    assert row.status == "SKIP" and "pod_has_irsa_env" in row.detail
+
+
+def test_access_key_without_secret_fails_for_boto3_and_warns_for_unknown_sdks():
+    docs = _with_pod([("app", [env("AWS_ACCESS_KEY_ID", secret=("aws-creds", "access-key"))])])
+    kw = {"namespace": "shop", "service_account": "billing"}
+    row = one(results(docs, "no_credentials_override", sdk={"boto3": "1.34.0"}, **kw))
+    assert row.status == "FAIL" and "PartialCredentialsError" in row.detail
+    row = one(results(docs, "no_credentials_override", **kw))
+    assert row.status == "WARN" and "without AWS_SECRET_ACCESS_KEY" in row.detail
+    assert one(results(docs, "no_credentials_override", sdk={"go2": "1.30.0"}, **kw)).status == (
+        "PASS"
+    )
+
+
+def test_synthetic_cluster_static_key_pods_are_exactly_the_boto3_overrides(tmp_path):
+    from irsa_nb import load_bundle, run_checks
+    from tests.builders.synthetic import synthetic_cluster, write_bundle_files
+
+    data = synthetic_cluster(n_service_accounts=120, n_pods=480, n_roles=40, defect_rate=0.5)
+    write_bundle_files(data, tmp_path)
+    truth = {k for k, v in data["defects"]["pods"].items() if v == "static_keys"}
+    assert truth, "the fixture should plant static keys"
+    df = run_checks(
+        load_bundle(tmp_path), checks=["no_credentials_override"], sdk={"boto3": "1.34"}
+    )
+    fails = {f"{r.namespace}/{r.pod}" for r in df[df.status == "FAIL"].itertuples()}
+    assert fails == truth

@@ -1,0 +1,81 @@
+"""token_expiration_valid: `eks.amazonaws.com/token-expiration` is whole seconds in 600–86400 and in
+effect."""
+
+from __future__ import annotations
+
+import pytest
+
+from irsa_nb.checks.webhook import parse_go_int64
+from tests.checks.helpers import add_pod, add_sa, demo_docs, irsa_pod, one, results
+
+
+def _expiry(value, where="sa", volume=None):
+    docs = demo_docs()
+    ann = {"eks.amazonaws.com/token-expiration": value}
+    add_sa(docs, "shop", "billing", "irsa-billing", ann if where == "sa" else None)
+    kw = {"token_expiration": volume} if volume else {}
+    pod = irsa_pod(
+        "shop",
+        "billing-5d4c3b2a1-q1w2e",
+        "billing",
+        "irsa-billing",
+        annotations=ann if where == "pod" else None,
+        **kw,
+    )
+    add_pod(docs, pod)
+    return one(results(docs, "token_expiration_valid", namespace="shop", service_account="billing"))
+
+
+def test_token_expiration_in_range_and_applied_passes():
+    row = _expiry("3600", volume=3600)
+    assert row.status == "PASS"
+
+
+def test_unparsable_token_expiration_fails_because_the_webhook_ignores_it():
+    row = one(results(demo_docs(), "token_expiration_valid"), service_account="batch")
+    assert row.status == "FAIL" and "'24h'" in row.detail
+    assert "eks.amazonaws.com/token-expiration=3600" in row.remediation
+    assert _expiry("1h", where="pod").status == "FAIL"
+
+
+def test_short_and_long_values_warn():
+    row = _expiry("300", volume=600)
+    assert row.status == "WARN" and "raises it to 600" in row.detail
+    assert _expiry("172800", volume=172800).status == "WARN"
+
+
+def test_annotation_changed_after_pod_creation_warns():
+    row = _expiry("3600", volume=86400)
+    assert row.status == "WARN" and "expirationSeconds 86400, not 3600" in row.detail
+
+
+def test_no_annotation_passes_with_the_default():
+    row = one(results(demo_docs(), "token_expiration_valid"), service_account="checkout")
+    assert row.status == "PASS" and "86400" in row.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3600", 3600),
+        ("+600", 600),
+        ("-5", -5),
+        ("1h", None),
+        (" 3600", None),
+        ("1_000", None),
+        ("", None),
+        ("9223372036854775807", 2**63 - 1),
+        ("9223372036854775808", None),
+        ("-9223372036854775808", -(2**63)),
+        ("0" * 40 + "3600", 3600),  # Go accepts leading zeros
+        ("9" * 5000, None),  # beyond Python's int digit limit: must not raise
+        ("-" + "1" * 5000, None),
+    ],
+)
+def test_go_parse_int(text, value):
+    assert parse_go_int64(text) == value
+
+
+def test_a_5000_digit_token_expiration_is_invalid_not_a_crash():
+    row = _expiry("9" * 5000, where="pod")
+    assert row.status == "FAIL" and "(5000 characters)" in row.detail and len(row.detail) < 500

@@ -1,0 +1,1 @@
+"""Tests of the model: credentials (SDK credential chains), and the typed inventory."""
