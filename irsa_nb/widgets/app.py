@@ -18,8 +18,7 @@ import ipywidgets as w
 
 from ..demo import is_demo_name
 from ..live import discover as live
-from ..pipeline import Source
-from ..report import status_counts
+from ..pipeline import Source, status_counts
 from . import render
 from .state import ExplorerState, Message
 

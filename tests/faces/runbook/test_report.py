@@ -14,7 +14,7 @@ from irsa_nb.checks import REGISTRY
 from irsa_nb.checks.registry import Check
 from irsa_nb.evidence import PathScrubber, sanitize_notebook, stamp_status
 from irsa_nb.live.aws import caller_identity
-from irsa_nb.pipeline import run
+from irsa_nb.pipeline import run, verdict
 from irsa_nb.redact import mask_results
 from irsa_nb.report import (
     Report,
@@ -23,7 +23,6 @@ from irsa_nb.report import (
     section_html,
     sections,
     summary_styler,
-    verdict,
 )
 from tests.runs import parts
 

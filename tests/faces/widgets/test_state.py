@@ -12,7 +12,7 @@ import pytest
 from irsa_nb import Options, Target
 from irsa_nb.checks import REGISTRY
 from irsa_nb.live import discover as live
-from irsa_nb.report import status_counts
+from irsa_nb.pipeline import status_counts
 from irsa_nb.widgets import ALL, ExplorerState, Source
 from tests.faces.widgets.helpers import EVIL_SA
 
