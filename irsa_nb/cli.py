@@ -116,16 +116,12 @@ def add_probe_args(p: argparse.ArgumentParser) -> None:
 
 
 def _check_probe_usage(args: argparse.Namespace) -> None:
-    """Usage errors of ``--probe``/``--action``: a live cluster, actions that parse."""
+    """Usage errors of ``--probe``/``--action``: actions that parse (a bundle source is
+    refused by :meth:`Source.validate`)."""
     if not getattr(args, "probe", False):
         if getattr(args, "action", None):
             raise UsageError("irsa-nb: --action needs --probe (and --cluster NAME)")
         return
-    if getattr(args, "bundle", None) or not getattr(args, "cluster", None):
-        raise UsageError(
-            "irsa-nb: --probe needs a live cluster (--cluster NAME), not a bundle; a bundle "
-            "holds a probe's outcome only when it was collected with --probe"
-        )
     from .live.sts_probe import parse_action
 
     try:
@@ -162,16 +158,9 @@ def add_exec_args(p: argparse.ArgumentParser, collect: bool = False) -> None:
 
 
 def _check_exec_usage(args: argparse.Namespace) -> None:
-    """Usage errors of ``--exec``/``--exec-timeout``: a live cluster."""
-    if not getattr(args, "exec", None):
-        if getattr(args, "exec_timeout", None) is not None:
-            raise UsageError("irsa-nb: --exec-timeout needs --exec")
-        return
-    if getattr(args, "bundle", None) or not getattr(args, "cluster", None):
-        raise UsageError(
-            "irsa-nb: --exec needs a live cluster (--cluster NAME), not a bundle; a bundle "
-            "holds in-pod evidence only when it was collected with --exec"
-        )
+    """Usage error: ``--exec-timeout`` without ``--exec``."""
+    if not getattr(args, "exec", None) and getattr(args, "exec_timeout", None) is not None:
+        raise UsageError("irsa-nb: --exec-timeout needs --exec")
 
 
 def source_from(args: argparse.Namespace) -> Source:
@@ -382,6 +371,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     source = _runbook_source(args)
     options = options_from(args)
+    source.validate(options)  # before the kernel starts
     _quiet_papermill(args.debug)
     res = run_runbook(args.out, source, target_from(args), options, timeout=args.timeout)
     if res.status != "ok":

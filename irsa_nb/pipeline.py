@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import pandas as pd
 
 from . import text
 from .checks import STATUSES, run_checks
+from .diagnose import diagnose
 from .inventory import Cluster, Inventory
+from .redact import mask_data, mask_results, mask_text
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Source:
         collection is scoped to the target's namespace and runs the opt-in probes of
         ``options`` (the STS probe, in-pod evidence)."""
         target, options = target or Target(), options or Options()
+        self.validate(options)
         if self.is_live:
             if not self.cluster:
                 raise ValueError("choose or type an EKS cluster name")
@@ -112,19 +115,24 @@ class Source:
             )
         if not self.bundle:
             raise ValueError("type the path of a bundle directory, .tar.gz or .zip")
-        if options.exec:
-            raise ValueError(
-                "in-pod evidence (--exec) needs a live cluster (--cluster NAME), not a bundle; "
-                "a bundle holds it only if it was collected with --exec"
-            )
-        if options.probe:
-            raise ValueError(
-                "the STS probe needs a live cluster (--cluster NAME), not a bundle; a bundle "
-                "holds a probe's outcome only if it was collected with --probe"
-            )
         from .inventory import load_bundle
 
         return load_bundle(self.bundle)
+
+    def validate(self, options: Options) -> None:
+        """ValueError when ``options`` ask for a live probe and this source is not live."""
+        if self.is_live:
+            return
+        if options.exec:
+            raise ValueError(
+                "--exec needs a live cluster (--cluster NAME), not a bundle; a bundle holds "
+                "in-pod evidence only when it was collected with --exec"
+            )
+        if options.probe:
+            raise ValueError(
+                "--probe needs a live cluster (--cluster NAME), not a bundle; a bundle holds "
+                "a probe's outcome only when it was collected with --probe"
+            )
 
     def _collect(self, target: Target, options: Options) -> Inventory:
         from .live.collect import collect  # boto3/kubernetes load only for live sources
@@ -163,11 +171,7 @@ class Target:
             object.__setattr__(self, f.name, (value or "").strip() or None)
 
     def as_dict(self) -> dict[str, str | None]:
-        return {
-            "namespace": self.namespace,
-            "service_account": self.service_account,
-            "pod": self.pod,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -272,21 +276,15 @@ def run(source: Source, target: Target | None = None, options: Options | None = 
     results = run_checks(inv, **target.as_dict(), sdk=options.sdk, lang=options.lang)
     masked = 0
     if options.redact:
-        from .redact import mask_results
-
         results, masked = mask_results(results)
     facts = _facts(source, target, options, inv)
     if options.redact:
-        from .redact import mask_data, mask_text
-
         facts, n = mask_data(facts)
         facts["error_message"] = mask_text(facts["error_message"])[0]
         masked += n
     facts.update(redacted=masked, verdict=verdict(results), counts=status_counts(results))
     diagnosis = None
     if options.error_message:
-        from .diagnose import diagnose
-
         diagnosis = diagnose(
             options.error_message, inv, **target.as_dict(), sdk=options.sdk, lang=options.lang
         )

@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -95,11 +95,7 @@ def runbook_parameters(source: Source, target: Target, options: Options) -> dict
     runbook's ``options`` (absent is ``None``, so the notebook's demo defaults never leak
     into a run that did not ask for them)."""
     return {
-        "bundle": source.bundle,
-        "cluster": source.cluster,
-        "region": source.region,
-        "profile": source.profile,
-        "context": source.context,
+        **asdict(source),
         **target.as_dict(),
         "sdk": dict(options.sdk),
         "lang": options.lang,
