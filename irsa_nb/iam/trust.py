@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import zip_longest
@@ -35,6 +35,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from irsa_nb.iam.arn import ArnError, parse_arn
+from irsa_nb.iam.context import RequestContext, Unknown, absent_kind
+from irsa_nb.iam.variables import UNKNOWN, VARIABLES_VERSION, Pattern, like, resolve, text
+from irsa_nb.iam.variables import pattern as as_pattern
 from irsa_nb.text import Msg, join
 
 __all__ = [
@@ -133,6 +136,8 @@ class StatementResult:
 
     ``detail`` is a clause explaining the first part that did not match (principal, then
     action, then conditions), or an empty string when the statement matches.
+    ``undecided_by`` lists the conditions (``"<operator> <key>"``) the evidence cannot settle
+    when no condition is false: the statement then neither matches nor fails for certain.
     """
 
     index: int
@@ -142,11 +147,17 @@ class StatementResult:
     conditions_match: bool
     failed_condition: str | None = None
     detail: str = ""
+    undecided_by: tuple[str, ...] = ()
 
     @property
     def matches(self) -> bool:
         """Whether principal, action and conditions all match."""
         return self.principal_matches and self.action_matches and self.conditions_match
+
+    @property
+    def undecided(self) -> bool:
+        """Whether it would match but for conditions the evidence cannot settle."""
+        return self.principal_matches and self.action_matches and bool(self.undecided_by)
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,9 @@ class TrustDecision:
 
     ``reason`` is one plain sentence naming the deciding statement and the real values;
     ``allowed_by`` / ``denied_by`` are 1-based statement numbers (``allowed_by`` is ``None``
-    whenever the request is denied).
+    whenever the request is not allowed). ``undecided`` lists the conditions
+    (``"<operator> <key>"``) that decide the outcome but that the evidence cannot settle
+    (e.g. ``aws:SourceIp``); ``allowed`` is then ``False`` and ``outcome`` ``"undecided"``.
     """
 
     allowed: bool
@@ -163,6 +176,14 @@ class TrustDecision:
     allowed_by: int | None
     denied_by: int | None
     statements: tuple[StatementResult, ...]
+    undecided: tuple[str, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        """``"allowed"``, ``"denied"`` or ``"undecided"``."""
+        if self.allowed:
+            return "allowed"
+        return "undecided" if self.undecided else "denied"
 
 
 @dataclass(frozen=True)
@@ -191,35 +212,21 @@ def string_like(pattern: str, value: str) -> bool:
     >>> string_like("sts:AssumeRole?", "sts:AssumeRole")
     False
     """
-    p = v = 0
-    star = -1
-    mark = 0
-    plen, vlen = len(pattern), len(value)
-    while v < vlen:
-        if p < plen and pattern[p] == "*":
-            star, mark = p, v
-            p += 1
-        elif p < plen and (pattern[p] == "?" or pattern[p] == value[v]):
-            p += 1
-            v += 1
-        elif star >= 0:
-            p = star + 1
-            mark += 1
-            v = mark
-        else:
-            return False
-    while p < plen and pattern[p] == "*":
-        p += 1
-    return p == plen
+    return like(as_pattern(pattern), value)
 
 
-def _arn_like(pattern: str, value: str) -> bool:
+def _arn_like(tokens: Pattern, value: str) -> bool:
     """ArnEquals/ArnLike: each of the six colon-delimited components matched separately."""
-    pat = pattern.split(":", 5)
+    parts: list[list[str]] = [[]]
+    for t in tokens:
+        if t == ":" and type(t) is str and len(parts) < 6:
+            parts.append([])
+        else:
+            parts[-1].append(t)
     val = value.split(":", 5)
-    if len(pat) != 6 or len(val) != 6:
+    if len(parts) != 6 or len(val) != 6:
         return False
-    return all(string_like(p, v) for p, v in zip(pat, val, strict=True))
+    return all(like(tuple(p), v) for p, v in zip(parts, val, strict=True))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -458,47 +465,67 @@ _ORDERINGS = {
 }
 
 
-def _positive_match(base: str, actual: str, expected: str) -> bool:
+def _positive_match(base: str, actual: str, expected: Pattern) -> bool:
     """Whether one request value satisfies one policy value under a positive operator."""
     if base in ("StringEquals", "Bool", "BinaryEquals"):
-        return actual == expected
+        return actual == text(expected)
     if base == "StringEqualsIgnoreCase":
-        return actual.casefold() == expected.casefold()
+        return actual.casefold() == text(expected).casefold()
     if base == "StringLike":
-        return string_like(expected, actual)
+        return like(expected, actual)
     if base in ("ArnEquals", "ArnLike"):
         return _arn_like(expected, actual)
     if base == "IpAddress":
-        return _ip_in(actual, expected)
+        return _ip_in(actual, text(expected))
     if base.startswith("Numeric"):
-        a, b = _number(actual), _number(expected)
+        a, b = _number(actual), _number(text(expected))
         return a is not None and b is not None and _ORDERINGS[base[7:]](a, b)
     if base.startswith("Date"):
-        da, db = _date(actual), _date(expected)
+        da, db = _date(actual), _date(text(expected))
         return da is not None and db is not None and _ORDERINGS[base[4:]](da, db)
     raise AssertionError(f"unhandled operator {base}")  # pragma: no cover
 
 
-def _condition_holds(op: _Operator, key: str, values: list[str], context: dict[str, Any]) -> bool:
-    entry = context.get(key.lower())
-    present = entry is not None
+def _any3(results: Iterable[bool | None]) -> bool | None:
+    """Kleene OR: True if any is True, else None if any is unknown, else False."""
+    seen = list(results)
+    return True if True in seen else None if None in seen else False
+
+
+def _absent_outcome(op: _Operator) -> bool:
+    """A condition on a key absent from the request (IAM User Guide, "Condition operators":
+    positive operators false, negated ones true; "...IfExists" true; "Conditions with multiple
+    context keys or values": ForAllValues true, ForAnyValue false)."""
+    if op.if_exists or op.qualifier == "ForAllValues":
+        return True
+    if op.qualifier == "ForAnyValue":
+        return False
+    return op.negated
+
+
+def _condition_holds(
+    op: _Operator, key: str, values: list[str], ctx: RequestContext, variables: bool = False
+) -> bool | None:
+    """Whether one key's condition holds: ``None`` when the evidence cannot decide."""
+    entry = ctx.lookup(key)
     if op.base == "Null":
+        present = entry.present if isinstance(entry, Unknown) else entry is not None
+        if present is None:
+            return None
         return any((v.lower() == "true") == (not present) for v in values)
-    if not present:
-        if op.if_exists or op.qualifier == "ForAllValues":
-            return True
-        if op.qualifier == "ForAnyValue":
-            return False
-        return op.negated
-    request_values = [entry[1]]  # EKS claims are single-valued
-
-    def one(actual: str) -> bool:
-        hit = any(_positive_match(op.positive, actual, v) for v in values)
-        return not hit if op.negated else hit
-
-    if op.qualifier == "ForAllValues":
-        return all(one(v) for v in request_values)
-    return any(one(v) for v in request_values)
+    if entry is None:
+        return _absent_outcome(op)
+    if isinstance(entry, Unknown):
+        return None
+    substitute = variables and op.positive.startswith(("String", "Arn"))
+    patterns = [resolve(v, ctx.lookup, substitute) for v in values]
+    hit = _any3(
+        None if p is UNKNOWN else p is not None and _positive_match(op.positive, entry.value, p)
+        for p in patterns
+    )
+    if op.negated and hit is not None:
+        return not hit
+    return hit  # single-valued: ForAllValues/ForAnyValue over one value decide as plain
 
 
 # --------------------------------------------------------------------------- explanations
@@ -520,36 +547,35 @@ def _show(values: list[str], negated: bool) -> str:
     return listed if negated else Msg("_trust.one_of", values=listed)
 
 
-def _absent_kind(key: str, issuer: str) -> str:
-    """Why ``key`` is not in an EKS token's request context: ``own`` (this issuer's key
-    other than sub/aud), ``other_issuer`` (a web-identity key of another provider) or
-    ``unknown`` (a global or service key this model does not carry)."""
-    prefix = key.rpartition(":")[0]
-    if prefix.lower() == issuer.lower():
-        return "own"
-    if prefix and ("." in prefix or "/" in prefix):
-        return "other_issuer"
-    return "unknown"
-
-
 def _explain_condition(
-    index: int, op: _Operator, key: str, values: list[str], context: dict[str, Any], issuer: str
+    index: int, op: _Operator, key: str, values: list[str], ctx: RequestContext
 ) -> str:
-    entry = context.get(key.lower())
+    entry = ctx.lookup(key)
     if op.base == "Null":
         state = "present" if entry is not None else "absent"
         return Msg(f"_trust.null_{state}", index=index, key=key, values=_show(values, False))
     if entry is None:
-        outcome = "false" if not (op.if_exists or op.qualifier == "ForAllValues") else "true"
+        outcome = "true" if _absent_outcome(op) else "false"
         return Msg(
-            f"_trust.absent_{_absent_kind(key, issuer)}",
+            f"_trust.absent_{absent_kind(key, ctx.issuer)}",
             index=index,
             key=key,
-            issuer=issuer,
+            issuer=ctx.issuer,
             op=op.name,
             outcome=outcome,
         )
-    claim, actual = entry
+    if isinstance(entry, Unknown):
+        return Msg(f"_trust.unknown.{entry.kind}", index=index, key=key, op=op.name)
+    if not entry.claim:
+        return Msg(
+            "_trust.mismatch_context_negated" if op.negated else "_trust.mismatch_context",
+            index=index,
+            key=key,
+            op=op.name,
+            values=_show(values, op.negated),
+            actual=entry.value,
+        )
+    claim, actual = entry.claim, entry.value
     params = {
         "index": index,
         "key": key,
@@ -580,8 +606,8 @@ def _explain_condition(
         hints.append(Msg("_trust.hint_aud_is_sub", key=f"{key.rpartition(':')[0]}:sub"))
     elif claim == "sub" and values and not any(":" in v or "*" in v for v in values):
         hints.append(Msg("_trust.hint_sub_shape", prefix=_SUB_PREFIX))
-    text = Msg("_trust.mismatch", **params)
-    return join([text, *hints]) if hints else text
+    sentence = Msg("_trust.mismatch", **params)
+    return join([sentence, *hints]) if hints else sentence
 
 
 def _split_arn(text: str) -> list[str]:
@@ -689,26 +715,50 @@ def _action_result(stmt: dict[str, Any], index: int, action: str) -> tuple[bool,
     return False, Msg(f"_trust.{verb}_only", index=index, actions=listed, action=action)
 
 
-def _evaluate_statement(
-    stmt: dict[str, Any], index: int, request: WebIdentityRequest, issuer: str, context: dict
-) -> StatementResult:
-    p_ok, p_detail = _principal_result(stmt, index, request.provider_arn)
-    a_ok, a_detail = _action_result(stmt, index, request.action)
-    c_ok, failed, c_detail = True, None, ""
+def _conditions_result(
+    stmt: dict[str, Any], index: int, ctx: RequestContext, variables: bool
+) -> tuple[bool | None, str | None, str, tuple[str, ...]]:
+    """(outcome, failed condition, detail, undecided conditions) of a statement's conditions:
+    ANDed, so one false condition decides; otherwise any undecidable one leaves it ``None``."""
+    unknown: list[tuple[str, str]] = []
     for op_name, block in stmt["Condition"].items():
         op = _parse_operator(op_name, _where(index))
         for key, values in block.items():
-            if not _condition_holds(op, key, values, context):
-                c_ok, failed = False, f"{op_name} {key}"
-                c_detail = _explain_condition(index, op, key, values, context, issuer)
-                break
-        if not c_ok:
-            break
+            holds = _condition_holds(op, key, values, ctx, variables)
+            if holds is True:
+                continue
+            detail = _explain_condition(index, op, key, values, ctx)
+            if holds is False:
+                return False, f"{op_name} {key}", detail, ()
+            unknown.append((f"{op_name} {key}", detail))
+    if unknown:
+        return None, None, unknown[0][1], tuple(u[0] for u in unknown)
+    return True, None, "", ()
+
+
+def _evaluate_statement(
+    stmt: dict[str, Any],
+    index: int,
+    request: WebIdentityRequest,
+    ctx: RequestContext,
+    variables: bool,
+) -> StatementResult:
+    p_ok, p_detail = _principal_result(stmt, index, request.provider_arn)
+    a_ok, a_detail = _action_result(stmt, index, request.action)
+    c_ok, failed, c_detail, unknown = _conditions_result(stmt, index, ctx, variables)
     detail = p_detail or a_detail or c_detail
-    return StatementResult(index, stmt["Effect"], p_ok, a_ok, c_ok, failed, detail)
+    return StatementResult(
+        index, stmt["Effect"], p_ok, a_ok, c_ok is True, failed, detail, undecided_by=unknown
+    )
 
 
-def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) -> TrustDecision:
+def evaluate_trust(
+    policy: dict[str, Any] | str,
+    request: WebIdentityRequest,
+    *,
+    requested_region: str | None = None,
+    now: datetime | None = None,
+) -> TrustDecision:
     """Decide whether a trust policy lets this web-identity token assume the role.
 
     Parameters
@@ -717,12 +767,18 @@ def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) ->
         The role's ``AssumeRolePolicyDocument`` (dict, JSON or URL-encoded JSON).
     request : WebIdentityRequest
         The provider ARN and token claims.
+    requested_region : str, optional
+        The Region whose STS endpoint the pod's SDK calls (``aws:RequestedRegion``); unknown
+        when omitted, so a condition on it is undecided.
+    now : datetime, optional
+        The time of the call (``aws:CurrentTime``, ``aws:EpochTime``); default: now.
 
     Returns
     -------
     TrustDecision
         ``allowed``, a one-sentence ``reason`` naming the deciding statement and values,
-        ``allowed_by``/``denied_by`` and per-statement results.
+        ``allowed_by``/``denied_by``, per-statement results, and ``undecided`` (the
+        conditions the evidence cannot settle when they decide the outcome).
 
     Raises
     ------
@@ -750,15 +806,24 @@ def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) ->
     system:serviceaccount:default:app
     """
     doc = parse_policy(policy)
-    issuer = _bare_issuer(request.issuer)
-    context = {
-        f"{issuer}:sub".lower(): ("sub", request.sub),
-        f"{issuer}:aud".lower(): ("aud", request.aud),
-    }
+    ctx = RequestContext(
+        _bare_issuer(request.issuer),
+        request.sub,
+        request.aud,
+        requested_region,
+        now or datetime.now(UTC),
+    )
+    variables = doc.get("Version") == VARIABLES_VERSION
     results = tuple(
-        _evaluate_statement(stmt, i, request, issuer, context)
+        _evaluate_statement(stmt, i, request, ctx, variables)
         for i, stmt in enumerate(doc["Statement"], 1)
     )
+    return _decide(results, request)
+
+
+def _decide(results: tuple[StatementResult, ...], request: WebIdentityRequest) -> TrustDecision:
+    """Any matching Deny wins, then any matching Allow; a Deny or Allow that the evidence
+    cannot settle leaves the outcome undecided when it could change it."""
     deny = next((r for r in results if r.effect == "Deny" and r.matches), None)
     allow = next((r for r in results if r.effect == "Allow" and r.matches), None)
     if deny is not None:
@@ -769,7 +834,9 @@ def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) ->
             allow=allow.index if allow else "",
         )
         return TrustDecision(False, reason, None, deny.index, results)
-    if allow is not None:
+    maybe_deny = next((r for r in results if r.effect == "Deny" and r.undecided), None)
+    maybe_allow = next((r for r in results if r.effect == "Allow" and r.undecided), None)
+    if allow is not None and maybe_deny is None:
         reason = Msg(
             "_trust.allow",
             index=allow.index,
@@ -778,6 +845,11 @@ def evaluate_trust(policy: dict[str, Any] | str, request: WebIdentityRequest) ->
             provider=request.provider_arn,
         )
         return TrustDecision(True, reason, allow.index, None, results)
+    deciding = maybe_deny if allow is not None else maybe_allow
+    if deciding is not None:
+        which = "deny" if deciding is maybe_deny else "allow"
+        reason = Msg(f"_trust.undecided_{which}", index=deciding.index, detail=deciding.detail)
+        return TrustDecision(False, reason, None, None, results, deciding.undecided_by)
     return TrustDecision(False, _no_allow_reason(results, request), None, None, results)
 
 
@@ -844,26 +916,21 @@ def _trusts_issuer(stmt: dict[str, Any], issuer: str) -> tuple[bool, str | None]
 def _unmatchable_condition(stmt: dict[str, Any], issuer: str) -> str | None:
     """The first condition (``"<operator> <key>"``) that no token from ``issuer`` satisfies.
 
-    Only keys whose presence is certain are judged: every token carries the issuer's
-    ``sub`` and ``aud`` (so ``Null: true`` on them fails) and lacks the issuer's other keys
-    (EKS tokens expose nothing else) and any key of another web-identity provider
-    (``<host>/...:<claim>``). On an absent key a positive operator without ``IfExists``,
-    ``ForAnyValue:`` and ``Null: false`` are false (IAM User Guide, "Condition operators"),
-    so the statement admits nothing. Global keys (``aws:SourceIp``...) may be in a real
-    request, and the values of ``sub``/``aud`` differ per token, so neither is judged here.
+    Only what holds for every call is judged (:class:`~irsa_nb.iam.context.RequestContext`):
+    conditions on keys absent from every such request (the issuer's claims other than
+    ``sub``/``aud``, another provider's keys, global keys documented as absent) and ``Null``
+    on keys whose presence is certain. On an absent key a positive operator without
+    ``IfExists``, ``ForAnyValue:`` and ``Null: false`` are false (IAM User Guide, "Condition
+    operators"), so the statement admits nothing. Values that differ per token or per call
+    (``sub``, ``aws:CurrentTime``) and keys the evidence cannot settle are not judged.
     """
-    carried = {f"{issuer}:sub".lower(), f"{issuer}:aud".lower()}
+    ctx = RequestContext(issuer, "", "")
     for op_name, block in stmt["Condition"].items():
         op = _parse_operator(op_name, "")
         for key, values in block.items():
-            if key.lower() in carried:
-                present = {key.lower(): ("", "")}
-                if op.base == "Null" and not _condition_holds(op, key, values, present):
-                    return f"{op_name} {key}"
+            if ctx.lookup(key) is not None and op.base != "Null":
                 continue
-            if _absent_kind(key, issuer) == "unknown":
-                continue
-            if not _condition_holds(op, key, values, {}):
+            if _condition_holds(op, key, values, ctx) is False:
                 return f"{op_name} {key}"
     return None
 

@@ -671,13 +671,6 @@ def test_set_operators_on_a_present_single_valued_key(operator: str, allowed: bo
     assert evaluate_trust(doc, REQUEST).allowed is allowed
 
 
-def test_global_keys_are_absent_from_the_modelled_request() -> None:
-    doc = policy(statement(condition={"Bool": {"aws:SecureTransport": True}}))
-    decision = evaluate_trust(doc, REQUEST)
-    assert not decision.allowed
-    assert "aws:SecureTransport is not in the request context" in decision.reason
-
-
 @pytest.mark.parametrize(
     ("key", "value", "allowed"),
     [
