@@ -10,7 +10,7 @@ from ..exec_facts import facts_for
 from ..iam.arn import ArnError, issuer_host_path, oidc_provider_arn, parse_arn
 from ..iam.arn import role_name as arn_role_name
 from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
-from ..inventory import Gap, Role
+from ..inventory import Cluster, Gap, Role
 from ..text import Msg
 from .helpers import annotated_role, restart_command, trust_inputs
 from .registry import Context, Finding, Subject, check, from_gap
@@ -82,10 +82,11 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
         sub=f"system:serviceaccount:{target.namespace}:{target.name}",
         aud=target.sa.audience,
     )
-    key = (role.name, request)
+    region = requested_region(cl, target)
+    key = (role.name, request, region)
     if key not in ctx.cache:
         try:
-            ctx.cache[key] = evaluate_trust(role.trust_policy, request)
+            ctx.cache[key] = evaluate_trust(role.trust_policy, request, requested_region=region)
         except PolicyError as exc:
             ctx.cache[key] = exc
     decision = ctx.cache[key]
@@ -102,9 +103,30 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
         yield Finding("ERROR", "invalid_policy", {**params, "reason": decision.message}, ev)
     elif decision.allowed:
         yield Finding("PASS", "pass", {**params, "statement": decision.allowed_by}, ev)
+    elif decision.undecided:
+        ev["undecided"] = list(decision.undecided)
+        ev["requested_region"] = region
+        keys = sorted({c.split(" ", 1)[1] for c in decision.undecided})
+        yield Finding("WARN", "undecided", {**params, "reason": decision.reason, "keys": keys}, ev)
     else:
         yield Finding("FAIL", "denied", {**params, "reason": decision.reason}, ev)
-    yield from _real_tokens(ctx, target, role, request, account, cl.partition, params)
+    yield from _real_tokens(ctx, target, role, request, account, cl.partition, params, region)
+
+
+def requested_region(cl: Cluster, target: Subject) -> str | None:
+    """The Region the pods' SDKs send AssumeRoleWithWebIdentity to (``aws:RequestedRegion``):
+    the one AWS_REGION/AWS_DEFAULT_REGION their containers set, else the cluster's Region;
+    ``None`` when containers disagree. A seam for the SDK-aware region model."""
+    regions = {
+        c.env_value("AWS_REGION") or c.env_value("AWS_DEFAULT_REGION")
+        for pod in target.pods
+        for c in pod.containers
+        if c.env_value("AWS_ROLE_ARN") is not None
+    }
+    regions.discard(None)
+    if len(regions) > 1:
+        return None
+    return regions.pop() if regions else cl.region
 
 
 def _when(epoch: int | None) -> str:
@@ -119,6 +141,7 @@ def _real_tokens(
     account: str,
     partition: str,
     base: dict,
+    region: str | None,
 ) -> Iterator[Finding]:
     """One row per pod whose projected token was read inside it (``--exec``): its real
     ``iss``/``sub``/``aud`` against the ones checked above, judged by the trust policy, and
@@ -179,14 +202,19 @@ def _real_tokens(
                         sub=tok.sub,
                         aud=aud,
                     ),
+                    requested_region=region,
                 )
                 for aud in tok.aud or ("",)
             ]
         except (PolicyError, ValueError):
             continue  # the policy itself is reported above
         allowed = next((d for d in decisions if d.allowed), None)
+        undecided = next((d for d in decisions if d.undecided), None)
         if allowed is not None:
             yield Finding("WARN", "token_differs", params, ev, pod=pod)
+        elif undecided is not None:
+            reason = undecided.reason
+            yield Finding("WARN", "token_undecided", {**params, "reason": reason}, ev, pod=pod)
         else:
             reason = decisions[0].reason
             yield Finding("FAIL", "token_denied", {**params, "reason": reason}, ev, pod=pod)

@@ -493,14 +493,17 @@ def _any3(results: Iterable[bool | None]) -> bool | None:
 
 
 def _absent_outcome(op: _Operator) -> bool:
-    """A condition on a key absent from the request (IAM User Guide, "Condition operators":
-    positive operators false, negated ones true; "...IfExists" true; "Conditions with multiple
-    context keys or values": ForAllValues true, ForAnyValue false)."""
-    if op.if_exists or op.qualifier == "ForAllValues":
+    """A condition on a key absent from the request. The set qualifier decides first ("Conditions
+    with multiple context keys or values": ForAllValues "returns true if there are no keys in
+    the request", ForAnyValue "for no matching key ... returns false", IfExists inside it
+    included, as AWS answers in https://repost.aws/questions/QU9HFmDzP0QGuU-fd7rS6B7w); then
+    "...IfExists" is true; otherwise positive operators are false and negated ones true
+    ("Condition operators")."""
+    if op.qualifier == "ForAllValues":
         return True
     if op.qualifier == "ForAnyValue":
         return False
-    return op.negated
+    return op.if_exists or op.negated
 
 
 def _condition_holds(

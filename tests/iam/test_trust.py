@@ -640,7 +640,7 @@ def test_amr_key_is_absent_from_eks_tokens() -> None:
         ("ForAllValues:StringNotEquals", "amr", True),
         ("ForAnyValue:StringEquals", "amr", False),
         ("ForAnyValue:StringNotEquals", "amr", False),
-        ("ForAnyValue:StringEqualsIfExists", "amr", True),
+        ("ForAnyValue:StringEqualsIfExists", "amr", False),  # the qualifier decides first
         ("StringEqualsIfExists", "sub", False),  # present: IfExists does not relax it
         ("ForAllValues:StringEquals", "sub", False),
         ("ForAnyValue:StringEquals", "sub", False),
