@@ -129,3 +129,20 @@ def test_findings_are_rendered_in_chinese():
         service_account="checkout",
     )
     assert zh.status == "WARN" and "命名空间 shop 中的每个服务账户" in zh.detail
+
+
+def test_a_condition_on_a_global_key_absent_from_web_identity_calls_admits_nothing():
+    """IAM User Guide, "AWS global condition context keys", aws:PrincipalArn: "This key is
+    included in the request context for all signed requests. Anonymous requests do not include
+    this key" -- the SDKs send AssumeRoleWithWebIdentity unsigned, so a statement requiring it
+    matches no token of this cluster (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_condition-keys.html#condition-keys-principalarn)."""
+    condition = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}
+    row = _row(_with_condition(condition))
+    assert row.status == "PASS", row.detail
+    assert evidence(row)["unmatchable"] == {"1": "ArnLike aws:PrincipalArn"}
+    allows = one(
+        results(_with_condition(condition), "trust_policy_allows_service_account"),
+        service_account="checkout",
+    )
+    assert allows.status == "FAIL" and "is not in the request context" in allows.detail
