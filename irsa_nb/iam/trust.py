@@ -2,21 +2,25 @@
 
 Pure functions, no AWS calls. The model is the one STS applies to
 ``sts:AssumeRoleWithWebIdentity`` after it has validated the token: the request carries the
-provider ARN as principal and a request context holding exactly ``<issuer>:sub`` and
-``<issuer>:aud`` (EKS tokens carry nothing else that IAM exposes, e.g. no ``:amr``).
+provider ARN as principal and the request context of :mod:`irsa_nb.iam.context` (the token's
+``<issuer>:sub`` and ``<issuer>:aud``, the global keys IAM always adds, and which keys the
+evidence cannot settle).
 
 Semantics follow the IAM User Guide ("Condition operators", "Conditions with multiple context
-keys or values", "Single-valued vs multivalued context keys"):
+keys or values", "Single-valued vs multivalued context keys", "Variables and tags"):
 
 * Allow statements are ORed; any matching Deny wins.
 * Several operators in a ``Condition`` are ANDed, several keys in one operator are ANDed,
   several values for one key are ORed; for negated operators (``StringNotEquals``...) the
   values are NORed (the request value must match none of them).
-* A key absent from the request makes positive operators false and negated operators true;
-  ``...IfExists`` makes the condition true; ``ForAllValues:`` is vacuously true and
-  ``ForAnyValue:`` false; ``Null`` tests presence.
+* A key absent from the request makes ``ForAllValues:`` true and ``ForAnyValue:`` false
+  (with or without ``IfExists``), ``...IfExists`` true, positive operators false and negated
+  operators true; ``Null`` tests presence.
 * Condition key names are case-insensitive, values are case-sensitive except for the
-  ``*IgnoreCase`` operators.
+  ``*IgnoreCase`` operators; under ``"Version": "2012-10-17"`` string and ARN condition values
+  have their policy variables substituted (:mod:`irsa_nb.iam.variables`).
+* A condition on a key whose value the evidence cannot show (``aws:SourceIp``...) is neither
+  true nor false; when it decides the outcome, :attr:`TrustDecision.undecided` names it.
 
 Every explanation (``reason``, ``detail``, findings, :class:`PolicyError` messages) is an
 :class:`irsa_nb.text.Msg`: English text that the checks render in the row's language.
@@ -1021,7 +1025,7 @@ def overbroad_findings(policy: dict[str, Any] | str, issuer: str) -> list[str]:
         for op, values in constraints:
             if op.qualifier == "ForAllValues":
                 finding("for_all_values", op=op.name)
-            if op.if_exists:
+            if op.if_exists and op.qualifier != "ForAnyValue":  # ForAnyValue: false if absent
                 finding("if_exists", op=op.name, base=op.base)
             if op.base == "Null":
                 continue
