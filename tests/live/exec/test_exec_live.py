@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import pytest
 
@@ -320,3 +322,32 @@ def test_cli_check_and_collect_with_exec(exec_live, tmp_path, capsys):
     assert "--exec needs a live cluster" in capsys.readouterr().err
     assert main(["check", "--cluster", lv.cluster, "--exec-timeout", "3"]) == 2
     assert "--exec-timeout needs --exec" in capsys.readouterr().err
+
+
+def test_a_foreign_token_that_only_an_ip_bound_statement_admits_is_a_warning(exec_live):
+    """IAM User Guide, "AWS global condition context keys", aws:SourceIp: "This key is included
+    in the request context, except when the requester uses a VPC endpoint"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+    the token read in the pod is admitted only by a statement bound to a source range no
+    evidence shows, so the row is a WARN naming aws:SourceIp, not a FAIL."""
+    data = base_data()
+    arn = add_app(data, "shop", "cart", {"cart-7d4b9c-zz9yy": ["app"]})
+    doc = data["roles"][arn.rsplit("/", 1)[1]]["get_role"]["Role"]["AssumeRolePolicyDocument"]
+    legacy = copy.deepcopy(doc["Statement"][0])
+    for key in legacy["Condition"]["StringEquals"]:
+        if key.endswith(":sub"):
+            legacy["Condition"]["StringEquals"][key] = "system:serviceaccount:shop:legacy"
+    legacy["Condition"]["IpAddress"] = {"aws:SourceIp": "10.0.0.0/8"}
+    doc["Statement"].append(legacy)
+    boxes = {
+        ("shop", "cart-7d4b9c-zz9yy", "app"): Box(
+            claims={"sub": "system:serviceaccount:shop:legacy"}
+        )
+    }
+    lv, _ = exec_live(data, boxes)
+    inv = irsa_nb.collect(lv.cluster, progress=False, exec={"service_account": "cart"})
+    df = irsa_nb.run_checks(inv, namespace="shop", service_account="cart")
+    trust = df[df.check_id == "trust_policy_allows_service_account"]
+    assert list(trust.status) == ["PASS", "WARN"]
+    warn = trust.iloc[1]
+    assert "cannot be decided from the evidence" in warn.detail and "aws:SourceIp" in warn.detail
