@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from irsa_nb.iam.arn import ArnError, parse_arn
-from irsa_nb.iam.context import RequestContext, Unknown, absent_kind
+from irsa_nb.iam.context import Known, RequestContext, Unknown, absent_kind
 from irsa_nb.iam.variables import UNKNOWN, VARIABLES_VERSION, Pattern, like, resolve, text
 from irsa_nb.iam.variables import pattern as as_pattern
 from irsa_nb.text import Msg, join
@@ -558,6 +558,8 @@ def _explain_condition(
     index: int, op: _Operator, key: str, values: list[str], ctx: RequestContext
 ) -> str:
     entry = ctx.lookup(key)
+    if isinstance(entry, Unknown) and (op.base != "Null" or entry.present is None):
+        return Msg(f"_trust.unknown.{entry.kind}", index=index, key=key, op=op.name)
     if op.base == "Null":
         state = "present" if entry is not None else "absent"
         return Msg(f"_trust.null_{state}", index=index, key=key, values=_show(values, False))
@@ -571,8 +573,7 @@ def _explain_condition(
             op=op.name,
             outcome=outcome,
         )
-    if isinstance(entry, Unknown):
-        return Msg(f"_trust.unknown.{entry.kind}", index=index, key=key, op=op.name)
+    assert isinstance(entry, Known)  # Unknown entries were explained above
     if not entry.claim:
         return Msg(
             "_trust.mismatch_context_negated" if op.negated else "_trust.mismatch_context",
