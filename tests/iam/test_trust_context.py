@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from irsa_nb.iam.context import Known, RequestContext, Unknown
 from irsa_nb.iam.trust import evaluate_trust, unmatchable_statements
@@ -375,3 +377,48 @@ def test_the_request_context_in_one_place() -> None:
     assert ctx.lookup("aws:PrincipalTag/team") is None
     assert ctx.lookup("s3:prefix") is None
     assert ctx.lookup(f"{ISSUER}:amr") is None
+
+
+# --------------------------------------------------------------------------- soundness
+
+UNKNOWABLE = {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}
+KNOWN_TRUE = {"Bool": {"aws:SecureTransport": "true"}}  # always included, true for the SDKs
+KNOWN_FALSE = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@st.composite
+def statements(draw: st.DrawFn) -> dict[str, Any]:
+    effect = draw(st.sampled_from(["Allow", "Deny"]))
+    sub = draw(st.sampled_from([SUB, "system:serviceaccount:prod:*", "system:serviceaccount:x:y"]))
+    condition: dict[str, Any] = {"StringLike": {SUB_KEY: sub}}
+    if draw(st.booleans()):
+        condition.update(UNKNOWABLE)
+    return statement(effect=effect, principal="*", condition=condition)
+
+
+def _with(stmts: list[dict[str, Any]], allow: dict, deny: dict) -> list[dict[str, Any]]:
+    out = []
+    for s in stmts:
+        cond = {k: v for k, v in s["Condition"].items() if k != "IpAddress"}
+        if "IpAddress" in s["Condition"]:
+            cond.update(allow if s["Effect"] == "Allow" else deny)
+        out.append({**s, "Condition": cond})
+    return out
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(statements(), min_size=1, max_size=4))
+def test_undecided_exactly_when_the_unknown_key_could_change_the_outcome(stmts) -> None:
+    """OPERATORS/MULTI (conditions ANDed, Allow ORed, Deny wins) read with a third value for
+    a key no evidence shows (GLOBAL, aws:SourceIp): the outcome is undecided exactly when
+    the most permissive reading of the unknown conditions (true in Allow, false in Deny) and
+    the most restrictive one differ; otherwise it equals both."""
+    best = decide(*_with(stmts, KNOWN_TRUE, KNOWN_FALSE))
+    worst = decide(*_with(stmts, KNOWN_FALSE, KNOWN_TRUE))
+    decision = decide(*stmts)
+    assert best.outcome != "undecided" and worst.outcome != "undecided"
+    if best.allowed == worst.allowed:
+        assert decision.outcome == best.outcome, decision.reason
+    else:
+        assert decision.outcome == "undecided", decision.reason
+        assert decision.undecided == ("IpAddress aws:SourceIp",)
