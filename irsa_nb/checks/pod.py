@@ -192,6 +192,7 @@ def pod_matches_annotation(ctx: Context, target: Subject, pod: Pod) -> Iterator[
         "annotation": wanted or "-",
         "injected": injected,
         "service_account": pod.service_account,
+        "created": pod.created or "?",
     }
     ev = {"annotation": wanted, "pod_AWS_ROLE_ARN": injected, "created": pod.created}
     if sa is None:
