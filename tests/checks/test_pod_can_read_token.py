@@ -1,5 +1,5 @@
 """pod_can_read_token: non-root containers can read the token (Kubernetes < 1.19 needs
-`fsGroup`)."""
+`fsGroup`; Windows pods need nothing)."""
 
 from __future__ import annotations
 

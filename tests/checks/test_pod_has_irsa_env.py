@@ -1,5 +1,5 @@
 """pod_has_irsa_env: `AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE` and the token mount are in every
-container."""
+container (on Windows the `C:\\` token path)."""
 
 from __future__ import annotations
 
