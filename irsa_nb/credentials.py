@@ -34,6 +34,7 @@ from .sdks import normalize_sdk
 from .text import Msg, join
 
 __all__ = [
+    "CERTAINTIES",
     "IDENTITY_COLUMNS",
     "SOURCES",
     "Chain",
@@ -57,6 +58,16 @@ IDENTITY_COLUMNS = [
     "certainty",
     "rule",
 ]
+
+#: How sure a prediction is. ``certain``: every fact that decides it was seen. ``spec-only``:
+#: decided from the pod spec, but in-pod facts that could put a source before it (the image's
+#: ``ENV``, credential files baked into the image) were not seen; :attr:`Prediction.unseen`
+#: names them and ``--exec`` reads them. ``possible``: a source that may or may not hold
+#: credentials (a Secret's keys, a profile file, IMDS reachability).
+CERTAINTIES = ("certain", "spec-only", "possible")
+#: In-pod facts a ``spec-only`` prediction did not see: the environment as the container sees
+#: it (image ``ENV`` included), and the shared credentials/config files inside it.
+UNSEEN = ("image_env", "aws_files")
 
 ACCESS_KEY = "AWS_ACCESS_KEY_ID"
 SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
@@ -177,9 +188,10 @@ class Prediction:
     sdk: str
     source: str
     role_arn: str | None
-    certainty: str
+    certainty: str  # one of CERTAINTIES
     rule: str
     steps: tuple[Step, ...]
+    unseen: tuple[str, ...] = ()  # UNSEEN codes, for a "spec-only" certainty
 
     @property
     def winner(self) -> Step:
@@ -387,6 +399,25 @@ def walk(
     return tuple(steps)
 
 
+def unseen_before(
+    chain: Chain, step: Step, env_seen: bool, aws_files: Sequence[AwsFile] | None
+) -> tuple[str, ...]:
+    """The in-pod facts (:data:`UNSEEN`) not seen that could put a source before ``step``.
+
+    Any link before it can be switched on by the image's ``ENV`` (static keys,
+    ``AWS_PROFILE``, container credentials), which only the environment seen inside the
+    container shows; a profile link also by a credentials or config file baked into the image.
+    """
+    order = chain.order
+    earlier = order[: order.index(step.link)] if step.link in order else ()
+    out = []
+    if earlier and not env_seen:
+        out.append("image_env")
+    if "profile" in earlier and aws_files is None:
+        out.append("aws_files")
+    return tuple(out)
+
+
 def predict(
     pod: Pod,
     container: Container,
@@ -394,8 +425,14 @@ def predict(
     version: str | None = None,
     association: PodIdentityAssociation | None = None,
     aws_files: Sequence[AwsFile] | None = None,
+    env_seen: bool = False,
 ) -> Prediction:
-    """Predict the credential source of one container for one SDK (``None``: any SDK)."""
+    """Predict the credential source of one container for one SDK (``None``: any SDK).
+
+    ``env_seen``: the container's environment was read inside it (``--exec``), not only
+    from the pod spec; without it (and without ``aws_files``) a "certain" source that an
+    unseen earlier one could beat is ``spec-only`` (:data:`CERTAINTIES`).
+    """
     chain = chain_for(sdk, version)
     steps = walk(pod, container, chain, association, aws_files)
     first = steps[0]
@@ -404,6 +441,13 @@ def predict(
         rest = [Msg("_chain.step", source=s.source, rule=s.rule) for s in steps[1:]]
         rule = join([rule, *rest], "otherwise")
     role = first.role_arn if first.certainty == "certain" else None
+    certainty, unseen = first.certainty, ()
+    if certainty == "certain":
+        unseen = unseen_before(chain, first, env_seen, aws_files)
+        if unseen:
+            certainty = "spec-only"
+            what = join((Msg(f"_chain.unseen.{u}") for u in unseen), "items")
+            rule = join([rule, Msg("_chain.spec_only", unseen=what)])
     label = chain.label if not version else f"{chain.label} {version}"
     return Prediction(
         pod.namespace,
@@ -412,9 +456,10 @@ def predict(
         label,
         first.source,
         role,
-        first.certainty,
+        certainty,
         rule,
         steps,
+        unseen,
     )
 
 
@@ -458,9 +503,12 @@ def predicted_identity(
     -------
     pandas.DataFrame
         Columns :data:`IDENTITY_COLUMNS`. ``source`` is one of :data:`SOURCES`;
-        ``certainty`` is ``possible`` when the bundle cannot show whether that source has
-        credentials (a Secret's keys, a profile file, IMDS reachability); ``rule`` says which
-        chain rule fired and what follows if the source turns out empty.
+        ``certainty`` is one of :data:`CERTAINTIES`: ``possible`` when the bundle cannot show
+        whether that source has credentials (a Secret's keys, a profile file, IMDS
+        reachability), ``spec-only`` when the source was read from the pod spec alone and
+        an earlier one could still come from the image (the ``rule`` then names what was not
+        seen; ``--exec`` reads it); ``rule`` says which chain rule fired and what follows if
+        the source turns out empty.
 
     Raises
     ------
@@ -478,12 +526,13 @@ def predicted_identity(
             continue
         assoc = association_for(associations, p.namespace, p.service_account)
         facts = facts_for(inventory.exec_facts, p)  # in-pod evidence (--exec), if collected
-        p, _ = effective_pod(inventory.exec_facts, p)
+        p, sources = effective_pod(inventory.exec_facts, p)
         for c in p.all_containers:
             f = facts.get(c.name)
             files = f.aws_files if f else None
             sdks = given or sdk_pairs(f) or [(None, None)]
+            seen = sources[c.name] == "exec"
             for key, version in sdks:
-                pr = predict(p, c, key, version, assoc, files)
+                pr = predict(p, c, key, version, assoc, files, seen)
                 rows.append({col: getattr(pr, col) for col in IDENTITY_COLUMNS})
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS)

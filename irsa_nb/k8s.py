@@ -29,6 +29,15 @@ AUDIENCE_ANNOTATION = "eks.amazonaws.com/audience"
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 TOKEN_VOLUME = "aws-iam-token"
+#: AWS_WEB_IDENTITY_TOKEN_FILE as the webhook sets it: the mount path joined with ``token``.
+TOKEN_FILE = f"{TOKEN_DIR}/token"
+#: ... and in a Windows pod: the same path on ``C:`` with backslashes (the mount stays at the
+#: Linux path). getPodSpecPatch in
+#: https://github.com/aws/amazon-eks-pod-identity-webhook/blob/master/pkg/handler/handler.go
+WINDOWS_TOKEN_FILE = "C:" + TOKEN_FILE.replace("/", "\\")
+#: The node selectors by which the webhook decides that a pod runs on Windows (value
+#: ``windows``); node affinity is not read (the webhook's README: not supported).
+OS_NODE_SELECTORS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 #: The environment variables the IRSA webhook injects into a container.
 IRSA_ENV_VARS = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 _DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
@@ -250,6 +259,49 @@ class Pod:
         """Whether a container sets AWS_ROLE_ARN or AWS_WEB_IDENTITY_TOKEN_FILE (by the
         webhook or by hand)."""
         return any(c.env_value(v) is not None for c in self.all_containers for v in IRSA_ENV_VARS)
+
+    @property
+    def windows(self) -> bool:
+        """Whether the webhook treats the pod as a Windows pod: a nodeSelector
+        ``kubernetes.io/os`` or ``beta.kubernetes.io/os`` of ``windows``. The one place that
+        decides it; Linux uid/gid/fsGroup rules do not apply to such a pod."""
+        return any(self.node_selector.get(k) == "windows" for k in OS_NODE_SELECTORS)
+
+    @property
+    def webhook_token_file(self) -> str:
+        """The AWS_WEB_IDENTITY_TOKEN_FILE the webhook sets in this pod's containers."""
+        return WINDOWS_TOKEN_FILE if self.windows else TOKEN_FILE
+
+    def token_file(self, c: Container) -> str:
+        """The web identity token file ``c``'s SDK reads: its AWS_WEB_IDENTITY_TOKEN_FILE, else
+        the path the webhook would set (:attr:`webhook_token_file`)."""
+        return c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or self.webhook_token_file
+
+    def container_path(self, path: str) -> str:
+        """``path`` as the container resolves it, comparable with another such path.
+
+        Linux: unchanged. Windows: either slash, case-insensitive, and a path without a drive
+        is on ``C:``, as the kubelet places a mountPath (``MakeAbsolutePath`` in
+        https://github.com/kubernetes/kubernetes/blob/master/pkg/volume/util/util.go), so the
+        mount at ``/var/run/secrets/...`` holds ``C:\\var\\run\\secrets\\...``.
+        """
+        if not self.windows:
+            return path
+        p = path.replace("\\", "/")
+        if ":" not in p:
+            p = "c:" + (p if p.startswith("/") else "/" + p)
+        return p.lower()
+
+    def token_mount(self, c: Container) -> str | None:
+        """Where ``c`` mounts a projected service-account token volume holding its web identity
+        token file (:meth:`token_file`), or None."""
+        token = self.container_path(self.token_file(c))
+        for path, volume in c.mounts.items():
+            if volume in self.token_volumes and token.startswith(
+                self.container_path(path).rstrip("/") + "/"
+            ):
+                return path
+        return None
 
     @property
     def workload(self) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..iam.arn import is_valid_role_arn
 from ..iam.arn import role_name as arn_role_name
 from ..inventory import Cluster, Gap, Role, pod_shape_gap
-from ..k8s import Container, Pod
+from ..k8s import TOKEN_VOLUME, Container, Pod
 from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 SKIP_CONTAINERS_ANNOTATION = "eks.amazonaws.com/skip-containers"
@@ -80,6 +80,19 @@ def webhook_skip_names(raw: str) -> list[str] | None:
 def skipped_containers(pod: Pod) -> set[str]:
     """Containers the webhook leaves alone (``eks.amazonaws.com/skip-containers``)."""
     return set(webhook_skip_names(pod.annotations.get(SKIP_CONTAINERS_ANNOTATION, "")) or ())
+
+
+def webhook_mutated(pod: Pod) -> bool:
+    """Whether the pod shows the webhook's mutation: the ``aws-iam-token`` volume, the IRSA
+    variables, or EKS Pod Identity's container credentials."""
+    return (
+        TOKEN_VOLUME in pod.token_volumes
+        or pod.has_irsa_env
+        or any(c.env_value(v) for c in pod.all_containers for v in _CONTAINER_URIS)
+    )
+
+
+_CONTAINER_URIS = ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
 
 
 def mutable_containers(pod: Pod) -> list[Container]:

@@ -40,6 +40,9 @@ def in_pod_evidence(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding
         }
         if f.status == "ok":
             yield Finding("PASS", "pass", params, ev)
+        elif f.status == "no_shell" and pod.windows:
+            # Windows containers have no POSIX sh: the probe cannot run there at all.
+            yield Finding("SKIP", "no_shell_windows", params, ev)
         elif f.status == "no_shell":
             yield Finding("SKIP", "no_shell", params, ev)
         elif f.status == "not_running":

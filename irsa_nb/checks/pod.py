@@ -11,16 +11,6 @@ from .helpers import mutable_containers, restart_command, shape_error, skipped_c
 from .registry import Context, Finding, Subject, annotated_service_accounts, check, from_gap
 
 
-def token_mount(pod: Pod, c: Container) -> str | None:
-    """Where ``c`` mounts a projected service-account token volume holding its web identity
-    token file (``AWS_WEB_IDENTITY_TOKEN_FILE``, else the webhook's default path), or None."""
-    token_file = c.env_value("AWS_WEB_IDENTITY_TOKEN_FILE") or f"{TOKEN_DIR}/token"
-    for path, volume in c.mounts.items():
-        if volume in pod.token_volumes and token_file.startswith(path.rstrip("/") + "/"):
-            return path
-    return None
-
-
 def pod_identity_injected(containers: list[Container]) -> bool:
     """Whether EKS Pod Identity credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) were injected
     into ``containers``: then the association, not IRSA, decides (pod_identity_precedence)."""
@@ -59,6 +49,7 @@ def pod_has_irsa_env(ctx: Context, target: Subject, pod: Pod) -> Iterator[Findin
     ev = {
         c.name: {v: c.env_value(v) for v in (*IRSA_ENV_VARS, "AWS_REGION", "AWS_DEFAULT_REGION")}
         | {"token_mount": TOKEN_DIR in c.mounts, "source": sources[c.name]}
+        | ({"os": "windows"} if pod.windows else {})
         | _token_seen(facts.get(c.name))
         for c in containers
     }
@@ -85,7 +76,7 @@ def pod_has_irsa_env(ctx: Context, target: Subject, pod: Pod) -> Iterator[Findin
             if not token.exists:
                 missing.append(f"the token file {token.path} (inside the container)")
         else:
-            if token_mount(pod, c) is None:
+            if pod.token_mount(c) is None:
                 missing.append(f"volumeMount {TOKEN_DIR}")
         if missing:
             where = ", seen inside the container" if sources[c.name] == "exec" else ""
@@ -114,7 +105,7 @@ def pod_can_read_token(ctx: Context, target: Subject, pod: Pod) -> Iterator[Find
     users = {
         c.name: (c.run_as_user if c.run_as_user is not None else pod.run_as_user)
         for c in mutable_containers(pod)
-        if token_mount(pod, c) is not None
+        if pod.token_mount(c) is not None
     }
     ev = {"kubernetes_version": version, "fs_group": pod.fs_group, "run_as_user": users}
     params = {"version": version or "unknown"}
@@ -137,6 +128,11 @@ def pod_can_read_token(ctx: Context, target: Subject, pod: Pod) -> Iterator[Find
             return
     if not users:
         yield Finding("SKIP", "no_token", params, ev)
+    elif pod.windows:
+        # No uid/gid/fsGroup on Windows: the kubelet leaves projected files to the default
+        # ACL, which lets BUILTIN\Users read them, so every container user can read the token
+        # (https://kubernetes.io/docs/concepts/storage/projected-volumes/#windows).
+        yield Finding("PASS", "pass_windows", params, {**ev, "os": "windows"})
     elif vt is None:
         yield Finding("SKIP", "no_version", params, ev)
     elif vt >= (1, 19):
@@ -196,6 +192,7 @@ def pod_matches_annotation(ctx: Context, target: Subject, pod: Pod) -> Iterator[
         "annotation": wanted or "-",
         "injected": injected,
         "service_account": pod.service_account,
+        "created": pod.created or "?",
     }
     ev = {"annotation": wanted, "pod_AWS_ROLE_ARN": injected, "created": pod.created}
     if sa is None:

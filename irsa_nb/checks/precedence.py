@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..credentials import CONTAINER_URIS, association_for, chain_for, predict
+from ..credentials import CONTAINER_URIS, UNSEEN, association_for, chain_for, predict
 from ..exec_facts import effective_pod, facts_for, sdk_pairs
 from ..inventory import Gap
 from ..k8s import IRSA_ENV_VARS, Pod
@@ -68,12 +68,13 @@ def no_credentials_override(ctx: Context, target: Subject, pod: Pod) -> Iterator
     overrides: list[str] = []
     possible: list[str] = []
     selected = 0
+    unseen: dict[str, set[str]] = {}  # container -> in-pod facts a spec-only PASS did not see
     ev: dict[str, list[dict]] = {}
     for c in containers:
         f = facts.get(c.name)
         files = f.aws_files if f else None
         for key, version in given or sdk_pairs(f) or [(None, None)]:
-            pr = predict(pod, c, key, version, assoc, files)
+            pr = predict(pod, c, key, version, assoc, files, sources[c.name] == "exec")
             ev.setdefault(c.name, []).append(
                 {
                     "sdk": pr.sdk,
@@ -83,6 +84,7 @@ def no_credentials_override(ctx: Context, target: Subject, pod: Pod) -> Iterator
                     "rule": pr.rule,
                     "env": sources[c.name],  # "exec": the environment seen inside
                 }
+                | ({"not_seen": list(pr.unseen)} if pr.unseen else {})
             )
             winner = pr.winner
             where = {"container": c.name, "sdk": pr.sdk if key else Msg("_chain.any_sdk")}
@@ -95,6 +97,8 @@ def no_credentials_override(ctx: Context, target: Subject, pod: Pod) -> Iterator
                 overrides.append(Msg("_chain.item", **where, rule=winner.rule))
             elif winner.source == "web_identity":
                 selected += 1
+                if pr.unseen:
+                    unseen.setdefault(c.name, set()).update(pr.unseen)
                 if len(pr.steps) > 1:
                     possible.append(Msg("_chain.item", **where, rule=pr.steps[0].rule))
     seen = "_exec" if any(sources[c.name] == "exec" for c in containers) else ""
@@ -102,6 +106,16 @@ def no_credentials_override(ctx: Context, target: Subject, pod: Pod) -> Iterator
         yield Finding("FAIL", "override" + seen, {**params, "overrides": join(overrides)}, ev)
     elif possible:
         yield Finding("WARN", "possible", {**params, "overrides": join(possible)}, ev)
+    elif selected and unseen:
+        # Judged on the pod spec alone: say what was not seen and how to see it.
+        codes = [u for u in UNSEEN if any(u in v for v in unseen.values())]
+        spec = {
+            **params,
+            "containers": sorted(unseen),
+            "not_seen": join((Msg(f"_chain.unseen.{u}") for u in codes), "items"),
+        }
+        tried = [n for n in unseen if (pod.namespace, pod.name, n) in ctx.inventory.exec_facts]
+        yield Finding("PASS", "pass_spec_exec_failed" if tried else "pass_spec", spec, ev)
     elif selected:
         yield Finding("PASS", "pass" + seen, params, ev)
     else:

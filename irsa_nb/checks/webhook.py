@@ -16,7 +16,12 @@ from typing import Any
 from ..credentials import ACCESS_KEY, CONTAINER_URIS, ROLE_ARN, SECRET_KEY, TOKEN_FILE
 from ..inventory import Gap
 from ..k8s import TOKEN_VOLUME, Container, Pod, _d, _l
-from .helpers import SKIP_CONTAINERS_ANNOTATION, restart_command, webhook_skip_names
+from .helpers import (
+    SKIP_CONTAINERS_ANNOTATION,
+    restart_command,
+    webhook_mutated,
+    webhook_skip_names,
+)
 from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
 
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
@@ -228,6 +233,7 @@ def token_expiration_valid(ctx: Context, target: Subject) -> Iterator[Finding]:
         elif n > MAX_TOKEN_EXPIRATION:
             long_.append(shown)
     stale = _not_applied(target)
+    bare = sorted(p.name for p in target.pods if TOKEN_VOLUME not in p.token_volumes)
     ev = {
         "annotations": dict(entries),
         "projected_expiration_seconds": {
@@ -252,6 +258,10 @@ def token_expiration_valid(ctx: Context, target: Subject) -> Iterator[Finding]:
         yield Finding("WARN", "too_long", {**params, "entries": "; ".join(long_)}, ev)
     elif stale:
         yield Finding("WARN", "not_applied", {**params, "entries": "; ".join(stale)}, ev)
+    elif bare:  # the webhook did not mutate these pods: no token, so no lifetime, to judge
+        yield Finding("INFO", "not_in_effect", {**params, "pods": bare}, ev)
+    elif not target.pods:
+        yield Finding("PASS", "pass_no_pods", params, ev)
     else:
         yield Finding("PASS", "pass", params, ev)
 
@@ -305,6 +315,9 @@ def containers_skipped(ctx: Context, target: Subject, pod: Pod) -> Iterator[Find
         yield skip
         return
     raw = pod.annotations.get(SKIP_CONTAINERS_ANNOTATION)
+    if raw is None and not webhook_mutated(pod):
+        yield Finding("SKIP", "none_not_mutated")
+        return
     if raw is None:
         yield Finding("PASS", "none")
         return

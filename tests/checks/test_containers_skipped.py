@@ -36,6 +36,15 @@ def test_pod_without_the_annotation_passes():
     assert row.status == "PASS"
 
 
+def test_an_unmutated_pod_without_the_annotation_is_not_called_mutated():
+    """Pods the webhook missed (created before the annotation) carry no IRSA variables and no
+    aws-iam-token volume; "every container is mutated" would be false of them."""
+    df = results(demo_docs(), "containers_skipped")
+    row = one(df, pod="notifications-9f8e7d6c5-a1b2c")  # the demo's un-mutated pod
+    assert row.status == "SKIP" and "did not mutate" in row.detail, row.detail
+    assert "mutated." not in row.detail
+
+
 def test_skipped_sidecar_without_aws_env_is_info():
     row = _skipped("istio-proxy", [("app", []), ("istio-proxy", [env("ISTIO_META", "x")])])
     assert row.status == "INFO" and "istio-proxy" in row.detail

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from irsa_nb.bundle import CallFailed
+from irsa_nb.exec_facts import exec_path
 from tests.builders import k8s_objects as k8s
 from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
 
@@ -112,3 +114,84 @@ def test_synthetic_cluster_static_key_pods_are_exactly_the_boto3_overrides(tmp_p
     )
     fails = {f"{r.namespace}/{r.pod}" for r in df[df.status == "FAIL"].itertuples()}
     assert fails == truth
+
+
+# Certainty that matches the evidence. The pod spec cannot show the image's ENV or
+# credential files baked into the image (README, "In-pod evidence"); the SDKs read both
+# before web identity (e.g. botocore's EnvProvider and AssumeRoleProvider precede
+# AssumeRoleWithWebIdentityProvider in
+# https://github.com/boto/botocore/blob/develop/botocore/credentials.py).
+CHECKOUT = "checkout-7d4b9c6f5-k2x9p"
+_NO_FILES = (
+    "file\tcredentials\tdefault\tabsent\t/root/.aws/credentials\n"
+    "file\tconfig\tdefault\tabsent\t/root/.aws/config\n"
+)
+
+
+def _checkout_rows(docs, lang="en"):
+    df = results(docs, namespace="shop", service_account="checkout", lang=lang)
+    return one(df[df.check_id == "no_credentials_override"]), df
+
+
+def test_a_pass_from_the_spec_alone_is_spec_only_and_says_what_it_did_not_see():
+    row, _ = _checkout_rows(demo_docs())
+    assert row.status == "PASS"
+    assert "from the spec only" in row.detail and "--exec" in row.detail
+    assert "image's ENV" in row.detail and "~/.aws" in row.detail
+    preds = [p for ps in evidence(row).values() for p in ps]
+    assert {p["certainty"] for p in preds} == {"spec-only"}  # never "certain" from the spec
+    assert {tuple(p["not_seen"]) for p in preds} == {("image_env", "aws_files")}
+    zh, _ = _checkout_rows(demo_docs(), lang="zh")
+    assert "仅依据 Pod 规约" in zh.detail and "--exec" in zh.detail
+
+
+def _seen_inside(docs, files=True):
+    pod = next(p for p in docs["k8s/pods.json"]["items"] if p["metadata"]["name"] == CHECKOUT)
+    for c in pod["spec"]["containers"]:
+        env_txt = "".join(f"{e['name']}={e.get('value', '')}\n" for e in c.get("env", []))
+        d = {"probe.json": {"status": "ok"}, "env.txt": env_txt + "PATH=/usr/bin\n"}
+        if files:
+            d["aws-files.txt"] = _NO_FILES
+        for name, doc in d.items():
+            docs[exec_path("shop", CHECKOUT, c["name"], name)] = doc
+
+
+def test_with_the_environment_and_files_seen_inside_the_pass_is_certain():
+    docs = demo_docs()
+    _seen_inside(docs)
+    row, _ = _checkout_rows(docs)
+    assert row.status == "PASS" and "seen inside the containers" in row.detail
+    preds = [p for ps in evidence(row).values() for p in ps]
+    assert {p["certainty"] for p in preds} == {"certain"}
+    assert all("not_seen" not in p for p in preds)
+
+
+def test_with_the_environment_but_not_the_files_seen_the_pass_stays_spec_only():
+    docs = demo_docs()
+    _seen_inside(docs, files=False)
+    row, _ = _checkout_rows(docs)
+    assert row.status == "PASS" and "~/.aws" in row.detail and "image's ENV" not in row.detail
+    preds = [p for ps in evidence(row).values() for p in ps]
+    assert {p["certainty"] for p in preds} == {"spec-only"}
+
+
+def test_exec_refused_with_403_is_spec_only_and_points_to_in_pod_evidence():
+    docs = demo_docs()
+    refused = (
+        'pods "checkout-7d4b9c6f5-k2x9p" is forbidden: User "dev" cannot create resource '
+        '"pods/exec" in API group "" in the namespace "shop" (403)'
+    )
+    for c in ("checkout", "otel-collector"):
+        docs[exec_path("shop", CHECKOUT, c, "probe.json")] = CallFailed(refused)
+    row, df = _checkout_rows(docs)
+    assert row.status == "PASS" and "could not read inside" in row.detail
+    assert "in_pod_evidence" in row.detail and "from the spec only" in row.detail
+    preds = [p for ps in evidence(row).values() for p in ps]
+    assert {p["certainty"] for p in preds} == {"spec-only"}
+    assert set(df[df.check_id == "in_pod_evidence"].status) == {"ERROR"}
+
+
+def test_an_override_seen_in_the_spec_stays_a_certain_fail():
+    """Static keys in the spec come first in the chain: no unseen fact can change that."""
+    row = one(results(demo_docs(), "no_credentials_override"), pod="ledger-6a5b4c3d2-g7h8j")
+    assert row.status == "FAIL"

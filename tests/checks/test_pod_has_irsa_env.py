@@ -1,9 +1,20 @@
 """pod_has_irsa_env: `AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE` and the token mount are in every
-container."""
+container (on Windows the `C:\\` token path)."""
 
 from __future__ import annotations
 
-from tests.checks.helpers import demo_docs, only, pod_doc, results
+import pytest
+
+from tests.builders.k8s_objects import IRSA_TOKEN_FILE_WINDOWS
+from tests.checks.helpers import (
+    add_pod,
+    demo_docs,
+    evidence,
+    irsa_pod,
+    only,
+    pod_doc,
+    results,
+)
 
 
 def test_pod_has_irsa_env_pass_not_injected_and_partial(demo):
@@ -42,3 +53,64 @@ def test_a_token_directory_that_is_not_a_projected_token_volume_is_no_token_moun
     row = only(df, "pod_has_irsa_env")
     assert row.status == "FAIL" and "volumeMount" in row.detail
     assert only(df, "pod_can_read_token").status == "SKIP"
+
+
+# Windows pods, built as the webhook mutates them: getPodSpecPatch in
+# https://github.com/aws/amazon-eks-pod-identity-webhook/blob/master/pkg/handler/handler.go
+# decides "Windows" from the nodeSelector kubernetes.io/os or beta.kubernetes.io/os = windows,
+# then sets AWS_WEB_IDENTITY_TOKEN_FILE=C:\var\run\secrets\eks.amazonaws.com\serviceaccount\token
+# while addEnvToContainer mounts the aws-iam-token volume at the Linux path (m.MountPath).
+WINDOWS_SELECTORS = ({"kubernetes.io/os": "windows"}, {"beta.kubernetes.io/os": "windows"})
+
+
+def _windows_docs(selector: dict, role: str | None = "shop-checkout") -> tuple[dict, str]:
+    docs = demo_docs()
+    pod = add_pod(
+        docs, irsa_pod("shop", "win-6c5b4a3f2-w1n2d", "checkout", role, node_selector=selector)
+    )
+    return docs, pod["metadata"]["name"]
+
+
+@pytest.mark.parametrize("selector", WINDOWS_SELECTORS)
+def test_a_mutated_windows_pod_passes(selector):
+    docs, name = _windows_docs(selector)
+    env = {e["name"]: e.get("value") for e in pod_doc(docs, "win-")["spec"]["containers"][0]["env"]}
+    assert env["AWS_WEB_IDENTITY_TOKEN_FILE"] == IRSA_TOKEN_FILE_WINDOWS
+    row = only(
+        results(docs, namespace="shop", service_account="checkout"), "pod_has_irsa_env", pod=name
+    )
+    assert row.status == "PASS", row.detail
+    assert all(c["os"] == "windows" for c in evidence(row).values())
+
+
+@pytest.mark.parametrize("selector", WINDOWS_SELECTORS)
+def test_an_unmutated_windows_pod_fails_as_not_injected(selector):
+    docs, name = _windows_docs(selector, role=None)
+    row = only(
+        results(docs, namespace="shop", service_account="checkout"), "pod_has_irsa_env", pod=name
+    )
+    assert row.status == "FAIL" and "did not mutate" in row.detail
+
+
+def test_a_windows_token_file_outside_the_mount_is_still_missing():
+    docs, name = _windows_docs(WINDOWS_SELECTORS[0])
+    for c in pod_doc(docs, "win-")["spec"]["containers"]:
+        for e in c["env"]:
+            if e["name"] == "AWS_WEB_IDENTITY_TOKEN_FILE":
+                e["value"] = "D:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token"
+    row = only(
+        results(docs, namespace="shop", service_account="checkout"), "pod_has_irsa_env", pod=name
+    )
+    assert row.status == "FAIL" and "volumeMount" in row.detail
+
+
+def test_a_linux_pod_with_the_windows_token_path_has_no_mount_for_it():
+    """Without the Windows node selector the webhook sets the Linux path; a C:\\ path in a Linux
+    container names a file no mount holds."""
+    docs = demo_docs()
+    for c in pod_doc(docs, "checkout-")["spec"]["containers"]:
+        for e in c["env"]:
+            if e["name"] == "AWS_WEB_IDENTITY_TOKEN_FILE":
+                e["value"] = IRSA_TOKEN_FILE_WINDOWS
+    row = only(results(docs, namespace="shop", service_account="checkout"), "pod_has_irsa_env")
+    assert row.status == "FAIL" and "volumeMount" in row.detail

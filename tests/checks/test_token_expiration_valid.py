@@ -9,26 +9,46 @@ from irsa_nb.checks.webhook import parse_go_int64
 from tests.checks.helpers import add_pod, add_sa, demo_docs, irsa_pod, one, results
 
 
-def _expiry(value, where="sa", volume=None):
+def _expiry(value, where="sa", volume=None, pods=(True,)):
+    """``pods``: one pod per entry, mutated by the webhook (True) or not (False)."""
     docs = demo_docs()
     ann = {"eks.amazonaws.com/token-expiration": value}
     add_sa(docs, "shop", "billing", "irsa-billing", ann if where == "sa" else None)
     kw = {"token_expiration": volume} if volume else {}
-    pod = irsa_pod(
-        "shop",
-        "billing-5d4c3b2a1-q1w2e",
-        "billing",
-        "irsa-billing",
-        annotations=ann if where == "pod" else None,
-        **kw,
-    )
-    add_pod(docs, pod)
+    for i, mutated in enumerate(pods):
+        pod = irsa_pod(
+            "shop",
+            f"billing-5d4c3b2a1-q1w2{i}",
+            "billing",
+            "irsa-billing" if mutated else None,
+            annotations=ann if where == "pod" else None,
+            **kw,
+        )
+        add_pod(docs, pod)
     return one(results(docs, "token_expiration_valid", namespace="shop", service_account="billing"))
 
 
 def test_token_expiration_in_range_and_applied_passes():
     row = _expiry("3600", volume=3600)
     assert row.status == "PASS"
+
+
+def test_a_valid_annotation_on_unmutated_pods_is_not_in_effect():
+    """The webhook adds the aws-iam-token volume, whose expirationSeconds carries the
+    annotation, only when it mutates the pod (getPodSpecPatch in
+    https://github.com/aws/amazon-eks-pod-identity-webhook/blob/master/pkg/handler/handler.go);
+    a pod without the volume has no IRSA token, so "the pods use it" would be false."""
+    row = _expiry("3600", volume=3600, pods=(False,))
+    assert row.status == "INFO" and "not in effect" in row.detail, row.detail
+    assert "billing-5d4c3b2a1-q1w20" in row.detail and "use it" not in row.detail
+    row = _expiry("3600", volume=3600, pods=(True, False))
+    assert row.status == "INFO" and "billing-5d4c3b2a1-q1w21" in row.detail
+    assert "billing-5d4c3b2a1-q1w20" not in row.detail
+
+
+def test_a_valid_annotation_without_pods_does_not_claim_pods_use_it():
+    row = _expiry("3600", pods=())
+    assert row.status == "PASS" and "no pod" in row.detail and "pods use it" not in row.detail
 
 
 def test_unparsable_token_expiration_fails_because_the_webhook_ignores_it():

@@ -228,3 +228,16 @@ def test_table_speaks_the_chosen_language(capsys):
     assert code == 1
     assert out.startswith("23 条结果:") and "修复:" in out and "未显示 22 条" in out
     assert "results" not in out and "Fix:" not in out
+
+
+def test_a_spec_only_pass_says_so_in_the_table_and_the_json(capsys):
+    """Without --exec the PASS of no_credentials_override rests on the pod spec alone: the
+    table (--all) shows the detail and the JSON evidence the certainty (issue 15, item 7)."""
+    base = ("check", "--bundle", "demo", "-n", "shop", "-s", "checkout")
+    _, out, _ = run(capsys, *base, "--all")
+    block = out[out.index("PASS  no_credentials_override") :]
+    assert "from the spec only" in " ".join(block.split()[:60]) and "--exec" in block
+    _, out, _ = run(capsys, *base, "--format", "json")
+    row = next(r for r in json.loads(out) if r["check_id"] == "no_credentials_override")
+    preds = [p for ps in json.loads(row["evidence"]).values() for p in ps]
+    assert {p["certainty"] for p in preds} == {"spec-only"}

@@ -28,8 +28,33 @@ def _source(pod: Pod, sdk=None, version=None, assoc=None):
 
 def test_web_identity_wins_when_both_variables_are_injected():
     source, certainty, pr = _source(_pod())
-    assert (source, certainty) == ("web_identity", "certain")
+    assert (source, certainty) == ("web_identity", "spec-only")
     assert pr.role_arn == role_arn("app-role")
+
+
+def test_web_identity_from_the_spec_alone_is_spec_only_and_names_what_was_not_seen():
+    """The pod spec cannot show the image's ENV or files baked into it (README, "In-pod
+    evidence"): static keys or a profile there come before web identity in every chain."""
+    pod = _pod()
+    c = pod.containers[0]
+    pr = predict(pod, c)
+    assert pr.certainty == "spec-only" and pr.unseen == ("image_env", "aws_files")
+    assert "pod spec only" in pr.rule and "--exec" in pr.rule
+    assert "镜像的 ENV" in pr.rule.in_lang("zh")
+    # the environment seen inside, but no shared files: a profile could still come first
+    pr = predict(pod, c, env_seen=True)
+    assert (pr.certainty, pr.unseen) == ("spec-only", ("aws_files",))
+    # both seen: certain; an SDK without a profile link before web identity needs only the env
+    assert predict(pod, c, env_seen=True, aws_files=()).certainty == "certain"
+    assert predict(pod, c, "go2", "1.30.0", env_seen=True).certainty == "certain"
+    assert predict(pod, c, "go2", "1.30.0").unseen == ("image_env",)
+
+
+def test_static_keys_in_the_spec_stay_certain():
+    """Nothing precedes environment keys in the chain, so no unseen fact can change them."""
+    pod = _pod([env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), env("AWS_SECRET_ACCESS_KEY", "x")])
+    pr = predict(pod, pod.containers[0], "boto3", "1.34.0")
+    assert (pr.source, pr.certainty, pr.unseen) == ("env_keys", "certain", ())
 
 
 def test_literal_static_keys_beat_web_identity_in_every_sdk_that_reads_env_first():
@@ -79,7 +104,7 @@ def test_token_file_without_role_arn_is_an_error_in_go_and_botocore_but_not_java
     pod = Pod.from_k8s(k8s.pod("shop", "x-1", "x", containers=[c]))
     for sdk, version in [("go", "1.44.0"), ("boto3", "1.34.0")]:
         source, certainty, pr = _source(pod, sdk, version)
-        assert (source, certainty) == ("none", "certain")
+        assert (source, certainty) == ("none", "spec-only")  # image ENV keys would come first
         assert "role ARN is not set" in pr.rule
     assert _source(pod, "java2", "2.20.0")[0] == "imds"
 
@@ -104,7 +129,7 @@ def test_js_v2_picks_container_credentials_before_web_identity():
     pod = _pod([env("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials")])
     assoc = PodIdentityAssociation("shop", "app", "a-123", "arn:aws:eks:...")
     source, certainty, pr = _source(pod, "node", "2.1500.0", assoc)
-    assert (source, certainty) == ("container", "certain")
+    assert (source, certainty) == ("container", "spec-only")
     assert "EKS Pod Identity" in pr.rule and "a-123" in pr.rule
     assert _source(pod, "node", "3.600.0")[0] == "web_identity"
     assert _source(pod, "go2", "1.30.0")[0] == "web_identity"

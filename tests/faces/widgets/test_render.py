@@ -112,3 +112,15 @@ def test_evidence_links_are_relative_and_escaped():
     assert "x&lt;y&gt;" in html and "irsa-badge-fail" in html
     assert "with code" not in html
     assert render.evidence_html(None, None) == ""
+
+
+def test_a_spec_only_pass_shows_its_detail_in_the_results_table():
+    """The Explorer renders rows generically: the spec-only caveat of no_credentials_override
+    (issue 15, item 7) reaches it in either language."""
+    inv = irsa_nb.load_bundle("demo")
+    for lang, words in (("en", "from the spec only"), ("zh", "仅依据 Pod 规约")):
+        df = irsa_nb.run_checks(
+            inv, namespace="shop", service_account="checkout", lang=lang,
+            checks=["no_credentials_override"],
+        )  # fmt: skip
+        assert words in render.results_table_html(df)
