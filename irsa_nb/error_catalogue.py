@@ -59,7 +59,7 @@ _RAN = ("PASS", "INFO")
 SPECIFICITY = {"cause": 3, "error": 2, "symptom": 1, "fallback": 0}
 
 #: Evidence names a cause may be raised or lowered by (see :func:`evidence`).
-EVIDENCE = frozenset({"china", "partition", "commercial", "global-endpoint"})
+EVIDENCE = frozenset({"china", "partition", "commercial", "global-endpoint", "regional-endpoint"})
 
 #: Kinds of principal an entry may be limited to (see :func:`principal_kind`).
 PRINCIPALS = frozenset({"node", "web-identity", "user", "role", "root"})
@@ -269,6 +269,7 @@ _COMMERCIAL = re.compile(
     r"arn:aws:|\b(?:af|ap|ca|eu|il|me|mx|sa|us)-(?!gov-|iso)(?:[a-z]+-){1,2}\d\b"
 )
 _GLOBAL_ENDPOINT = re.compile(r"(?<![\w.-])sts\.amazonaws\.com(?!\.cn)\b")
+_REGIONAL_ENDPOINT = re.compile(r"(?<![\w.-])sts[.-][a-z]{2}(?:-[a-z]+){1,2}-\d\.amazonaws\.com")
 
 
 def evidence(flat: str) -> frozenset[str]:
@@ -277,10 +278,10 @@ def evidence(flat: str) -> frozenset[str]:
     ``china``: a China region, ``arn:aws-cn:`` or an ``.amazonaws.com.cn`` host;
     ``partition``: any partition other than aws, or a China region in an aws host name;
     ``commercial``: only aws-partition regions or ARNs; ``global-endpoint``: the host
-    sts.amazonaws.com.
+    sts.amazonaws.com; ``regional-endpoint``: a host sts.REGION.amazonaws.com[.cn].
 
     >>> sorted(evidence("Post https://sts.cn-north-1.amazonaws.com/: no such host"))
-    ['china', 'partition']
+    ['china', 'partition', 'regional-endpoint']
     """
     found = set()
     if _CHINA.search(flat):
@@ -291,6 +292,8 @@ def evidence(flat: str) -> frozenset[str]:
         found.add("commercial")
     if _GLOBAL_ENDPOINT.search(flat):
         found.add("global-endpoint")
+    if _REGIONAL_ENDPOINT.search(flat):
+        found.add("regional-endpoint")
     return frozenset(found)
 
 

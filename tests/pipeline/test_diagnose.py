@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 import irsa_nb
 from irsa_nb.checks import REGISTRY
@@ -22,6 +24,7 @@ from irsa_nb.diagnose import (
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"
 REQ = "Request ID: 8b0f2c1e-4a5d-4e6f-9a7b-1c2d3e4f5a6b"
+CORPUS = Path(__file__).parents[1] / "model" / "diagnose_corpus.yaml"
 
 
 def boto(code, op, msg):
@@ -319,9 +322,12 @@ def test_other_and_seed_errors_are_recognised(eid, text):
     assert _first_id(df) == eid, df.error.tolist()
 
 
-def test_every_catalogue_entry_e1_to_e21_is_exercised():
+def test_every_catalogue_entry_is_exercised():
     seen = {eid for eid, *_ in STS_ERRORS} | {eid for eid, _ in OTHER_ERRORS + SEED}
     assert {f"E{i}" for i in range(1, 22)} <= seen
+    # E22 on: the SDK-string corpus (tests/model/diagnose_corpus.yaml) exercises them.
+    corpus = yaml.safe_load(CORPUS.read_text("utf-8"))["cases"]
+    seen |= {c["top"].split("/")[0] for c in corpus}
     assert {e.id for e in catalogue().entries if not e.fallback} <= seen
 
 
