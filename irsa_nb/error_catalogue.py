@@ -227,7 +227,9 @@ def extract_fields(flat: str) -> dict[str, str]:
 
 
 _ACCOUNT = re.compile(r"\d{12}")
-_INSTANCE_SESSION = re.compile(r"i-[0-9a-fxX*.…]{3,20}")
+_INSTANCE_SESSION = re.compile(
+    r"i-[0-9a-fxX*.…]{3,20}|i-<[^<>\s]{1,30}>|<instance[-_ ]?id>|INSTANCE_ID", re.IGNORECASE
+)
 # Session names the SDKs give a web identity session when AWS_ROLE_SESSION_NAME is unset:
 # botocore "botocore-session-<s>" (botocore/credentials.py), Java "aws-sdk-java-<ms>",
 # JavaScript v3 "aws-sdk-js-session-<ms>", Go "<UnixNano>" (stscreds), .NET a GUID
