@@ -86,6 +86,7 @@ class _Entry:
     specificity: int
     principals: frozenset[str] | None = None
     title_zh: str | None = None
+    unless: frozenset[str] = frozenset()
 
     @property
     def fallback(self) -> bool:
@@ -148,6 +149,7 @@ def _entry(e: Mapping[str, Any]) -> _Entry:
         specificity=SPECIFICITY[str(e["specificity"])],
         principals=None if principals is None else _names(principals, PRINCIPALS, "principal"),
         title_zh=str(e["title_zh"]) if e.get("title_zh") else None,
+        unless=frozenset(str(x) for x in e.get("unless") or ()),
     )
 
 
@@ -310,6 +312,8 @@ def _matches(flat: str, fields: Mapping[str, str]) -> list[_Entry]:
         positions = [m.start() for p in entry.patterns if (m := p.search(flat))]
         if positions:
             found.append((-entry.specificity, min(positions), order, entry))
+    matched = {f[3].id for f in found}
+    found = [f for f in found if not f[3].unless & matched]
     specific = [f for f in found if not f[3].fallback]
     chosen = specific or sorted(f for f in found if f[3].fallback)[:1]
     return [f[3] for f in sorted(chosen, key=lambda f: f[:3])]

@@ -146,3 +146,12 @@ def test_a_redacted_account_is_not_used_as_an_account():
     fields = read("User: arn:aws:sts::123:assumed-role/NodeRole/i-xxxx is not authorized").fields
     assert "account" not in fields and "role_arn" not in fields
     assert fields["role"] == "NodeRole"
+
+
+def test_unless_drops_the_net_sdk_entry_when_the_token_file_or_assembly_is_the_problem():
+    frame = " at Amazon.Runtime.AssumeRoleWithWebIdentityCredentials.GenerateNewCredentials()"
+    assert [e.id for e in read("System.MissingMethodException: x" + frame).entries] == ["E26"]
+    token = "A token could not be loaded from the WebIdentityTokenFile."
+    assert [e.id for e in read("fail: " + frame + " " + token).entries] == ["E27"]
+    assembly = "Assembly AWSSDK.SecurityToken could not be found or loaded."
+    assert [e.id for e in read(assembly + frame).entries] == ["E25"]
