@@ -109,6 +109,9 @@ def catalogue() -> _Catalogue:
         resources.files("irsa_nb.text").joinpath("diagnoses.yaml").read_text(encoding="utf-8")
     )
     entries = tuple(_entry(e) for e in raw["errors"])
+    ids = {e.id for e in entries}
+    for e in entries:
+        _names(e.unless, frozenset(ids), f"entry named by {e.id}'s unless:")
     return _Catalogue(
         defaults={k: str(v) for k, v in raw["defaults"].items()},
         fields={k: re.compile(v) for k, v in raw["fields"].items()},

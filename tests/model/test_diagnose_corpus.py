@@ -155,3 +155,16 @@ def test_unless_drops_the_net_sdk_entry_when_the_token_file_or_assembly_is_the_p
     assert [e.id for e in read("fail: " + frame + " " + token).entries] == ["E27"]
     assembly = "Assembly AWSSDK.SecurityToken could not be found or loaded."
     assert [e.id for e in read(assembly + frame).entries] == ["E25"]
+
+
+def test_the_catalogue_refuses_unknown_rule_names():
+    from irsa_nb import error_catalogue
+
+    base = {"id": "X1", "title": "t", "patterns": ["x"], "specificity": "error"}
+    cause = {"key": "k", "cause": "c", "fix": "f"}
+    with pytest.raises(ValueError, match="unknown evidence"):
+        error_catalogue._entry({**base, "causes": [{**cause, "raised_by": ["chinaa"]}]})
+    with pytest.raises(ValueError, match="unknown principal"):
+        error_catalogue._entry({**base, "causes": [cause], "principals": ["robot"]})
+    with pytest.raises(KeyError):
+        error_catalogue._entry({**base, "specificity": "very", "causes": [cause]})
