@@ -232,8 +232,12 @@ def extract_fields(flat: str) -> dict[str, str]:
 
 
 _ACCOUNT = re.compile(r"\d{12}")
+# An instance-profile session is the instance id; people redact it: i-0xxxx…, i-XXXX, i-***,
+# i-<id>, i-[REDACTED], i-redacted, <instance-id>, INSTANCE_ID.
 _INSTANCE_SESSION = re.compile(
-    r"i-[0-9a-fxX*.…]{3,20}|i-<[^<>\s]{1,30}>|<instance[-_ ]?id>|INSTANCE_ID", re.IGNORECASE
+    r"i-(?:[0-9a-fxX*.…#?]{3,20}|<[^<>\s]{1,30}>|\[[^\[\]\s]{1,30}\]|\{[^{}\s]{1,30}\}"
+    r"|redacted|hidden|masked|removed|instance-?id)|<instance[-_ ]?id>|INSTANCE_ID",
+    re.IGNORECASE,
 )
 # Session names the SDKs give a web identity session when AWS_ROLE_SESSION_NAME is unset:
 # botocore "botocore-session-<s>" (botocore/credentials.py), Java "aws-sdk-java-<ms>",
