@@ -77,7 +77,8 @@ def _run(
     ns = namespace or fields.get("namespace")
     sa = service_account or fields.get("service_account")
     targets: list[tuple[str | None, str | None]] = [(ns, sa)]
-    if sa is None and pod is None and fields.get("role") and fields.get("session", "")[:2] != "i-":
+    node = fields.get("principal_kind") == "node"
+    if sa is None and pod is None and fields.get("role") and not node:
         annotated = _service_accounts_with_role(inventory, fields["role"], ns)
         if annotated:
             targets = annotated
@@ -132,15 +133,17 @@ def diagnose(
     Parameters
     ----------
     text
-        The error as the application printed it (botocore, Go, Java or JavaScript SDK;
-        several lines or one, literal ``\\n`` sequences are fine).
+        The error as the application printed it (botocore, Go, Java, JavaScript, .NET,
+        Ruby, PHP or Rust SDK, Kubernetes, Terraform; several lines or one, literal ``\\n``
+        sequences are fine).
     inventory
         Optional: with one, the checks named by the causes run (for the namespace and
         service account given here or named in the message, e.g. by
         ``system:serviceaccount:ns:sa`` or a role ARN that one service account is annotated
         with) and ``confirmed`` says which cause they confirm.
     namespace, service_account, pod, sdk, lang
-        Narrow the checks as for :func:`irsa_nb.run_checks`.
+        Narrow the checks as for :func:`irsa_nb.run_checks`; ``lang="zh"`` gives the causes
+        that have Chinese texts in Chinese.
 
     Returns
     -------
@@ -151,7 +154,9 @@ def diagnose(
         None (no inventory, or the checks could not decide). Text that is not a known
         error gives one "not recognised" row saying what to paste. ``df.attrs`` holds
         ``text`` (the normalised, secret-masked message), ``fields`` (what was extracted),
-        ``recognised`` (bool), ``targets`` and ``results`` (the check rows, or None).
+        ``recognised`` (bool), ``evidence`` (what the message shows about partition and
+        endpoint), ``cause_ids`` and ``confidence`` (per row: ``ENTRY/key``, and "normal"
+        or "low"), ``targets`` and ``results`` (the check rows, or None).
 
     Raises
     ------
@@ -174,7 +179,7 @@ def diagnose(
             inventory, reading.check_ids, fields, namespace, service_account, pod, sdk, lang
         )
     confirm = None if results is None else (lambda ids: _confirmed(results, ids))
-    rows = causes(reading, params, known=_Registered(), confirm=confirm)
+    rows = causes(reading, params, known=_Registered(), confirm=confirm, lang=lang)
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     df = pd.DataFrame(rows, columns=DIAGNOSIS_COLUMNS)
@@ -183,6 +188,9 @@ def diagnose(
         text=reading.text,
         fields=fields,
         recognised=reading.recognised,
+        evidence=sorted(reading.evidence),
+        cause_ids=[r["cause_id"] for r in rows],
+        confidence=[r["confidence"] for r in rows],
         targets=targets,
         results=results,
         notes=_notes(inventory, fields),

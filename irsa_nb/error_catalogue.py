@@ -1,10 +1,13 @@
 """The error catalogue: what an error message means for IRSA, as pure data and text.
 
 The patterns, causes and fixes live in ``irsa_nb/text/diagnoses.yaml`` (E1-E21 of the
-reference's error table plus the AWS article's examples). This module normalises a message
-(botocore, Go, Java and JavaScript wordings; literal ``\\n``), pulls out the issuer, role,
-account, region and service account it names, recognises the catalogue's errors and ranks
-their causes.
+reference's error table, the AWS article's examples, and the SDKs' own error strings). This
+module normalises a message (botocore, Go, Java, JavaScript, .NET, Ruby, PHP and Rust
+wordings; literal ``\\n``), pulls out the issuer, role, account, region, service account and
+kind of principal it names, recognises the catalogue's errors and ranks them and their
+causes by the rule the catalogue's header states: entries by specificity, then position in
+the text; causes by what the checks confirm, then by the evidence in the message (a China
+region, another partition, the global endpoint), then catalogue order.
 
 Model layer: it runs no check. Which causes the checks confirm is given to :func:`causes`
 as a function, by :func:`irsa_nb.diagnose.diagnose` (from a run of the checks) or by the
@@ -34,25 +37,44 @@ from .inventory import Cluster
 from .redact import mask_text
 
 __all__ = [
+    "EVIDENCE",
+    "PRINCIPALS",
+    "SPECIFICITY",
     "Reading",
     "catalogue",
     "causes",
     "confirmed_by",
+    "evidence",
     "extract_fields",
     "normalise",
     "params_for",
+    "principal_kind",
     "read",
 ]
 
 #: Statuses that say a check ran and found nothing wrong.
 _RAN = ("PASS", "INFO")
 
+#: Entry specificity levels (``specificity`` in the catalogue), most specific highest.
+SPECIFICITY = {"cause": 3, "error": 2, "symptom": 1, "fallback": 0}
+
+#: Evidence names a cause may be raised or lowered by (see :func:`evidence`).
+EVIDENCE = frozenset({"china", "partition", "commercial", "global-endpoint", "regional-endpoint"})
+
+#: Kinds of principal an entry may be limited to (see :func:`principal_kind`).
+PRINCIPALS = frozenset({"node", "web-identity", "user", "role", "root"})
+
 
 @dataclass(frozen=True)
 class _Cause:
+    key: str
     text: str
     checks: tuple[str, ...]
     fix: str
+    raised_by: frozenset[str] = frozenset()
+    lowered_by: frozenset[str] = frozenset()
+    confidence: str = "normal"
+    zh: tuple[str, str] | None = None  # (cause, fix)
 
 
 @dataclass(frozen=True)
@@ -61,7 +83,14 @@ class _Entry:
     title: str
     patterns: tuple[re.Pattern[str], ...]
     causes: tuple[_Cause, ...]
-    fallback: bool
+    specificity: int
+    principals: frozenset[str] | None = None
+    title_zh: str | None = None
+    unless: frozenset[str] = frozenset()
+
+    @property
+    def fallback(self) -> bool:
+        return self.specificity == SPECIFICITY["fallback"]
 
 
 @dataclass(frozen=True)
@@ -79,26 +108,51 @@ def catalogue() -> _Catalogue:
     raw = yaml.safe_load(
         resources.files("irsa_nb.text").joinpath("diagnoses.yaml").read_text(encoding="utf-8")
     )
-    flags = re.IGNORECASE
-    entries = tuple(
-        _Entry(
-            str(e["id"]),
-            str(e["title"]),
-            tuple(re.compile(p, flags) for p in e["patterns"]),
-            tuple(
-                _Cause(str(c["cause"]), tuple(c.get("checks") or ()), str(c["fix"]).rstrip())
-                for c in e["causes"]
-            ),
-            bool(e.get("fallback", False)),
-        )
-        for e in raw["errors"]
-    )
+    entries = tuple(_entry(e) for e in raw["errors"])
+    ids = {e.id for e in entries}
+    for e in entries:
+        _names(e.unless, frozenset(ids), f"entry named by {e.id}'s unless:")
     return _Catalogue(
         defaults={k: str(v) for k, v in raw["defaults"].items()},
         fields={k: re.compile(v) for k, v in raw["fields"].items()},
         forms=tuple((f["name"], re.compile(f["pattern"])) for f in raw["forms"]),
         unrecognised={k: str(v).rstrip() for k, v in raw["unrecognised"].items()},
         entries=entries,
+    )
+
+
+def _names(raw: Any, allowed: frozenset[str], what: str) -> frozenset[str]:
+    names = frozenset(str(x) for x in raw or ())
+    if not names <= allowed:
+        raise ValueError(f"diagnoses.yaml: unknown {what} {sorted(names - allowed)}")
+    return names
+
+
+def _cause(c: Mapping[str, Any]) -> _Cause:
+    zh = c.get("zh")
+    return _Cause(
+        key=str(c["key"]),
+        text=str(c["cause"]),
+        checks=tuple(c.get("checks") or ()),
+        fix=str(c["fix"]).rstrip(),
+        raised_by=_names(c.get("raised_by"), EVIDENCE, "evidence"),
+        lowered_by=_names(c.get("lowered_by"), EVIDENCE, "evidence"),
+        confidence=str(c.get("confidence", "normal")),
+        zh=(str(zh["cause"]), str(zh["fix"]).rstrip()) if zh else None,
+    )
+
+
+def _entry(e: Mapping[str, Any]) -> _Entry:
+    principals = e.get("principals")
+    return _Entry(
+        id=str(e["id"]),
+        title=str(e["title"]),
+        patterns=tuple(re.compile(p, re.IGNORECASE) for p in e["patterns"]),
+        causes=tuple(_cause(c) for c in e["causes"]),
+        specificity=SPECIFICITY[str(e["specificity"])],
+        principals=None if principals is None else _names(principals, PRINCIPALS, "principal"),
+        title_zh=str(e["title_zh"]) if e.get("title_zh") else None,
+        unless=frozenset(str(x) for x in e.get("unless") or ()),
     )
 
 
@@ -131,19 +185,24 @@ def extract_fields(flat: str) -> dict[str, str]:
         out.update(
             principal=m.group(0),
             partition=m.group("partition"),
-            account=m.group("account"),
             role=m.group("role"),
             session=m.group("session"),
         )
-        out["role_arn"] = f"arn:{m.group('partition')}:iam::{m.group('account')}:role/{m['role']}"
+        if _ACCOUNT.fullmatch(m["account"]):
+            out["account"] = m["account"]
+            out["role_arn"] = f"arn:{m['partition']}:iam::{m['account']}:role/{m['role']}"
     elif m := f["user_arn"].search(flat):
-        out.update(principal=m.group(0), partition=m["partition"], account=m["account"])
+        out.update(principal=m.group(0), partition=m["partition"])
+        if _ACCOUNT.fullmatch(m["account"]):
+            out["account"] = m["account"]
+    if "principal" in out:
+        out["principal_kind"] = principal_kind(out["principal"])
     if m := f["role_arn"].search(flat):
         arn = m.group(0)
         out["role_arn"] = arn
         parts = arn.split(":")
         out.update(partition=parts[1], account=parts[4], role=arn.rsplit("/", 1)[-1])
-    if m := f["subject"].search(flat):
+    if m := f["subject"].search(flat) or f["sa_lookup"].search(flat):
         out.update(namespace=m["namespace"], service_account=m["service_account"])
     if "account" not in out and (m := f["account"].search(flat)):
         out["account"] = m["account"]
@@ -172,16 +231,99 @@ def extract_fields(flat: str) -> dict[str, str]:
     return out
 
 
-def _matches(flat: str) -> list[_Entry]:
-    """Recognised entries in order of first appearance; fallbacks only when nothing else."""
-    found: list[tuple[int, int, _Entry]] = []
+_ACCOUNT = re.compile(r"\d{12}")
+# An instance-profile session is the instance id; people redact it: i-0xxxx…, i-XXXX, i-***,
+# i-<id>, i-[REDACTED], i-redacted, <instance-id>, INSTANCE_ID.
+_INSTANCE_SESSION = re.compile(
+    r"i-(?:[0-9a-fxX*.…#?]{3,20}|<[^<>\s]{1,30}>|\[[^\[\]\s]{1,30}\]|\{[^{}\s]{1,30}\}"
+    r"|redacted|hidden|masked|removed|instance-?id)|<instance[-_ ]?id>|INSTANCE_ID",
+    re.IGNORECASE,
+)
+# Session names the SDKs give a web identity session when AWS_ROLE_SESSION_NAME is unset:
+# botocore "botocore-session-<s>" (botocore/credentials.py), Java "aws-sdk-java-<ms>",
+# JavaScript v3 "aws-sdk-js-session-<ms>", Go "<UnixNano>" (stscreds), .NET a GUID
+# (Amazon.Runtime.AssumeRoleWithWebIdentityCredentials).
+_WEB_IDENTITY_SESSION = re.compile(
+    r"botocore-session-\d+|aws-sdk-java-\d+|aws-sdk-js-session-\d+|\d{18,20}"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    re.IGNORECASE,
+)
+
+
+def principal_kind(principal: str) -> str:
+    """What kind of principal an ARN from a message is: ``node`` (an instance-profile
+    session, its instance id redacted or not), ``web-identity`` (an SDK's web identity
+    session name), ``role`` (any other role session), ``user`` or ``root``.
+
+    >>> principal_kind("arn:aws:sts::123:assumed-role/NodeRole/i-0xxxx…")
+    'node'
+    >>> principal_kind("arn:aws:sts::111122223333:assumed-role/app/botocore-session-1700000000")
+    'web-identity'
+    """
+    if ":assumed-role/" in principal:
+        session = principal.rsplit("/", 1)[-1]
+        if _INSTANCE_SESSION.fullmatch(session):
+            return "node"
+        if _WEB_IDENTITY_SESSION.fullmatch(session):
+            return "web-identity"
+        return "role"
+    return "root" if principal.endswith(":root") else "user"
+
+
+_CHINA = re.compile(r"arn:aws-cn:|\.amazonaws\.com\.cn\b|\bcn-(?:north|northwest)-\d\b")
+_OTHER_PARTITION = re.compile(
+    r"arn:aws-(?:us-gov|iso[a-z-]*):|\bus-gov-(?:east|west)-\d\b|\bus-iso"
+)
+# A China region in an aws-partition host name: a host that does not exist.
+_MIXED = re.compile(r"\bsts[.-]cn-[a-z]+-\d\.amazonaws\.com(?!\.cn)")
+_COMMERCIAL = re.compile(
+    r"arn:aws:|\b(?:af|ap|ca|eu|il|me|mx|sa|us)-(?!gov-|iso)(?:[a-z]+-){1,2}\d\b"
+)
+_GLOBAL_ENDPOINT = re.compile(r"(?<![\w.-])sts\.amazonaws\.com(?!\.cn)\b")
+_REGIONAL_ENDPOINT = re.compile(r"(?<![\w.-])sts[.-][a-z]{2}(?:-[a-z]+){1,2}-\d\.amazonaws\.com")
+
+
+def evidence(flat: str) -> frozenset[str]:
+    """What a normalised message shows about partition and endpoint.
+
+    ``china``: a China region, ``arn:aws-cn:`` or an ``.amazonaws.com.cn`` host;
+    ``partition``: any partition other than aws, or a China region in an aws host name;
+    ``commercial``: only aws-partition regions or ARNs; ``global-endpoint``: the host
+    sts.amazonaws.com; ``regional-endpoint``: a host sts.REGION.amazonaws.com[.cn].
+
+    >>> sorted(evidence("Post https://sts.cn-north-1.amazonaws.com/: no such host"))
+    ['china', 'partition', 'regional-endpoint']
+    """
+    found = set()
+    if _CHINA.search(flat):
+        found.add("china")
+    if found or _OTHER_PARTITION.search(flat) or _MIXED.search(flat):
+        found.add("partition")
+    elif _COMMERCIAL.search(flat):
+        found.add("commercial")
+    if _GLOBAL_ENDPOINT.search(flat):
+        found.add("global-endpoint")
+    if _REGIONAL_ENDPOINT.search(flat):
+        found.add("regional-endpoint")
+    return frozenset(found)
+
+
+def _matches(flat: str, fields: Mapping[str, str]) -> list[_Entry]:
+    """Recognised entries, most specific first, then in order of first appearance;
+    fallbacks only when nothing else matched (the rule in the catalogue's header)."""
+    kind = fields.get("principal_kind")
+    found: list[tuple[int, int, int, _Entry]] = []
     for order, entry in enumerate(catalogue().entries):
+        if entry.principals is not None and kind not in entry.principals:
+            continue
         positions = [m.start() for p in entry.patterns if (m := p.search(flat))]
         if positions:
-            found.append((min(positions), order, entry))
-    specific = [f for f in found if not f[2].fallback]
-    chosen = specific or [f for f in found if f[2].fallback][:1]
-    return [e for _, _, e in sorted(chosen, key=lambda f: (f[0], f[1]))]
+            found.append((-entry.specificity, min(positions), order, entry))
+    matched = {f[3].id for f in found}
+    found = [f for f in found if not f[3].unless & matched]
+    specific = [f for f in found if not f[3].fallback]
+    chosen = specific or sorted(f for f in found if f[3].fallback)[:1]
+    return [f[3] for f in sorted(chosen, key=lambda f: f[:3])]
 
 
 @dataclass(frozen=True)
@@ -191,6 +333,7 @@ class Reading:
     text: str
     fields: dict[str, str]
     entries: tuple[_Entry, ...]
+    evidence: frozenset[str] = frozenset()
 
     @property
     def recognised(self) -> bool:
@@ -206,7 +349,8 @@ class Reading:
 def read(text: str) -> Reading:
     """Normalise, mask and read ``text``: the names it holds and the errors it shows."""
     flat, _ = mask_text(normalise(text))
-    return Reading(flat, extract_fields(flat), tuple(_matches(flat)))
+    fields = extract_fields(flat)
+    return Reading(flat, fields, tuple(_matches(flat, fields)), evidence(flat))
 
 
 # --- causes --------------------------------------------------------------------------------
@@ -273,14 +417,18 @@ def causes(
     *,
     known: Container[str] | None = None,
     confirm: Callable[[tuple[str, ...]], bool | None] | None = None,
+    lang: str = "en",
 ) -> list[dict[str, Any]]:
     """The causes of the errors read, best first within each error.
 
     ``known`` keeps only these check ids (the registered checks); ``confirm`` says what the
     named checks show for a cause (see :func:`confirmed_by`), and ranks confirmed causes
-    first and ruled-out ones last. Without ``confirm`` every cause is undecided. Text that
-    is not a known error gives one "not recognised" row. Each row has ``error, cause,
-    check_ids, fix, confirmed``.
+    first and ruled-out ones last. Without ``confirm`` every cause is undecided. Between
+    those, the evidence in the message raises or lowers a cause (``raised_by`` and
+    ``lowered_by`` in the catalogue), then catalogue order decides. Text that is not a known
+    error gives one "not recognised" row. Each row has ``error, cause, check_ids, fix,
+    confirmed, cause_id, confidence``; with ``lang="zh"`` the texts that have a Chinese
+    version are given in Chinese.
     """
     rows: list[dict[str, Any]] = []
     for entry in reading.entries:
@@ -289,15 +437,19 @@ def causes(
             ids = [c for c in cause.checks if known is None or c in known]
             confirmed = confirm(tuple(ids)) if confirm is not None else None
             weight = {True: 0, None: 1, False: 2}[confirmed]
-            scored.append((weight, order, cause, ids, confirmed))
-        for _, _, cause, ids, confirmed in sorted(scored, key=lambda s: (s[0], s[1])):
+            scored.append((weight, -_score(cause, reading.evidence), order, cause, ids, confirmed))
+        title = entry.title_zh if lang == "zh" and entry.title_zh else entry.title
+        for *_, cause, ids, confirmed in sorted(scored, key=lambda s: s[:3]):
+            text, fix = cause.zh if lang == "zh" and cause.zh else (cause.text, cause.fix)
             rows.append(
                 {
-                    "error": f"{entry.id} {entry.title}",
-                    "cause": _render(cause.text, params),
+                    "error": f"{entry.id} {title}",
+                    "cause": _render(text, params),
                     "check_ids": ids,
-                    "fix": _render(cause.fix, params),
+                    "fix": _render(fix, params),
                     "confirmed": confirmed,
+                    "cause_id": f"{entry.id}/{cause.key}",
+                    "confidence": cause.confidence,
                 }
             )
     if not reading.entries:
@@ -309,6 +461,14 @@ def causes(
                 "check_ids": [],
                 "fix": _render(cat.unrecognised["fix"], params),
                 "confirmed": None,
+                "cause_id": None,
+                "confidence": "low",
             }
         )
     return rows
+
+
+def _score(cause: _Cause, found: frozenset[str]) -> int:
+    """+1 when the message shows evidence that raises the cause, -1 when it shows evidence
+    that lowers it (both: 0)."""
+    return int(bool(cause.raised_by & found)) - int(bool(cause.lowered_by & found))

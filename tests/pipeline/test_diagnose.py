@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 import irsa_nb
 from irsa_nb.checks import REGISTRY
@@ -22,6 +24,7 @@ from irsa_nb.diagnose import (
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"
 REQ = "Request ID: 8b0f2c1e-4a5d-4e6f-9a7b-1c2d3e4f5a6b"
+CORPUS = Path(__file__).parents[1] / "model" / "diagnose_corpus.yaml"
 
 
 def boto(code, op, msg):
@@ -319,9 +322,12 @@ def test_other_and_seed_errors_are_recognised(eid, text):
     assert _first_id(df) == eid, df.error.tolist()
 
 
-def test_every_catalogue_entry_e1_to_e21_is_exercised():
+def test_every_catalogue_entry_is_exercised():
     seen = {eid for eid, *_ in STS_ERRORS} | {eid for eid, _ in OTHER_ERRORS + SEED}
     assert {f"E{i}" for i in range(1, 22)} <= seen
+    # E22 on: the SDK-string corpus (tests/model/diagnose_corpus.yaml) exercises them.
+    corpus = yaml.safe_load(CORPUS.read_text("utf-8"))["cases"]
+    seen |= {c["top"].split("/")[0] for c in corpus}
     assert {e.id for e in catalogue().entries if not e.fallback} <= seen
 
 
@@ -578,3 +584,47 @@ def test_cli_empty_input_exits_2_with_one_line(capsys, monkeypatch):
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "diagnose", "--bundle", "/nonexistent/bundle", SEED[3][1])
     assert code == 2 and "bundle not found" in err
+
+
+# --- new classes, with an inventory -------------------------------------------------------
+
+ADMISSION = 'Error creating: pods "app-7d4b9c-" is forbidden: error looking up service account shop/{sa}: serviceaccount "{sa}" not found'
+
+
+def test_admission_refusal_names_the_target_and_service_account_exists_decides(demo):
+    # ServiceAccount admission plugin wording:
+    # https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/admission/serviceaccount/admission.go
+    df = irsa_nb.diagnose(ADMISSION.format(sa="ghost"), demo)
+    assert df.attrs["targets"] == ["shop/ghost"]
+    assert df.attrs["cause_ids"][0] == "E28/no-service-account"
+    assert df.loc[0, "confirmed"] is True
+    assert "kubectl create serviceaccount ghost -n shop" in df.loc[0, "fix"]
+    existing = irsa_nb.diagnose(ADMISSION.format(sa="cart"), demo)
+    assert existing.loc[0, "confirmed"] is False  # created since: the cause is ruled out
+
+
+def test_assume_role_denied_to_a_ci_user_is_not_irsa_and_confirms_nothing(demo):
+    text = boto(
+        "AccessDenied",
+        "AssumeRole",
+        "User: arn:aws:iam::111122223333:user/ci-deployer is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/deploy",
+    )
+    df = irsa_nb.diagnose(text, demo)
+    assert df.attrs["cause_ids"][0] == "E30/not-irsa"
+    assert df.attrs["confidence"][0] == "low" and "not an IRSA problem" in df.loc[0, "cause"]
+    assert df.confirmed.tolist() == [None] * len(df)
+
+
+def test_redacted_node_role_does_not_select_a_service_account_by_role(demo):
+    text = "User: arn:aws:sts::123:assumed-role/irsa-search/i-xxxx is not authorized to perform: sqs:SendMessage"
+    df = irsa_nb.diagnose(text, demo)
+    assert df.attrs["fields"]["principal_kind"] == "node"
+    assert df.attrs["cause_ids"][0].startswith("E14/")
+    assert df.attrs["targets"] == ["the cluster only (name -n/-s or -p to check a service account)"]
+
+
+def test_chinese_causes_in_the_table_and_html():
+    df = irsa_nb.diagnose("Error: getaddrinfo ENOTFOUND sts.amazonaws.com.cn", lang="zh")
+    assert df.attrs["evidence"] == ["china", "partition"]
+    out = format_table(df, width=100) + render_html(df)
+    assert "无法解析 STS 端点主机名" in out and "中国区域" in out
