@@ -30,6 +30,7 @@ import pandas as pd
 from .exec_facts import EXEC_SOURCE, AwsFile, effective_pod, facts_for, sdk_pairs
 from .inventory import Gap, Inventory, PodIdentityAssociation
 from .k8s import Container, Pod
+from .sdk_endpoints import calls_for, summary
 from .sdks import normalize_sdk
 from .text import Msg, join
 
@@ -56,6 +57,8 @@ IDENTITY_COLUMNS = [
     "role_arn",
     "certainty",
     "rule",
+    "region",
+    "sts_endpoint",
 ]
 
 ACCESS_KEY = "AWS_ACCESS_KEY_ID"
@@ -458,6 +461,9 @@ def predicted_identity(
     -------
     pandas.DataFrame
         Columns :data:`IDENTITY_COLUMNS`. ``source`` is one of :data:`SOURCES`;
+        ``region`` and ``sts_endpoint`` say where that SDK sends ``AssumeRoleWithWebIdentity``
+        (:mod:`irsa_nb.sdk_endpoints`; with no SDK known, the most common answer and the
+        SDKs that differ), empty unless the source is ``web_identity``;
         ``certainty`` is ``possible`` when the bundle cannot show whether that source has
         credentials (a Secret's keys, a profile file, IMDS reachability); ``rule`` says which
         chain rule fired and what follows if the source turns out empty.
@@ -470,6 +476,8 @@ def predicted_identity(
     given: list[tuple[str | None, str | None]] = list(normalize_sdk(sdk).items())
     pods = inventory.pods if not isinstance(inventory.pods, Gap) else ()
     associations = inventory.pod_identity_associations()
+    cluster = inventory.cluster if not isinstance(inventory.cluster, Gap) else None
+    node_region = cluster.region if cluster else None
     rows = []
     for p in pods:
         if namespace is not None and p.namespace != namespace:
@@ -485,5 +493,12 @@ def predicted_identity(
             sdks = given or sdk_pairs(f) or [(None, None)]
             for key, version in sdks:
                 pr = predict(p, c, key, version, assoc, files)
-                rows.append({col: getattr(pr, col) for col in IDENTITY_COLUMNS})
+                row = {col: getattr(pr, col, "") for col in IDENTITY_COLUMNS}
+                if pr.source == "web_identity":
+                    env = {name: var.value for name, var in c.env.items()}
+                    sdk_given = {key: version} if key else None
+                    row["region"], row["sts_endpoint"] = summary(
+                        calls_for(env, sdk_given, node_region)
+                    )
+                rows.append(row)
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS)
