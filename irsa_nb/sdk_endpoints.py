@@ -13,7 +13,7 @@ The rules, from the SDKs' own source:
   The web-identity STS client takes that region (``credentials.py`` ``_get_client_creator``);
   without one STS resolves to ``aws-global``, i.e. ``sts.amazonaws.com``.
   ``AWS_STS_REGIONAL_ENDPOINTS`` must be exactly ``legacy`` or ``regional``
-  (``InvalidSTSRegionalEndpointsConfigError``, botocore/args.py#L508-L523); its default
+  (``InvalidSTSRegionalEndpointsConfigError``, botocore/args.py#L510-L523); its default
   changed from ``legacy`` to ``regional`` in botocore 1.40.0 (CHANGELOG 1.40.0, commit
   https://github.com/boto/botocore/commit/23581d12f23774b99e413cf3149cde0dffeecd30 ;
   1.39.17 still had ``'legacy'``, configprovider.py#L147-L151). "legacy" sends the 16 regions
@@ -30,14 +30,16 @@ The rules, from the SDKs' own source:
   but was not found", aws/errors.go ``MissingRegionError``).
 - JavaScript v3 reads ``AWS_REGION`` (``@smithy/config-resolver`` ``REGION_ENV_NAME``) and
   needs it ("Region is missing"); its STS role assumer takes the caller client's region
-  (``@aws-sdk/client-sts`` ``defaultStsRoleAssumers`` ``resolveRegion``; releases before
-  3.700 used us-east-1 for callers in the aws partition). Regional.
+  (``@aws-sdk/client-sts`` ``defaultStsRoleAssumers`` ``resolveRegion``; some releases used
+  us-east-1 for callers in the aws partition, modelled here as the caller's region). Regional.
 - Java v1/v2, .NET, Ruby, PHP read ``AWS_REGION`` (Ruby also ``AMAZON_REGION`` and
   ``AWS_DEFAULT_REGION``); Java and .NET then ask the instance metadata service, which answers
   with the node's region. Defaults of ``AWS_STS_REGIONAL_ENDPOINTS`` follow the SDKs and Tools
   Reference Guide (https://docs.aws.amazon.com/sdkref/latest/guide/feature-sts-regionalized-endpoints.html):
   SDK majors released after July 2022 are regional; Go v1, Java v1, JavaScript v2, .NET v3
-  and PHP v3 default to legacy.
+  and PHP v3 default to legacy. Ruby: ``aws-sdk-sts`` ``plugins/sts_regional_endpoints.rb``
+  defaults to ``regional`` (the older ``aws-sdk-core`` plugin defaulted to ``legacy``; the model
+  follows the current gem).
 
 >>> call = botocore({"AWS_REGION": "cn-north-1"})
 >>> call.endpoint, call.scope
