@@ -41,8 +41,11 @@ from irsa_nb.sdks import version_tuple
     ],
 )
 def test_botocore_model_matches_the_installed_botocore(monkeypatch, tmp_path, env):
-    """https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56 ('region': AWS_DEFAULT_REGION);
-    https://github.com/boto/botocore/blob/1.40.0/botocore/args.py#L497-L523 (legacy, LEGACY_GLOBAL_STS_REGIONS)."""
+    """'region' reads AWS_DEFAULT_REGION:
+    https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56
+    legacy mode and LEGACY_GLOBAL_STS_REGIONS:
+    https://github.com/boto/botocore/blob/1.40.0/botocore/args.py#L497-L523
+    """
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_STS_REGIONAL_ENDPOINTS", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
@@ -57,7 +60,9 @@ def test_botocore_model_matches_the_installed_botocore(monkeypatch, tmp_path, en
 
 
 def test_botocore_reads_aws_default_region_not_aws_region():
-    """https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56: 'region': ('region', 'AWS_DEFAULT_REGION', ...)."""
+    """'region': ('region', 'AWS_DEFAULT_REGION', None, None):
+    https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56
+    """
     call = botocore_call({"AWS_REGION": "cn-north-1"}, "1.34.0")
     assert call.endpoint == "sts.amazonaws.com" and call.scope == "global"
     assert "AWS_DEFAULT_REGION" in call.why
@@ -82,7 +87,9 @@ def test_botocore_default_mode_changed_to_regional_in_1_40_0():
 
 
 def test_botocore_refuses_a_mode_other_than_legacy_or_regional():
-    """https://github.com/boto/botocore/blob/1.40.0/botocore/args.py#L510-L523: InvalidSTSRegionalEndpointsConfigError (case-sensitive)."""
+    """InvalidSTSRegionalEndpointsConfigError (case-sensitive):
+    https://github.com/boto/botocore/blob/1.40.0/botocore/args.py#L510-L523
+    """
     call = botocore_call(
         {"AWS_DEFAULT_REGION": "us-west-2", "AWS_STS_REGIONAL_ENDPOINTS": "Regional"}
     )
@@ -90,8 +97,10 @@ def test_botocore_refuses_a_mode_other_than_legacy_or_regional():
 
 
 def test_go_v1_reads_aws_region_and_aws_default_region_only_with_load_config():
-    """https://github.com/aws/aws-sdk-go/blob/v1.55.6/aws/session/env_config.go#L222-L224 (regionEnvKeys), #L287 (AWS_SDK_LOAD_CONFIG
-    via strconv.ParseBool), #L335-L342 (only AWS_REGION without it)."""
+    """regionEnvKeys (#L222-L224), AWS_SDK_LOAD_CONFIG via strconv.ParseBool (#L287), only
+    AWS_REGION without it (#L335-L342):
+    https://github.com/aws/aws-sdk-go/blob/v1.55.6/aws/session/env_config.go
+    """
     assert go1({"AWS_DEFAULT_REGION": "cn-north-1"}).endpoint == "sts.amazonaws.com"
     loaded = go1({"AWS_DEFAULT_REGION": "cn-north-1", "AWS_SDK_LOAD_CONFIG": "1"})
     assert loaded.endpoint == "sts.cn-north-1.amazonaws.com.cn"
@@ -99,8 +108,9 @@ def test_go_v1_reads_aws_region_and_aws_default_region_only_with_load_config():
 
 
 def test_go_v1_defaults_to_legacy_and_reads_the_mode_case_insensitively():
-    """https://github.com/aws/aws-sdk-go/blob/v1.55.6/aws/endpoints/legacy_regions.go, v3model.go isLegacyGlobalRegion, endpoints.go
-    GetSTSRegionalEndpoint (strings.EqualFold), v3model.go allowLegacyEmptyRegion ("sts")."""
+    """https://github.com/aws/aws-sdk-go/blob/v1.55.6/aws/endpoints/legacy_regions.go,
+    v3model.go isLegacyGlobalRegion, endpoints.go GetSTSRegionalEndpoint (strings.EqualFold),
+    v3model.go allowLegacyEmptyRegion ("sts")."""
     assert go1({"AWS_REGION": "eu-west-1"}).endpoint == "sts.amazonaws.com"
     regional = {"AWS_REGION": "eu-west-1", "AWS_STS_REGIONAL_ENDPOINTS": "Regional"}
     assert go1(regional).endpoint == "sts.eu-west-1.amazonaws.com"
