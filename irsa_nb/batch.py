@@ -26,7 +26,7 @@ import pandas as pd
 
 from .checks import STATUSES
 from .evidence import read_manifest
-from .pipeline import Options, Source, Target, status_counts
+from .pipeline import Options, Source, Target, exit_code, status_counts
 from .runbook import run_runbook, runbook_parameters
 from .sdks import parse_sdk_spec
 from .text import LANGUAGES
@@ -318,7 +318,6 @@ def run_batch(
 
 
 def batch_exit_code(index: pd.DataFrame) -> int:
-    """2 when a target did not run to the end, else 1 when a verdict is FAIL, else 0."""
-    if (index["status"] != "ok").any():
-        return 2
-    return 1 if (index["verdict"] == "FAIL").any() else 0
+    """The worst over the targets (:func:`irsa_nb.pipeline.exit_code`): 2 when a target did
+    not run to the end, else 1 when a verdict is FAIL, else 3 when one is ERROR, else 0."""
+    return exit_code(index["verdict"], completed=bool((index["status"] == "ok").all()))

@@ -20,13 +20,23 @@ import pandas as pd
 from . import text
 from .bundle import BundleError
 from .checks import STATUSES, TargetNotFound
-from .pipeline import Options, Source, Target, exec_target, probe_options, run
+from .pipeline import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Options,
+    Source,
+    Target,
+    exec_target,
+    exit_code,
+    probe_options,
+    run,
+    verdict,
+)
 from .redact import mask_text
 from .sdks import normalize_sdk, parse_sdk_spec
 
 log = logging.getLogger("irsa_nb")
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
@@ -267,7 +277,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     options = options_from(args)
     df = run(source_from(args), target_from(args), options).results
     emit(df, args.format, args.all, options.lang)
-    return EXIT_FAIL if (df["status"] == "FAIL").any() else EXIT_OK
+    return exit_code(verdict(df))
 
 
 EXIT_UNRECOGNISED = 3
@@ -446,6 +456,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return batch_exit_code(index)
 
 
+#: The exit statuses of check, run and batch (irsa_nb.pipeline.exit_code), for --help.
+EXIT_HELP = (
+    "exit status: 0 every row PASS/INFO/SKIP/WARN; 1 a row is FAIL; 2 bad input or usage "
+    "(or a run that did not complete); 3 could not check: ERROR rows (a document that could "
+    "not be read, an AccessDenied) and no FAIL. FAIL (1) outranks 3."
+)
+BATCH_EXIT_HELP = (
+    "exit status, the worst over the targets: 2 a target did not run to the end; else 1 a "
+    "verdict is FAIL; else 3 a verdict is ERROR (could not check); else 0."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -454,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("check", help="run the IRSA checks and print the results")
+    p = sub.add_parser("check", help="run the IRSA checks and print the results", epilog=EXIT_HELP)
     add_target_args(p)
     add_probe_args(p)
     add_exec_args(p)
@@ -510,7 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_collect_script)
 
     p = sub.add_parser(
-        "run", help="run the runbook notebook and save an evidence folder (ipynb, html, results)"
+        "run",
+        help="run the runbook notebook and save an evidence folder (ipynb, html, results)",
+        epilog=EXIT_HELP,
     )
     add_target_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="evidence folder to write")
@@ -530,7 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("batch", help="run the runbook for every target of a CSV file")
+    p = sub.add_parser(
+        "batch", help="run the runbook for every target of a CSV file", epilog=BATCH_EXIT_HELP
+    )
     p.add_argument(
         "--targets",
         required=True,

@@ -30,6 +30,7 @@ import pandas as pd
 from .exec_facts import EXEC_SOURCE, AwsFile, effective_pod, facts_for, sdk_pairs
 from .inventory import Gap, Inventory, PodIdentityAssociation
 from .k8s import Container, Pod
+from .sdk_endpoints import calls_for, summary
 from .sdks import normalize_sdk
 from .text import Msg, join
 
@@ -57,6 +58,8 @@ IDENTITY_COLUMNS = [
     "role_arn",
     "certainty",
     "rule",
+    "region",
+    "sts_endpoint",
 ]
 
 #: How sure a prediction is. ``certain``: every fact that decides it was seen. ``spec-only``:
@@ -503,6 +506,9 @@ def predicted_identity(
     -------
     pandas.DataFrame
         Columns :data:`IDENTITY_COLUMNS`. ``source`` is one of :data:`SOURCES`;
+        ``region`` and ``sts_endpoint`` say where that SDK sends ``AssumeRoleWithWebIdentity``
+        (:mod:`irsa_nb.sdk_endpoints`; with no SDK known, the most common answer and the
+        SDKs that differ), empty unless the source is ``web_identity``;
         ``certainty`` is one of :data:`CERTAINTIES`: ``possible`` when the bundle cannot show
         whether that source has credentials (a Secret's keys, a profile file, IMDS
         reachability), ``spec-only`` when the source was read from the pod spec alone and
@@ -518,6 +524,8 @@ def predicted_identity(
     given: list[tuple[str | None, str | None]] = list(normalize_sdk(sdk).items())
     pods = inventory.pods if not isinstance(inventory.pods, Gap) else ()
     associations = inventory.pod_identity_associations()
+    cluster = inventory.cluster if not isinstance(inventory.cluster, Gap) else None
+    node_region = cluster.region if cluster else None
     rows = []
     for p in pods:
         if namespace is not None and p.namespace != namespace:
@@ -534,5 +542,12 @@ def predicted_identity(
             seen = sources[c.name] == "exec"
             for key, version in sdks:
                 pr = predict(p, c, key, version, assoc, files, seen)
-                rows.append({col: getattr(pr, col) for col in IDENTITY_COLUMNS})
+                row = {col: getattr(pr, col, "") for col in IDENTITY_COLUMNS}
+                if pr.source == "web_identity":
+                    env = {name: var.value for name, var in c.env.items()}
+                    sdk_given = {key: version} if key else None
+                    row["region"], row["sts_endpoint"] = summary(
+                        calls_for(env, sdk_given, node_region)
+                    )
+                rows.append(row)
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS)

@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -231,6 +231,33 @@ def verdict(results: pd.DataFrame) -> str:
         if v in present:
             return v
     return "SKIP" if present else "EMPTY"
+
+
+#: Exit statuses of ``irsa-nb check``, ``run`` and ``batch`` (README, "Exit status"): 0 every
+#: row PASS/INFO/SKIP/WARN; 1 a row is FAIL; 2 bad input or usage, or a run or batch target that
+#: did not complete; 3 "could not check": ERROR rows and no FAIL (a document that could not be
+#: read, an AccessDenied), so the verdict is incomplete.
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+#: Several targets (batch): the worst code wins, in this order. FAIL outranks "could not
+#: check": a FAIL needs fixing whatever else could not be checked.
+EXIT_PRECEDENCE = (EXIT_USAGE, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK)
+
+
+def exit_code(verdicts: str | Iterable[str], completed: bool = True) -> int:
+    """The exit status for one verdict (see :func:`verdict`) or for the verdicts of several
+    targets: :data:`EXIT_USAGE` when not ``completed``, else the worst of FAIL (1), ERROR (3)
+    and anything else (0), by :data:`EXIT_PRECEDENCE`.
+
+    >>> exit_code("ERROR"), exit_code(["ERROR", "FAIL", "PASS"]), exit_code("WARN")
+    (3, 1, 0)
+    """
+    if not completed:
+        return EXIT_USAGE
+    items = [verdicts] if isinstance(verdicts, str) else list(verdicts)
+    codes = {
+        EXIT_FAIL if v == "FAIL" else EXIT_INCOMPLETE if v == "ERROR" else EXIT_OK for v in items
+    }
+    return next((c for c in EXIT_PRECEDENCE if c in codes), EXIT_OK)
 
 
 def status_counts(results: pd.DataFrame) -> dict[str, int]:

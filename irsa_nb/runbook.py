@@ -32,7 +32,7 @@ import pandas as pd
 from . import evidence, text
 from .checks import RESULT_COLUMNS
 from .demo import is_demo_name
-from .pipeline import Options, Source, Target, status_counts
+from .pipeline import Options, Source, Target, exit_code, status_counts
 from .pipeline import verdict as worst_status
 from .redact import mask_data
 
@@ -69,10 +69,9 @@ class RunbookResult:
 
     @property
     def exit_code(self) -> int:
-        """0: no FAIL; 1: a check is FAIL; 2: the run did not complete."""
-        if self.status != "ok":
-            return 2
-        return 1 if self.verdict == "FAIL" else 0
+        """0: no FAIL or ERROR; 1: a check is FAIL; 2: the run did not complete; 3: ERROR rows
+        and no FAIL (could not check) -- :func:`irsa_nb.pipeline.exit_code`."""
+        return exit_code(self.verdict, completed=self.status == "ok")
 
 
 def notebook_path(name: str = RUNBOOK) -> Path:

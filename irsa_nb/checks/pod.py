@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
 from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
+from ..sdk_endpoints import StsCall, calls_for
 from .helpers import mutable_containers, restart_command, shape_error, skipped_containers
 from .registry import Context, Finding, Subject, annotated_service_accounts, check, from_gap
 
@@ -226,9 +227,46 @@ def china_region_env(ctx: Context) -> Iterator[Finding]:
             if bad:
                 yield Finding(bad.status, bad.key, bad.params, bad.evidence, target, pod)
                 continue
-            containers = mutable_containers(pod)
-            missing = [c.name for c in containers if not c.env_value("AWS_DEFAULT_REGION")]
-            ev = {c.name: c.env_value("AWS_DEFAULT_REGION") for c in containers}
-            params = {"region": cl.region, "containers": missing}
-            status, key = ("FAIL", "missing") if missing else ("PASS", "pass")
-            yield Finding(status, key, params, ev, target=target, pod=pod)
+            yield _china_pod(cl, mutable_containers(pod), ctx.sdk, target, pod)
+
+
+_REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def _china_pod(
+    cl: Cluster, containers: list[Container], sdk: dict[str, str], target: Subject, pod: Pod
+) -> Finding:
+    """Each container's STS call in a China region (:mod:`irsa_nb.sdk_endpoints`): FAIL when
+    the SDK given (or, unknown, every SDK reading a variable) leaves the aws-cn partition or
+    finds no region; WARN when the SDK is unknown and only some SDKs would."""
+    bad: dict[str, list[StsCall]] = {}
+    good: list[StsCall] = []
+    ev: dict[str, dict] = {}
+    endpoints: list[str] = []
+    for c in containers:
+        env = {name: var.value for name, var in c.env.items()}
+        calls = calls_for(env, sdk, cl.region)
+        wrong = [x for x in calls if x.partition != "aws-cn"]
+        ev[c.name] = {v: env.get(v) for v in _REGION_VARS} | {
+            "calls": {x.sdk: x.endpoint for x in calls}
+        }
+        endpoints += [x.endpoint for x in calls if x.partition == "aws-cn" and x.endpoint]
+        if wrong:
+            bad[c.name] = wrong
+            good += [x for x in calls if x.partition == "aws-cn"]
+    unset = sorted({v for c in containers for v in _REGION_VARS if not c.env_value(v)})
+    params = {
+        "region": cl.region,
+        "containers": sorted(bad),
+        "endpoint": ", ".join(dict.fromkeys(endpoints)) or "-",
+        "unset": ", ".join(unset) or "-",
+    }
+    if not bad:
+        return Finding("PASS", "pass", params, ev, target=target, pod=pod)
+    wrong = [x for calls in bad.values() for x in calls]
+    params["global_sdks"] = ", ".join(dict.fromkeys(x.sdk for x in wrong if x.endpoint)) or "-"
+    params["failing_sdks"] = ", ".join(dict.fromkeys(x.sdk for x in wrong if not x.endpoint)) or "-"
+    # SDK unknown and a region variable the container sets works for some SDKs: say which fail
+    some = not sdk and any(x.source_is_env for x in good)
+    status, key = ("WARN", "some_sdks") if some else ("FAIL", "missing")
+    return Finding(status, key, params, ev, target=target, pod=pod)

@@ -1,8 +1,26 @@
-"""china_region_env: pods in `cn-*` regions set `AWS_DEFAULT_REGION`."""
+"""china_region_env: pods in `cn-*` regions give their SDK a China region.
+
+botocore reads AWS_DEFAULT_REGION only
+(https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56); aws-sdk-go v1
+reads AWS_REGION, AWS_DEFAULT_REGION only with AWS_SDK_LOAD_CONFIG
+(https://github.com/aws/aws-sdk-go/blob/v1.55.6/aws/session/env_config.go#L222-L224);
+aws-sdk-go-v2 reads both (config/env_config.go regionEnvKeys).
+"""
 
 from __future__ import annotations
 
-from tests.checks.helpers import demo_docs, only, results
+from tests.builders import k8s_objects as k8s
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    env,
+    evidence,
+    irsa_pod,
+    one,
+    only,
+    results,
+)
 
 
 def test_china_region_env_fail_pass_and_skip_elsewhere(demo):
@@ -10,5 +28,48 @@ def test_china_region_env_fail_pass_and_skip_elsewhere(demo):
     df = results(demo_docs("china"))
     row = only(df, "china_region_env", pod="pricing-6b5a4f3e2-r4t5y")
     assert row.status == "FAIL"
-    assert 'value: "cn-north-1"' in row.remediation
-    assert only(df, "china_region_env", pod="catalog-7c6b5a4f3-q2w3e").status == "PASS"
+    assert 'value: "cn-north-1"' in row.remediation and "AWS_REGION" in row.remediation
+    assert "sts.amazonaws.com" in row.detail and "boto3" in row.detail
+    ok = only(df, "china_region_env", pod="catalog-7c6b5a4f3-q2w3e")
+    assert ok.status == "PASS" and "sts.cn-north-1.amazonaws.com.cn" in ok.detail
+
+
+def _china_pod(*variables: tuple[str, str]) -> dict:
+    """A webhook-mutated pod whose webhook injects no region; ``variables`` set by hand."""
+    docs = demo_docs("china")
+    add_sa(docs, "shop", "billing", "irsa-billing")
+    c = k8s.container("app", env=[env(n, v) for n, v in variables])
+    pod = irsa_pod(
+        "shop",
+        "billing-5d4c3b2a1-q1w2e",
+        "billing",
+        "irsa-billing",
+        containers=[c],
+        inject_region=False,
+    )
+    add_pod(docs, pod)
+    return docs
+
+
+def _row(docs, **kw):
+    df = results(docs, "china_region_env", **kw)
+    return one(df, pod="billing-5d4c3b2a1-q1w2e")
+
+
+def test_aws_region_alone_fails_botocore_only_and_the_sdk_decides():
+    docs = _china_pod(("AWS_REGION", "cn-north-1"))
+    row = _row(docs)
+    assert row.status == "WARN" and "boto3" in row.detail and "--sdk" in row.detail
+    assert "sts.cn-north-1.amazonaws.com.cn" in row.detail and "Go SDK v2" not in row.detail
+    go2 = _row(docs, sdk={"go2": "1.30.0"})
+    assert go2.status == "PASS" and "sts.cn-north-1.amazonaws.com.cn" in go2.detail
+    boto = _row(docs, sdk={"boto3": "1.40.0"})
+    assert boto.status == "FAIL" and "sts.amazonaws.com" in boto.detail
+    assert evidence(boto)["app"]["calls"] == {"boto3 1.40.0": "sts.amazonaws.com"}
+
+
+def test_aws_default_region_alone_fails_go_v1_but_not_boto3():
+    docs = _china_pod(("AWS_DEFAULT_REGION", "cn-north-1"))
+    assert _row(docs, sdk={"boto3": "1.34.0"}).status == "PASS"
+    row = _row(docs, sdk={"go": "1.55.0"})
+    assert row.status == "FAIL" and "Go SDK v1" in row.detail

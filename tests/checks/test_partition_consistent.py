@@ -38,3 +38,29 @@ def test_partition_skips_malformed_and_missing_annotations():
     assert one(df, service_account="inventory").status == "SKIP"  # malformed ARN
     assert one(df, service_account="reports").status == "SKIP"  # no annotation
     assert role_arn("x", "aws-cn").startswith("arn:aws-cn:")
+
+
+def test_a_region_variable_of_another_partition_is_a_mismatch():
+    """A region copied from a commercial cluster sends the SDK to that partition's STS
+    (https://github.com/aws/aws-sdk-go-v2/blob/main/config/env_config.go regionEnvKeys)."""
+    from tests.builders import k8s_objects as k8s
+    from tests.checks.helpers import add_pod, add_sa, demo_docs, env, irsa_pod, one, results
+
+    docs = demo_docs("china")
+    add_sa(docs, "shop", "billing", "arn:aws-cn:iam::111122223333:role/irsa-billing")
+    c = k8s.container(
+        "app", env=[env("AWS_REGION", "us-west-2"), env("AWS_DEFAULT_REGION", "us-west-2")]
+    )
+    add_pod(
+        docs,
+        irsa_pod(
+            "shop",
+            "billing-5d4c3b2a1-q1w2e",
+            "billing",
+            "arn:aws-cn:iam::111122223333:role/irsa-billing",
+            containers=[c],
+            inject_region=False,
+        ),
+    )
+    row = one(results(docs, "partition_consistent", namespace="shop", service_account="billing"))
+    assert row.status == "FAIL" and "sts.us-west-2.amazonaws.com (partition aws)" in row.detail

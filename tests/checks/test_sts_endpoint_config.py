@@ -145,3 +145,52 @@ def test_sdk_sts_defaults(sdk, version, mode):
 def test_go_parse_bool_semantics():
     assert parse_go_bool("t") is True and parse_go_bool("FALSE") is False
     assert parse_go_bool("yes") is None and parse_go_bool(" true") is None
+
+
+def _china(*variables, sdk=None):
+    """A China pod whose webhook injects no region (botocore reads AWS_DEFAULT_REGION only,
+    https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56)."""
+    docs = demo_docs("china")
+    add_sa(docs, "shop", "billing", "irsa-billing")
+    c = k8s.container("app", env=[env(n, v) for n, v in variables])
+    add_pod(
+        docs,
+        irsa_pod(
+            "shop",
+            "billing-5d4c3b2a1-q1w2e",
+            "billing",
+            "irsa-billing",
+            containers=[c],
+            inject_region=False,
+        ),
+    )
+    return _row(docs, sdk=sdk) if sdk else _row(docs)
+
+
+def test_aws_region_alone_is_judged_per_sdk_like_china_region_env():
+    """The two checks agree: AWS_REGION alone fails botocore, not Go v2
+    (https://github.com/aws/aws-sdk-go-v2/blob/main/config/env_config.go regionEnvKeys)."""
+    row = _china(("AWS_REGION", "cn-north-1"))
+    assert row.status == "WARN" and "boto3" in row.detail and "AWS_REGION" in row.detail
+    assert "sts.cn-north-1.amazonaws.com.cn" in row.detail
+    boto = _china(("AWS_REGION", "cn-north-1"), sdk={"boto3": "1.40.0"})
+    assert boto.status == "FAIL" and "sts.amazonaws.com" in boto.detail
+    go2 = _china(("AWS_REGION", "cn-north-1"), sdk={"go2": "1.30.0"})
+    assert go2.status == "PASS" and "sts.cn-north-1.amazonaws.com.cn" in go2.detail
+
+
+def test_an_sdk_that_requires_a_region_fails_without_one():
+    """aws-sdk-go-v2 aws/errors.go MissingRegionError: "an AWS region is required"."""
+    row = _china(sdk={"go2": "1.30.0"})
+    assert row.status == "FAIL" and "Go SDK v2" in row.detail and "required" in row.detail
+
+
+def test_the_detail_names_the_containers_own_region_not_the_clusters():
+    docs = _pod(
+        demo_docs(),
+        region=False,
+        extra_env=[env("AWS_REGION", "eu-west-1"), env("AWS_DEFAULT_REGION", "eu-west-1")],
+    )
+    row = _row(docs)
+    assert row.status == "PASS" and "sts.eu-west-1.amazonaws.com" in row.detail
+    assert "us-west-2" not in row.detail

@@ -241,3 +241,74 @@ def test_a_spec_only_pass_says_so_in_the_table_and_the_json(capsys):
     row = next(r for r in json.loads(out) if r["check_id"] == "no_credentials_override")
     preds = [p for ps in json.loads(row["evidence"]).values() for p in ps]
     assert {p["certainty"] for p in preds} == {"spec-only"}
+
+
+# --- exit status a script can trust (issue 15 item 6) ------------------------------------------
+
+
+def _broken(tmp_path: Path, document: str, base: str = "demo") -> Path:
+    """A copy of demo bundle ``base`` whose ``document`` is broken JSON."""
+    import shutil
+
+    from irsa_nb.demo import demo_bundle
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(demo_bundle(base), bundle)
+    (bundle / document).write_text('{"items": [', encoding="utf-8")
+    return bundle
+
+
+def test_a_bundle_whose_one_document_is_broken_json_exits_3(capsys, tmp_path):
+    bundle = tmp_path / "only"
+    (bundle / "k8s").mkdir(parents=True)
+    (bundle / "k8s" / "pods.json").write_text('{"items": [', encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--bundle", str(bundle), "--format", "json")
+    rows = json.loads(out)
+    assert {r["status"] for r in rows} <= {"SKIP", "ERROR"} and "ERROR" in {
+        r["status"] for r in rows
+    }
+    assert code == 3
+
+
+def test_error_rows_without_a_fail_exit_3_and_a_fail_outranks_them(capsys, tmp_path):
+    bundle = _broken(tmp_path, "aws/eks/describe-cluster.json")
+    target = ("-n", "shop", "-s", "checkout", "--sdk", "boto3=1.34.0", "--format", "json")
+    code, out, _ = run(capsys, "check", "--bundle", str(bundle), *target)
+    statuses = {r["status"] for r in json.loads(out)}
+    assert "ERROR" in statuses and "FAIL" not in statuses and code == 3
+    # the same bundle, a target that FAILs on evidence still readable: FAIL (1) wins over 3
+    code, out, _ = run(
+        capsys, "check", "--bundle", str(bundle), "-n", "shop", "-s", "payments", "--format", "json"
+    )
+    statuses = {r["status"] for r in json.loads(out)}
+    assert {"ERROR", "FAIL"} <= statuses and code == 1
+
+
+def test_help_documents_the_exit_statuses(capsys):
+    for command in ("check", "run", "batch"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert "exit status" in out and "3" in out and "could not check" in out
+
+
+def test_exit_code_is_one_function_for_every_face():
+    """check, run (RunbookResult.exit_code) and batch (batch_exit_code) share the rule."""
+    import pandas as pd
+
+    from irsa_nb.batch import batch_exit_code
+    from irsa_nb.pipeline import EXIT_PRECEDENCE, exit_code
+
+    assert EXIT_PRECEDENCE == (2, 1, 3, 0)
+    assert [exit_code(v) for v in ("PASS", "WARN", "SKIP", "EMPTY", "ERROR", "FAIL")] == [
+        0,
+        0,
+        0,
+        0,
+        3,
+        1,
+    ]
+    index = pd.DataFrame({"status": ["ok", "ok"], "verdict": ["ERROR", "PASS"]})
+    assert batch_exit_code(index) == 3
+    assert batch_exit_code(index.assign(verdict=["ERROR", "FAIL"])) == 1
+    assert batch_exit_code(index.assign(status=["ok", "timed out"])) == 2

@@ -169,12 +169,15 @@ def assert_one_line_error(run: CliRun, *needles: str) -> None:
 
 
 def assert_clean_rows(run: CliRun) -> pd.DataFrame:
-    """A completed ``check --format json``: exit 0/1 by the FAIL rule, no traceback on stderr."""
+    """A completed ``check --format json``: exit 0/1/3 by the rule of
+    :func:`irsa_nb.pipeline.exit_code` (1 a FAIL, else 3 an ERROR row), no traceback."""
+    from irsa_nb.pipeline import exit_code, verdict
+
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
-    assert run.returncode in (0, 1), (run.argv, run.returncode, run.stderr[-2000:])
+    assert run.returncode in (0, 1, 3), (run.argv, run.returncode, run.stderr[-2000:])
     assert len(run.stderr.strip().splitlines()) <= 1, run.stderr[-2000:]
     rows = run.rows()
-    assert run.returncode == (1 if (rows["status"] == "FAIL").any() else 0)
+    assert run.returncode == exit_code(verdict(rows))
     return rows
 
 

@@ -230,3 +230,14 @@ def test_rules_render_in_chinese_and_stay_english_as_str(extra_env, sdk, version
     assert isinstance(pr.rule, str) and pr.rule.in_lang("en") == pr.rule
     zh = pr.rule.in_lang("zh")
     assert zh != pr.rule and not english_runs(zh), zh
+
+
+def test_predicted_identity_names_the_region_and_sts_endpoint_of_web_identity():
+    """botocore reads AWS_DEFAULT_REGION only
+    (https://github.com/boto/botocore/blob/1.40.0/botocore/configprovider.py#L56)."""
+    inv = irsa_nb.load_bundle("demo:china")
+    df = predicted_identity(inv, sdk={"boto3": "1.34.0"}).set_index("pod")
+    assert df.loc["catalog-7c6b5a4f3-q2w3e", "sts_endpoint"] == "sts.cn-north-1.amazonaws.com.cn"
+    assert df.loc["pricing-6b5a4f3e2-r4t5y", "sts_endpoint"] == "sts.amazonaws.com"
+    anyone = predicted_identity(inv).set_index("pod")
+    assert "Go SDK v2" in anyone.loc["pricing-6b5a4f3e2-r4t5y", "sts_endpoint"]

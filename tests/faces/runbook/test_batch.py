@@ -190,3 +190,29 @@ def test_batch_lang_flag_fills_empty_lang_cells(tmp_path, capsys):
     assert langs == {"en-row": "en", "zh-row": "zh"}
     name = target_name(Source(bundle="demo"), Target(), Options(), "../../etc/passwd")
     assert "/" not in name and Path(name).name == name
+
+
+def test_run_and_batch_exit_3_when_a_broken_document_leaves_error_rows_and_no_fail(tmp_path):
+    """The exit rule of irsa-nb check (irsa_nb.pipeline.exit_code) holds for run and batch."""
+    import shutil
+
+    from irsa_nb.cli import main
+    from irsa_nb.demo import demo_bundle
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(demo_bundle("demo"), bundle)
+    (bundle / "aws/eks/describe-cluster.json").write_text('{"cluster": ', encoding="utf-8")
+    target = ["-n", "shop", "-s", "checkout", "--sdk", "boto3=1.34.0"]
+    assert main(["run", "--bundle", str(bundle), *target, "--out", str(tmp_path / "run")]) == 3
+    csv = tmp_path / "t.csv"
+    csv.write_text(
+        "target,bundle,namespace,service_account,sdk\n"
+        f"broken,{bundle},shop,checkout,boto3=1.34.0\n"
+        "healthy,demo,shop,checkout,boto3=1.34.0\n"
+    )
+    assert main(["batch", "--targets", str(csv), "--out", str(tmp_path / "b")]) == 3
+    index = pd.read_csv(tmp_path / "b" / "index.csv", keep_default_na=False)
+    assert dict(zip(index.target, index.verdict, strict=True)) == {
+        "broken": "ERROR",
+        "healthy": "PASS",
+    }
