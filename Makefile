@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml $(LOCK) | $(UV)
 
 # The development lock (every extra, Python 3.11-3.13) and Binder's pins, taken from it.
 lock: | $(UV)
-	$(COMPILE) pyproject.toml --extra test --extra voila --extra dev \
+	$(COMPILE) pyproject.toml --extra test --extra dask --extra voila --extra docs --extra dev \
 	    --universal --python-version 3.11 -o $(LOCK)
 	$(COMPILE) pyproject.toml --extra voila -c $(LOCK) --no-annotate \
 	    --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o binder/requirements.txt
