@@ -1,4 +1,5 @@
-"""Docs match the code: every registered check is documented and has its text."""
+"""Docs match the code: every registered check is documented and has its text, and the
+generated reference pages (checks en/zh, error messages) are the ones the code generates."""
 
 from __future__ import annotations
 
@@ -7,25 +8,34 @@ from pathlib import Path
 import pytest
 
 from irsa_nb import REGISTRY
+from irsa_nb.error_catalogue import catalogue as errors
 from irsa_nb.text import catalogue
-from tools.check_table import readme_table, table
+from tools.reference import PAGES, check_reference, error_reference, stale
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
-def test_the_readme_table_of_checks_is_generated_from_the_registry():
-    start, end = readme_table(README)
-    assert README[start:end] == table(), "run: python tools/check_table.py --write"
+def test_the_generated_reference_pages_are_current():
+    assert stale() == [], "run: python tools/reference.py --write"
 
 
 @pytest.mark.parametrize("check_id", sorted(REGISTRY))
-def test_every_check_is_in_the_readme_table_and_the_catalogue(check_id):
-    table = README.split("### The checks", 1)[1].split("\n## ", 1)[0]
-    assert f"| `{check_id}` |" in table
-    assert REGISTRY[check_id].summary
+def test_every_check_has_a_section_in_both_references_and_its_text(check_id):
     for lang in ("en", "zh"):
+        page = check_reference(lang)
+        assert f"\n## {check_id}\n" in page and f"](#{check_id})" in page
         entry = catalogue(lang).get(check_id) or {}
         assert entry.get("title") and entry.get("explain"), (lang, check_id)
+        for key in entry["detail"]:
+            assert f"- `{key}`: " in page.split(f"\n## {check_id}\n", 1)[1].split("\n## ", 1)[0]
+    assert REGISTRY[check_id].summary
+
+
+def test_every_error_of_the_catalogue_has_a_section():
+    page = error_reference()
+    for entry in errors().entries:
+        assert f"\n## {entry.id}: " in page
+    assert PAGES["errors"].read_text(encoding="utf-8") == page
 
 
 def test_readme_starts_with_the_two_commands():
