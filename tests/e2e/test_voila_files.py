@@ -13,8 +13,9 @@ pytestmark = pytest.mark.kernel
 
 
 def test_single_notebook_voila_serves_evidence_links(tmp_path):
-    """``voila --Voila.config_file_paths=binder notebooks/irsa_explorer.ipynb`` (README): the
-    relative evidence link resolves to a file Voila serves; notebooks stay private."""
+    """``voila --Voila.config_file_paths=binder notebooks/irsa_explorer.ipynb``
+    (docs/explorer.md): the relative evidence link resolves to a file Voila serves;
+    notebooks stay private."""
     root = tmp_path / "app"
     (root / "notebooks" / "evidence" / "run1").mkdir(parents=True)
     (root / "notebooks" / "irsa_explorer.ipynb").write_text("{}")
