@@ -141,7 +141,7 @@ def check_reference(lang: str) -> str:
         if lang == "en" and c.summary:
             parts.append(f"What it verifies: {c.summary}.\n\n")
         parts.append(_md(entry.get("explain", "")) + "\n\n")
-        parts.append(f"### {label['outcomes']}\n\n" + _outcomes(entry, label) + "\n")
+        parts.append(f"**{label['outcomes']}**\n\n" + _outcomes(entry, label) + "\n")
     parts.append(f"## {label['common']} {{ #shared-outcomes }}\n\n")
     parts.append(_outcomes(cat["_common"], label))
     return re.sub(r"\n{3,}", "\n\n", "".join(parts)).rstrip("\n") + "\n"
