@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +32,25 @@ def sh(*args: object, cwd: Path, env: dict[str, str] | None = None) -> subproces
 @pytest.fixture(scope="module")
 def clean_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
+    # built from a copy: setuptools writes build/ and irsa_nb.egg-info beside the sources, and
+    # the checkout's egg-info belongs to the editable install other tests run on
+    src = tmp / "src"
+    skip = (
+        ".git",
+        ".venv*",
+        "build",
+        "dist",
+        "test-output",
+        "evidence",
+        "*.egg-info",
+        "__pycache__",
+    )
+    shutil.copytree(REPO, src, symlinks=True, ignore=shutil.ignore_patterns(*skip))
     # setuptools comes from the lock (dev extra), so the build needs no index either
-    built = sh(UV, "build", "--wheel", "--no-build-isolation", "-o", tmp / "dist", cwd=REPO)
+    built = sh(
+        UV, "build", "--wheel", "--no-build-isolation", "--python", sys.executable,
+        "-o", tmp / "dist", cwd=src,
+    )  # fmt: skip
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp / "dist").glob("irsa_nb-*.whl")
     venv = tmp / "venv"
