@@ -6,7 +6,8 @@ exits 1 naming the stale pages. tests/checks/test_docs.py fails when a committed
 the generated one, so a check added or reworded shows up in the docs with the change.
 
 - ``docs/reference/checks.md``: the table of checks, then one section per check (what it
-  verifies, its outcomes with their detail and fix, the AWS article's step, severity, doc);
+  verifies, its outcomes with their statuses (read from the check's code), detail and fix,
+  the AWS article's step, severity, doc);
 - ``docs/reference/checks-zh.md``: the same in Simplified Chinese;
 - ``docs/reference/errors.md``: every error the diagnoser recognises, its likely causes, the
   checks that decide each one and the fix.
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.checks.test_outcome_texts reads the outcome keys
 PAGES = {
     "checks": ROOT / "docs" / "reference" / "checks.md",
     "checks-zh": ROOT / "docs" / "reference" / "checks-zh.md",
@@ -37,7 +39,8 @@ LABELS = {
         "intro": (
             "Every check irsa-nb runs, in run order: the AWS article's steps first (seed step"
             " 1-13), then the checks beyond it. Each section says what the check verifies, the"
-            " outcomes it can report (the `detail` of a result row) and the fix it proposes"
+            " outcomes it can report (the status and `detail` of a result row) and the fix it"
+            " proposes"
             " (the `remediation`). Placeholders in braces are filled with the real names."
             " 中文版: [检查参考](checks-zh.md)."
         ),
@@ -53,12 +56,13 @@ LABELS = {
             " [Shared outcomes](#shared-outcomes)."
         ),
         "common": "Shared outcomes",
+        "also": "It can also report the shared outcomes",
     },
     "zh": {
         "title": "检查参考",
         "intro": (
             "irsa-nb 运行的每一项检查,按运行顺序排列:先是 AWS 文章的步骤(步骤 1-13),"
-            "然后是文章之外的检查。每一节说明该检查验证什么、它可能报告的结果(结果行的"
+            "然后是文章之外的检查。每一节说明该检查验证什么、它可能报告的结果(结果行的状态和"
             " `detail`)以及建议的修复方法(`remediation`)。花括号中的占位符会替换为实际名称。"
             " English: [Check reference](checks.md)."
         ),
@@ -73,8 +77,61 @@ LABELS = {
             " [共有结果](#shared-outcomes)。"
         ),
         "common": "共有结果",
+        "also": "它还可能报告这些共有结果:",
     },
 }
+
+
+def outcome_statuses(check_id: str) -> dict[str, list[str]]:
+    """Outcome key -> the statuses the check's code can give it, read from its source the
+    way tests/checks/test_outcome_texts.py reads the keys (``Finding(status, key)`` with
+    literal, conditional or assigned values, and ``(status, key)`` tables)."""
+    import ast
+    import inspect
+
+    from irsa_nb.checks import REGISTRY, STATUSES
+    from irsa_nb.checks import registry as registry_module
+    from tests.checks.test_outcome_texts import HELPERS, _functions, _reachable, _values
+
+    func = inspect.unwrap(REGISTRY[check_id].func)
+    tree = ast.parse(Path(inspect.getfile(func)).read_text(encoding="utf-8"))
+    shared = _functions(ast.parse(Path(registry_module.__file__).read_text(encoding="utf-8")))
+    functions = {**shared, **HELPERS, **_functions(tree)}
+    declared = list(catalogue_entry("en", check_id)["detail"]) + list(
+        catalogue_entry("en", "_common")["detail"]
+    )
+    found: dict[str, set[str]] = {}
+
+    def add(statuses: list, keys: list) -> None:
+        for key in keys:
+            names = [key] if isinstance(key, str) else [k for k in declared if key.fullmatch(k)]
+            for name in names:
+                found.setdefault(name, set()).update(
+                    s for s in statuses if isinstance(s, str) and s in STATUSES
+                )
+
+    for f in _reachable(functions[func.__name__], functions):
+        for node in ast.walk(f):
+            pair = node.elts[:2] if isinstance(node, ast.Tuple) else []
+            if len(pair) == 2 and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in pair
+            ):
+                add([pair[0].value], [pair[1].value])  # a (status, key) table row
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Finding"
+                and len(node.args) >= 2
+            ):
+                add(_values(node.args[0], f), [v for v in _values(node.args[1], f) if v])
+    order = {s: i for i, s in enumerate(STATUSES)}
+    return {k: sorted(v, key=order.__getitem__) for k, v in found.items() if v}
+
+
+def catalogue_entry(lang: str, section: str) -> dict:
+    from irsa_nb.text import catalogue
+
+    return catalogue(lang).get(section) or {}
 
 
 def _md(text: str) -> str:
@@ -97,11 +154,12 @@ def table() -> str:
     return HEAD + "".join(rows)
 
 
-def _outcomes(entry: dict, label: dict) -> str:
+def _outcomes(entry: dict, label: dict, statuses: dict[str, list[str]]) -> str:
     out = []
     fixes = entry.get("remediation") or {}
     for key, detail in (entry.get("detail") or {}).items():
-        out.append(f"- `{key}`: {_md(detail)}\n")
+        status = f" ({', '.join(statuses[key])})" if statuses.get(key) else ""
+        out.append(f"- `{key}`{status}: {_md(detail)}\n")
         if fixes.get(key):
             out.append(f"\n    {label['fix']}:\n\n")
             out.append(
@@ -115,7 +173,7 @@ def _outcomes(entry: dict, label: dict) -> str:
 
 def check_reference(lang: str) -> str:
     """The check reference page in ``lang`` (``en`` or ``zh``)."""
-    import irsa_nb.checks  # noqa: F401  (registers the checks)
+    from irsa_nb.checks import STATUSES
     from irsa_nb.checks.registry import ordered_checks
     from irsa_nb.text import catalogue
 
@@ -133,17 +191,27 @@ def check_reference(lang: str) -> str:
         ]
         parts.append("| 文章步骤 | 检查 | 标题 |\n|---|---|---|\n" + "".join(rows) + "\n")
     parts.append(label["shared"] + "\n\n")
+    shared: dict[str, list[str]] = {}
     for c in ordered_checks():
         entry = cat[c.id]
+        statuses = outcome_statuses(c.id)
+        for key, found in statuses.items():
+            if key.startswith("_"):
+                shared[key] = sorted(set(shared.get(key, [])) | set(found), key=STATUSES.index)
         step = f"{label['step']} {c.seed_step}" if c.seed_step else label["new"]
         parts.append(f"## {c.id}\n\n**{_md(entry['title'])}** · {step} · ")
         parts.append(f"{label['severity']} {c.severity} · [{label['doc']}]({c.doc_url})\n\n")
         if lang == "en" and c.summary:
             parts.append(f"What it verifies: {c.summary}.\n\n")
         parts.append(_md(entry.get("explain", "")) + "\n\n")
-        parts.append(f"**{label['outcomes']}**\n\n" + _outcomes(entry, label) + "\n")
+        parts.append(f"**{label['outcomes']}**\n\n" + _outcomes(entry, label, statuses) + "\n")
+        common = [k for k in cat["_common"]["detail"] if k in statuses]
+        if common:
+            names = ", ".join(f"`{k}`" for k in common)
+            parts.append(f"{label['also']} {names} ([{label['common']}](#shared-outcomes)).\n\n")
     parts.append(f"## {label['common']} {{ #shared-outcomes }}\n\n")
-    parts.append(_outcomes(cat["_common"], label))
+    shared.setdefault("_check_crashed", ["ERROR"])  # the runner's row for a check that raised
+    parts.append(_outcomes(cat["_common"], label, shared))
     return re.sub(r"\n{3,}", "\n\n", "".join(parts)).rstrip("\n") + "\n"
 
 

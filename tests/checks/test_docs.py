@@ -10,7 +10,7 @@ import pytest
 from irsa_nb import REGISTRY
 from irsa_nb.error_catalogue import catalogue as errors
 from irsa_nb.text import catalogue
-from tools.reference import PAGES, check_reference, error_reference, stale
+from tools.reference import PAGES, check_reference, error_reference, outcome_statuses, stale
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -19,16 +19,33 @@ def test_the_generated_reference_pages_are_current():
     assert stale() == [], "run: python tools/reference.py --write"
 
 
+@pytest.fixture(scope="module")
+def references() -> dict[str, str]:
+    return {lang: check_reference(lang) for lang in ("en", "zh")}
+
+
 @pytest.mark.parametrize("check_id", sorted(REGISTRY))
-def test_every_check_has_a_section_in_both_references_and_its_text(check_id):
-    for lang in ("en", "zh"):
-        page = check_reference(lang)
+def test_every_check_has_a_section_in_both_references_and_its_text(check_id, references):
+    statuses = outcome_statuses(check_id)
+    for lang, page in references.items():
         assert f"\n## {check_id}\n" in page and f"](#{check_id})" in page
         entry = catalogue(lang).get(check_id) or {}
         assert entry.get("title") and entry.get("explain"), (lang, check_id)
+        section = page.split(f"\n## {check_id}\n", 1)[1].split("\n## ", 1)[0]
         for key in entry["detail"]:
-            assert f"- `{key}`: " in page.split(f"\n## {check_id}\n", 1)[1].split("\n## ", 1)[0]
+            # every outcome with the statuses the code gives it
+            assert f"- `{key}` ({', '.join(statuses[key])}): " in section, (lang, key)
     assert REGISTRY[check_id].summary
+
+
+def test_the_statuses_of_an_outcome_are_read_from_the_code():
+    role = outcome_statuses("role_exists")
+    assert {k: v for k, v in role.items() if k[0] != "_"} == {"pass": ["PASS"], "missing": ["FAIL"]}
+    assert role["_not_collected"] == ["SKIP"] and role["_call_failed"] == ["ERROR"]  # shared
+    sts = outcome_statuses("sts_endpoint_config")  # statuses picked by a condition
+    assert sts["no_region"] == ["INFO"] and sts["unknown_private"] == ["WARN"]
+    probe = outcome_statuses("sts_probe_assume_role")  # f-string keys
+    assert probe["not_probed_limit"] == ["SKIP"]
 
 
 def test_every_error_of_the_catalogue_has_a_section():
