@@ -12,7 +12,7 @@ UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
 LOCK_FLAGS ?=
 COMPILE := $(UV) pip compile --quiet --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: demo test test-fast lint format bench lock clean
+.PHONY: demo test test-fast lint format bench lock docs screenshots clean
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml $(LOCK) | $(UV)
 
 # The development lock (every extra, Python 3.11-3.13) and Binder's pins, taken from it.
 lock: | $(UV)
-	$(COMPILE) pyproject.toml --extra test --extra voila --extra dev \
+	$(COMPILE) pyproject.toml --extra test --extra dask --extra voila --extra docs --extra dev \
 	    --universal --python-version 3.11 -o $(LOCK)
 	$(COMPILE) pyproject.toml --extra voila -c $(LOCK) --no-annotate \
 	    --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o binder/requirements.txt
@@ -40,6 +40,7 @@ test: $(STAMP)
 	$(BIN)/ruff check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/ruff format --check irsa_nb tests benchmarks tools notebooks
 	$(BIN)/lint-imports
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 	$(BIN)/python -m pytest -n 2 tests
 
 # The inner loop (about a minute): no Jupyter kernels, browsers or multi-second tests.
@@ -52,6 +53,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format irsa_nb tests benchmarks tools notebooks
 	$(BIN)/ruff check --fix irsa_nb tests benchmarks tools notebooks
+
+# The documentation site at http://127.0.0.1:8000 (mkdocs.yml; rebuilt on every change).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# docs/images/*.png, rendered by chromium (Playwright) from the demo runbook and the Explorer.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_checks.py

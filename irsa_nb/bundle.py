@@ -196,7 +196,7 @@ def read_documents(path: str | Path) -> dict[str, Document]:
     raw = _strip_single_root(_drop_macos_metadata(raw))
     if not any(k.startswith(("aws/", "k8s/")) for k in raw):
         raise BundleError(
-            f"{path} holds no aws/ or k8s/ files; see the bundle layout in the README"
+            f"{path} holds no aws/ or k8s/ files; see the bundle layout in docs/bundles.md"
         )
     docs: dict[str, Document] = {}
     for name in sorted(raw):

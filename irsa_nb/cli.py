@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import math
 import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -37,6 +40,8 @@ from .redact import mask_text
 from .sdks import normalize_sdk, parse_sdk_spec
 
 log = logging.getLogger("irsa_nb")
+
+EXPLORER = "irsa_explorer.ipynb"
 
 
 class UsageError(Exception):
@@ -351,8 +356,6 @@ def cmd_collect_script(args: argparse.Namespace) -> int:
 
 def _runbook_source(args: argparse.Namespace) -> Source:
     """The source of ``run``, with a bundle path that exists."""
-    from pathlib import Path
-
     from .demo import demo_bundle, is_demo_name
 
     source = source_from(args)
@@ -399,13 +402,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return res.exit_code
 
 
+def require_extra(module: str, extra: str, what: str) -> None:
+    """A usage error naming the extra to install when ``module`` cannot be imported."""
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(f"{what} needs the {extra} extra: pip install 'irsa-nb[{extra}]'")
+
+
+#: What Voila may serve beside the app: images, and the HTML reports "Save evidence" writes.
+VOILA_FILES = [r".*\.(png|jpg|gif|svg)", r"(.*/)?evidence/.*\.html"]
+
+
+def cmd_explorer(args: argparse.Namespace) -> int:
+    """Serve the Explorer as a Voila web app from ``--dir`` (its evidence goes there too)."""
+    require_extra("voila", "voila", "irsa-nb explorer")
+    from .runbook import notebook_path
+
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    app = folder / EXPLORER
+    if not app.exists():  # never overwrite a notebook the user changed
+        shutil.copyfile(notebook_path(EXPLORER), app)
+    cmd = [sys.executable, "-m", "voila", EXPLORER, f"--port={args.port}"]
+    cmd.append(f"--VoilaConfiguration.file_allowlist={VOILA_FILES!r}")
+    if args.no_browser:
+        cmd.append("--no-browser")
+    return subprocess.call(cmd, cwd=folder)
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run the runbook for every row of a targets CSV.
 
     Exit 0: every target ran, no FAIL; 1: a target is FAIL; 2: a target did not complete.
     """
-    from pathlib import Path
-
     from .batch import batch_exit_code, normalize_targets, run_batch
 
     path = Path(args.targets)
@@ -427,12 +455,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.executor == "dask":
         if not args.scheduler:
             raise UsageError("irsa-nb batch: --executor dask needs --scheduler ADDR")
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UsageError(
-                "irsa-nb batch: --executor dask needs `pip install distributed`"
-            ) from None
+        require_extra("distributed", "dask", "irsa-nb batch: --executor dask")
+        from distributed import Client
+
         client = Client(args.scheduler)
         executor = client.get_executor()
     try:
@@ -580,6 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=text.LANGUAGES, help="text language of rows without a lang (default en)"
     )
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("explorer", help="serve the Explorer as a web app (needs irsa-nb[voila])")
+    p.add_argument("--dir", default=".", help="where the app's notebook and evidence live")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_explorer)
     return parser
 
 

@@ -1,10 +1,12 @@
 """Predicted identity: which credentials each container's AWS SDK will actually use.
 
-Every SDK walks a default credential chain and takes the first provider that has
-credentials (irsa-domain.md §4). IRSA is only one link: static keys in the environment,
-a shared profile, or container (Pod Identity) credentials can come first, and IMDS (the
-node role) is the fallback when nothing earlier matched. The order differs per SDK; the
-rules here are the ones a static reader of the admitted pod spec can apply.
+Every SDK walks a default credential chain and takes the first provider that has credentials
+(the SDKs' standardized credential providers:
+https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html). IRSA is only
+one link: static keys in the environment, a shared profile, or container (Pod Identity)
+credentials can come first, and IMDS (the node role) is the fallback when nothing earlier
+matched. The order differs per SDK; the rules here are the ones a static reader of the
+admitted pod spec can apply.
 
 ``predict`` judges one container for one SDK; ``predicted_identity`` tabulates every
 container of an inventory. Nothing here reads secret values: only variable names, the

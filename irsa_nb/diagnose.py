@@ -1,7 +1,7 @@
 """Diagnose an error message: what it means for IRSA, what to check and how to fix it.
 
 The patterns, causes and fixes live in one catalogue, ``irsa_nb/text/diagnoses.yaml``
-(E1-E21 of the reference's error table plus the AWS article's examples), read by
+(E1-E21, listed in docs/reference/errors.md, plus the AWS article's examples), read by
 :mod:`irsa_nb.error_catalogue` (normalising the message, pulling out the issuer, role,
 account, region and service account it names, ranking the causes). This module returns the
 likely causes as a table, best first: with an inventory it runs the checks named by each

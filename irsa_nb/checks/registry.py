@@ -102,7 +102,7 @@ class Check:
     seed_step: int | None  # section of the AWS article this check covers (1-13), None if new
     doc_url: str
     func: Callable[..., Iterable[Finding]]
-    summary: str = ""  # what it verifies, one line of Markdown (the README's check table)
+    summary: str = ""  # what it verifies, one line of Markdown (docs/reference/checks.md)
 
 
 REGISTRY: dict[str, Check] = {}

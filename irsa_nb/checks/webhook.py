@@ -1,10 +1,11 @@
 """Beyond the article: the pod identity webhook's configuration and the annotations it honours.
 
-Semantics follow amazon-eks-pod-identity-webhook (irsa-domain.md §2): it mutates pods on
-CREATE only, parses ``eks.amazonaws.com/token-expiration`` with ``strconv.ParseInt`` (an
-unparsable value is ignored, values below 600 are raised to 600) and reads
-``eks.amazonaws.com/skip-containers`` with Go's ``encoding/csv`` (a parse error skips
-nothing; names are not trimmed).
+Semantics follow amazon-eks-pod-identity-webhook (its handler:
+https://github.com/aws/amazon-eks-pod-identity-webhook/blob/master/pkg/handler/handler.go):
+it mutates pods on CREATE only, parses ``eks.amazonaws.com/token-expiration`` with
+``strconv.ParseInt`` (an unparsable value is ignored, values below 600 are raised to 600)
+and reads ``eks.amazonaws.com/skip-containers`` with Go's ``encoding/csv`` (a parse error
+skips nothing; names are not trimmed).
 """
 
 from __future__ import annotations

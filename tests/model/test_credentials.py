@@ -1,4 +1,5 @@
-"""Predicted identity: which credentials each container's SDK uses (reference §4)."""
+"""Predicted identity: which credentials each container's SDK uses (the SDKs' credential
+chains: https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html)."""
 
 from __future__ import annotations
 
