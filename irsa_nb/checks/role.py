@@ -11,6 +11,7 @@ from ..iam.arn import ArnError, issuer_host_path, oidc_provider_arn, parse_arn
 from ..iam.arn import role_name as arn_role_name
 from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
 from ..inventory import Cluster, Gap, Role
+from ..sdk_endpoints import GLOBAL_ENDPOINT, calls_for
 from ..text import Msg
 from .helpers import annotated_role, restart_command, trust_inputs
 from .registry import Context, Finding, Subject, check, from_gap
@@ -82,7 +83,7 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
         sub=f"system:serviceaccount:{target.namespace}:{target.name}",
         aud=target.sa.audience,
     )
-    region = requested_region(cl, target)
+    region = requested_region(cl, target, ctx.sdk)
     key = (role.name, request, region)
     if key not in ctx.cache:
         try:
@@ -113,20 +114,25 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
     yield from _real_tokens(ctx, target, role, request, account, cl.partition, params, region)
 
 
-def requested_region(cl: Cluster, target: Subject) -> str | None:
-    """The Region the pods' SDKs send AssumeRoleWithWebIdentity to (``aws:RequestedRegion``):
-    the one AWS_REGION/AWS_DEFAULT_REGION their containers set, else the cluster's Region;
-    ``None`` when containers disagree. A seam for the SDK-aware region model."""
-    regions = {
-        c.env_value("AWS_REGION") or c.env_value("AWS_DEFAULT_REGION")
-        for pod in target.pods
-        for c in pod.containers
-        if c.env_value("AWS_ROLE_ARN") is not None
-    }
-    regions.discard(None)
-    if len(regions) > 1:
-        return None
-    return regions.pop() if regions else cl.region
+def requested_region(cl: Cluster, target: Subject, sdk: dict[str, str]) -> str | None:
+    """The Region the pods' SDKs send AssumeRoleWithWebIdentity to (``aws:RequestedRegion``),
+    from :mod:`irsa_nb.sdk_endpoints` for the SDKs given (else every SDK family); the cluster's
+    Region when no mutated container is seen. ``None`` (unknown) when the calls disagree or
+    one goes to the global endpoint, whose requests are served in the Region they come from
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_region-endpoints.html
+    #reference_sts_global_endpoint_changes)."""
+    regions: set[str | None] = set()
+    for pod in target.pods:
+        for c in pod.containers:
+            if c.env_value("AWS_ROLE_ARN") is None:
+                continue
+            env = {name: var.value for name, var in c.env.items()}
+            for call in calls_for(env, sdk, cl.region):
+                if call.endpoint is not None:
+                    regions.add(None if call.endpoint == GLOBAL_ENDPOINT else call.region)
+    if not regions:
+        return cl.region
+    return regions.pop() if len(regions) == 1 else None
 
 
 def _when(epoch: int | None) -> str:

@@ -99,11 +99,13 @@ def test_trust_policy_that_cannot_be_parsed_is_error():
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 
 
-def _checkout_with(*statements: dict, lang: str = "en", docs: dict | None = None):
+def _checkout_with(
+    *statements: dict, lang: str = "en", docs: dict | None = None, sdk: dict | None = None
+):
     docs = docs or demo_docs()
     doc = docs[role_path("get-role", "irsa-checkout")]["Role"]["AssumeRolePolicyDocument"]
     doc["Statement"].extend(statements)
-    df = results(docs, "trust_policy_allows_service_account", namespace="shop", lang=lang)
+    df = results(docs, "trust_policy_allows_service_account", namespace="shop", lang=lang, sdk=sdk)
     return only(df, "trust_policy_allows_service_account", service_account="checkout")
 
 
@@ -168,3 +170,23 @@ def test_the_requested_region_is_the_region_the_pods_call(pod_region, policy_reg
     assert row.status == status, row.detail
     if status == "FAIL":
         assert "explicit Deny in statement 2" in row.detail
+
+
+@pytest.mark.parametrize(
+    ("sdk", "status"), [({"boto3": "1.34.0"}, "WARN"), ({"go2": "1.30.0"}, "FAIL")]
+)
+def test_a_global_sts_call_leaves_the_requested_region_undecided(sdk, status):
+    """Requests to the global endpoint "are automatically served in the same AWS Region as
+    your workloads" (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    id_credentials_temp_region-endpoints.html#reference_sts_global_endpoint_changes), so the
+    Region is unknown when the SDK calls sts.amazonaws.com: boto3 before 1.40 with
+    AWS_STS_REGIONAL_ENDPOINTS unset does; Go v2 calls the regional endpoint of AWS_REGION."""
+    docs = demo_docs()
+    for c in pod_doc(docs, "checkout-")["spec"]["containers"]:
+        c["env"] = [e for e in c.get("env", []) if e["name"] != "AWS_STS_REGIONAL_ENDPOINTS"]
+    row = _checkout_with(
+        _deny({"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}), docs=docs, sdk=sdk
+    )
+    assert row.status == status, row.detail
+    if status == "WARN":
+        assert "aws:RequestedRegion" in row.detail
