@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 #: The AWS operation this module calls (docs/permissions.md).
 OPERATIONS = ("cloudtrail:LookupEvents",)
-MIN_INTERVAL = 0.5  # seconds between LookupEvents calls: 2 per second per account and Region
+# Seconds between LookupEvents calls: under the 2 per second per account and Region, with room
+# for the jitter between sending a request and CloudTrail counting it.
+MIN_INTERVAL = 0.6
 DEFAULT_HOURS = 24
 MAX_HOURS = 90 * 24  # LookupEvents reaches back 90 days
 
