@@ -47,6 +47,8 @@ def test_failed_web_identity_calls_name_the_code_and_confirm_the_diagnosis(
     assert "provider_audience_matches" in evidence["diagnosis"]["check_ids"]
     (ok,) = rows(df, "sts_recent_calls", "ok").itertuples()
     assert ok.status == "PASS" and "Boto3/" in ok.detail
+    (sdk,) = rows(df, "sdk_version_supported", "ok").itertuples()  # no --sdk, no --exec
+    assert sdk.status == "PASS" and "user agent" in sdk.detail and "boto3" in sdk.detail
     (none,) = rows(df, "sts_recent_calls", "wrong-ns").itertuples()
     assert none.status == "INFO"
     # read-only, and only LookupEvents reached CloudTrail
