@@ -1,4 +1,3 @@
-import json
 
 from irsa_nb.bundle import CallFailed
 from tests.checks.helpers import demo_docs, results
