@@ -361,7 +361,14 @@ def cmd_collect_script(args: argparse.Namespace) -> int:
     from .live.script import collect_script
 
     sys.stdout.write(
-        collect_script(args.cluster, args.region, exec=args.exec, namespaces=args.namespace)
+        collect_script(
+            args.cluster,
+            args.region,
+            exec=args.exec,
+            namespaces=args.namespace,
+            cloudtrail_hours=args.cloudtrail,
+            actions=args.action or (),
+        )
     )
     return EXIT_OK
 
@@ -534,6 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="extend",
         help="only these namespaces (the script's default for IRSA_NAMESPACES)",
     )
+    add_evidence_args(p)
     p.set_defaults(func=cmd_collect_script)
 
     p = sub.add_parser(

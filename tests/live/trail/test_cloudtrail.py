@@ -115,3 +115,30 @@ def test_collect_documents_without_the_options_reads_no_trail(probe_cluster):
     inv = irsa_nb.collect(pc.cluster, namespaces=[NS], progress=False)
     assert "aws/cloudtrail/lookup-events/AssumeRoleWithWebIdentity.json" not in inv.documents
     assert not pc.trail.operations
+
+
+def test_the_collect_script_writes_both_with_the_same_rows(probe_cluster, capsys, tmp_path):
+    from tests.live.conftest import run_collect_script
+
+    pc = probe_cluster()
+    app_calls(pc, "aud-typo", "probe-aud", "sts.amazon.com", n=2)
+    app_calls(pc, "ok", "probe-ok", "sts.amazonaws.com")
+    actions = f"s3:GetObject={BUCKET}/* s3:DeleteObject"
+    out = tmp_path / "bundle"
+    proc = run_collect_script(
+        pc.lv, out, IRSA_NAMESPACES=NS, IRSA_CLOUDTRAIL_HOURS="6", IRSA_ACTIONS=actions
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "aws/cloudtrail/lookup-events/AssumeRoleWithWebIdentity.json").is_file()
+    assert (out / "aws/iam/simulate-principal-policy/probe-ok.json").is_file()
+    assert (out / "aws/iam/simulate-principal-policy/probe-gone.error.txt").is_file()
+    flags = ["--cloudtrail", "6"] + [x for a in actions.split() for x in ("--action", a)]
+    live = _check(capsys, "--cluster", pc.cluster, "-n", NS, *flags)
+    offline = _check(capsys, "--bundle", str(out), "-n", NS)
+    keep = ["sts_recent_calls", "role_allows_actions"]
+    a = live[live.check_id.isin(keep)].drop(columns=["evidence"]).reset_index(drop=True)
+    b = offline[offline.check_id.isin(keep)].drop(columns=["evidence"]).reset_index(drop=True)
+    # the error rows name the failed command's message, which the CLI words alike
+    pd.testing.assert_frame_equal(a, b)
+    assert "FAIL" in set(a.status) and "PASS" in set(a.status)
+    assert set(pc.trail.operations) == {"LookupEvents"}
