@@ -1,4 +1,3 @@
-
 from irsa_nb.bundle import CallFailed
 from tests.checks.helpers import demo_docs, results
 from tests.checks.trail_docs import result
