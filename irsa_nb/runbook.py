@@ -101,7 +101,7 @@ def runbook_parameters(source: Source, target: Target, options: Options) -> dict
         "lang": options.lang,
         "redact": options.redact,
         "probe": options.probe,
-        "actions": list(options.actions),
+        "actions": " ".join(options.actions) or None,
         "cloudtrail_hours": options.cloudtrail_hours,
         "error_message": options.error_message,
     }

@@ -94,7 +94,7 @@ def test_the_fleet_counts_failing_roles_by_error_code(bundle):
 def test_runbook_parameters_and_batch_columns():
     opts = Options(actions=("s3:GetObject=arn:aws:s3:::b/*",), cloudtrail_hours=24)
     params = runbook_parameters(Source.live("prod"), Target("shop", "cart"), opts)
-    assert params["actions"] == ["s3:GetObject=arn:aws:s3:::b/*"]
+    assert params["actions"] == "s3:GetObject=arn:aws:s3:::b/*"  # papermill reads no list
     assert params["cloudtrail_hours"] == 24
     rows = normalize_targets(
         pd.DataFrame(
