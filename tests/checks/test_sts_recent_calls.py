@@ -96,3 +96,12 @@ def test_the_user_agent_settles_the_sdk_version_when_nothing_else_can():
         "sdk_version_supported",
     )
     assert row.status == "PASS" and "user agent" not in row.detail
+
+
+def test_a_document_of_the_wrong_shape_is_an_error_row_not_a_crash():
+    docs = demo_docs()
+    docs[TRAIL] = ["not", "an", "object"]
+    docs["aws/iam/simulate-principal-policy/irsa-cart.json"] = "garbage"
+    df = results(docs, namespace="shop", service_account="cart")
+    assert only(df, "sts_recent_calls").status == "ERROR"
+    assert only(df, "role_allows_actions").status == "ERROR"
