@@ -11,7 +11,10 @@ calls are paced at :data:`MIN_INTERVAL` seconds and botocore's retries (standard
 for every collection call) back off on ``ThrottlingException``. A tqdm bar counts the pages
 when asked; Ctrl-C stops the lookup and keeps the pages read so far (with ``NextToken``).
 CloudTrail does not log the web-identity token; the records are masked anyway
-(:func:`irsa_nb.live.aws.cli_json`).
+(:func:`irsa_nb.live.aws.cli_json`). CloudTrail records a call in the Region of the STS
+endpoint it reached: the cluster's Region for regional endpoints (the default of current
+SDKs), ``us-east-1`` for the global endpoint (``sts_endpoint_config`` says which a pod uses);
+the lookup reads the cluster's Region.
 """
 
 from __future__ import annotations
@@ -115,6 +118,8 @@ def lookup_web_identity(
         (str(client.meta.endpoint_url), str(client.meta.region_name)), Pacer()
     )
     wanted = set(role_arns)
+    if not wanted:  # no annotated role in scope: nothing to look for, no call made
+        return {"Events": []}
     kept: list[dict[str, Any]] = []
     token: str | None = None
     bar = _bar(progress)
