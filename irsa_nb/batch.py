@@ -48,6 +48,8 @@ TARGET_COLUMNS = (
     "sdk",
     "lang",
     "redact",
+    "actions",
+    "cloudtrail_hours",
     "error_message",
 )
 INDEX_COLUMNS = ["target", "status", "verdict", *STATUSES, "error", "duration_s", "path"]
@@ -103,12 +105,18 @@ def normalize_targets(targets: pd.DataFrame | Iterable[Mapping[str, Any]]) -> li
             context=row.get("context"),
         )
         target = Target(row.get("namespace"), row.get("service_account"), row.get("pod"))
-        options = Options(
-            sdk=sdk,
-            lang=lang,
-            redact=_bool(row.get("redact"), i),
-            error_message=row.get("error_message"),
-        )
+        try:
+            options = Options(
+                sdk=sdk,
+                lang=lang,
+                redact=_bool(row.get("redact"), i),
+                actions=row.get("actions") or (),  # "s3:GetObject=ARN sqs:SendMessage"
+                cloudtrail_hours=row.get("cloudtrail_hours"),
+                error_message=row.get("error_message"),
+            )
+            source.validate(options)
+        except ValueError as exc:
+            raise ValueError(f"target row {i}: {exc}") from None
         name = target_name(source, target, options, row.get("target") or "")
         if name in seen:
             raise ValueError(f"target row {i}: duplicate target {name!r}")
@@ -146,6 +154,9 @@ def target_name(source: Source, target: Target, options: Options, given: str = "
     ]
     stem = _slug("-".join(str(p) for p in parts if p)) or "target"
     params = runbook_parameters(source, target, options)
+    for key in ("actions", "cloudtrail_hours"):  # opt-ins left out keep the names of old runs
+        if not params.get(key):
+            params.pop(key, None)
     digest = hashlib.sha256(
         json.dumps(params, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()[:8]

@@ -37,6 +37,9 @@ POD_IDENTITY_ASSOCIATIONS = "aws/eks/list-pod-identity-associations.json"
 WEBHOOK_CONFIGURATIONS = "k8s/mutatingwebhookconfigurations.json"
 DISCOVERY = "tls/discovery.json"  # OIDC discovery + JWKS fetch record (irsa-nb collect)
 PROBE_INDEX = "probe/index.json"  # what the opt-in live probe (--probe) looked at
+# Opt-in (--cloudtrail): the AssumeRoleWithWebIdentity calls CloudTrail recorded.
+CLOUDTRAIL_WEB_IDENTITY = "aws/cloudtrail/lookup-events/AssumeRoleWithWebIdentity.json"
+SIMULATE = "simulate-principal-policy"  # opt-in (--action): aws/iam/SIMULATE/ROLE.json
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
@@ -123,6 +126,9 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
         "-showcerts </dev/null",
         DISCOVERY: f"irsa-nb collect --cluster {cluster}{reg} --out DIR",
         PROBE_INDEX: f"irsa-nb collect --cluster {cluster}{reg} --probe --out DIR",
+        CLOUDTRAIL_WEB_IDENTITY: f"aws cloudtrail lookup-events{reg} --lookup-attributes "
+        "AttributeKey=EventName,AttributeValue=AssumeRoleWithWebIdentity "
+        "--start-time START --output json",
     }
     if path in fixed:
         return fixed[path]
@@ -132,6 +138,12 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
     if len(parts) == 6 and parts[:2] == ("k8s", "exec"):
         return _exec_command(*parts[2:], f"--cluster {cluster}{reg}")
     if len(parts) == 4 and parts[:2] == ("aws", "iam"):
+        if parts[2] == SIMULATE:
+            return (
+                f"aws iam simulate-principal-policy --policy-source-arn "
+                f"arn:aws:iam::ACCOUNT:role/{name} --action-names ACTION "
+                "--resource-arns RESOURCE --output json"
+            )
         if parts[2] == "get-open-id-connect-provider":
             arn = "arn:aws:iam::ACCOUNT:oidc-provider/" + name.replace("_", "/")
             return f"aws iam get-open-id-connect-provider --open-id-connect-provider-arn {arn}"

@@ -121,22 +121,45 @@ def add_probe_args(p: argparse.ArgumentParser) -> None:
     grp.add_argument(
         "--probe-max", type=int, default=10, metavar="N", help="probe at most N service accounts"
     )
+    add_evidence_args(p)
+
+
+def add_evidence_args(p: argparse.ArgumentParser) -> None:
+    """``--action`` and ``--cloudtrail``: what really happened, opt-in (--cluster only)."""
+    grp = p.add_argument_group("what really happened (opt-in, --cluster only)")
     grp.add_argument(
         "--action",
         action="append",
         metavar="ACTION[=RESOURCE]",
-        help="with --probe: simulate this action for each role (iam:SimulatePrincipalPolicy), "
-        "e.g. s3:GetObject=arn:aws:s3:::bucket/key",
+        help="simulate this action for the target's role (iam:SimulatePrincipalPolicy), "
+        "e.g. s3:GetObject=arn:aws:s3:::bucket/key; repeatable",
+    )
+    grp.add_argument(
+        "--cloudtrail",
+        nargs="?",
+        const=24,
+        type=_hours,
+        metavar="HOURS",
+        help="read the AssumeRoleWithWebIdentity calls CloudTrail recorded for the target's "
+        "roles in the last HOURS (default 24; cloudtrail:LookupEvents)",
     )
 
 
+def _hours(value: str) -> int:
+    """An argparse type: a whole number of hours from 1 to 2160 (CloudTrail keeps 90 days)."""
+    from .live.cloudtrail import check_hours
+
+    try:
+        return check_hours(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of hours from 1 to 2160, not {value!r}"
+        ) from None
+
+
 def _check_probe_usage(args: argparse.Namespace) -> None:
-    """Usage errors of ``--probe``/``--action``: actions that parse (a bundle source is
-    refused by :meth:`Source.validate`)."""
-    if not getattr(args, "probe", False):
-        if getattr(args, "action", None):
-            raise UsageError("irsa-nb: --action needs --probe (and --cluster NAME)")
-        return
+    """Usage errors of ``--action``: actions that parse (a bundle source is refused by
+    :meth:`Source.validate`)."""
     from .live.sts_probe import parse_action
 
     try:
@@ -215,6 +238,7 @@ def options_from(args: argparse.Namespace) -> Options:
         exec=getattr(args, "exec", None),
         exec_timeout=getattr(args, "exec_timeout", None),
         error_message=getattr(args, "error_message", None),
+        cloudtrail_hours=getattr(args, "cloudtrail", None),
     )
 
 
@@ -334,6 +358,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
         probe=probe_options(target, options),
         exec=exec_target(target, options),
         **({"exec_timeout": exec_timeout} if exec_timeout else {}),
+        cloudtrail_hours=options.cloudtrail_hours,
+        actions=options.actions,
+        service_account=target.service_account,
     )
     out = write_documents(docs, args.out)
     failed = sorted(p for p, d in docs.items() if isinstance(d, CallFailed))
@@ -349,7 +376,14 @@ def cmd_collect_script(args: argparse.Namespace) -> int:
     from .live.script import collect_script
 
     sys.stdout.write(
-        collect_script(args.cluster, args.region, exec=args.exec, namespaces=args.namespace)
+        collect_script(
+            args.cluster,
+            args.region,
+            exec=args.exec,
+            namespaces=args.namespace,
+            cloudtrail_hours=args.cloudtrail,
+            actions=args.action or (),
+        )
     )
     return EXIT_OK
 
@@ -554,6 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="extend",
         help="only these namespaces (the script's default for IRSA_NAMESPACES)",
     )
+    add_evidence_args(p)
     p.set_defaults(func=cmd_collect_script)
 
     p = sub.add_parser(
@@ -577,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="live only: mint a 10-minute token for the target and call STS with it (opt-in)",
     )
+    add_evidence_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(

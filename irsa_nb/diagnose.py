@@ -180,6 +180,7 @@ def diagnose(
         )
     confirm = None if results is None else (lambda ids: _confirmed(results, ids))
     rows = causes(reading, params, known=_Registered(), confirm=confirm, lang=lang)
+    trail_note = _confirm_from_cloudtrail(rows, inventory, results, fields.get("code"))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     df = pd.DataFrame(rows, columns=DIAGNOSIS_COLUMNS)
@@ -193,9 +194,40 @@ def diagnose(
         confidence=[r["confidence"] for r in rows],
         targets=targets,
         results=results,
-        notes=_notes(inventory, fields),
+        notes=_notes(inventory, fields) + trail_note,
     )
     return df
+
+
+def _confirm_from_cloudtrail(
+    rows: list[dict[str, Any]],
+    inventory: Inventory | None,
+    results: pd.DataFrame | None,
+    code: str | None,
+) -> list[str]:
+    """The seam to CloudTrail's record (``--cloudtrail``): when it shows STS returning the
+    message's error ``code`` to a checked service account's role, the best cause not ruled out
+    is confirmed (unless a check confirmed one already). Returns the note saying so."""
+    if inventory is None or results is None or not code or not len(results):
+        return []
+    seen: list[tuple[str, int, str]] = []
+    pairs = results[["namespace", "service_account"]].drop_duplicates().itertuples(index=False)
+    for ns, name in pairs:
+        sa = inventory.service_account(ns, name) if ns and name else None
+        calls = inventory.web_identity_calls(sa.role_arn) if sa and sa.role_arn else None
+        if isinstance(calls, tuple):
+            hits = [c for c in calls if c.error_code == code]
+            if hits:
+                seen.append((f"{ns}/{name}", len(hits), hits[0].time))
+    if not seen:
+        return []
+    if not any(r["confirmed"] is True for r in rows):
+        best = next((r for r in rows if r["confirmed"] is not False and r["check_ids"]), None)
+        if best is not None:
+            best["confirmed"] = True
+            rows.sort(key=lambda r: r is not best)  # the confirmed cause ranks first
+    where = ", ".join(f"{t} ({n}x, last {when})" for t, n, when in seen)
+    return [f"CloudTrail shows STS returning {code} to {where}."]
 
 
 class _Registered:

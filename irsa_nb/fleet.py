@@ -25,7 +25,16 @@ import pandas as pd
 
 from .checks import STATUS_ORDER, STATUSES
 from .pipeline import Run
-from .report import CELL_STYLE, PRE_STYLE, STATUS_COLOURS, Html, esc, header_html, prose
+from .report import (
+    CELL_STYLE,
+    PRE_STYLE,
+    STATUS_COLOURS,
+    Html,
+    esc,
+    header_html,
+    prose,
+    recent_calls,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +111,40 @@ def top_failures(results: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         )
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("count", ascending=False, kind="stable").head(n).reset_index(drop=True)
+
+
+def failing_roles_by_error_code(results: pd.DataFrame) -> pd.DataFrame:
+    """From ``sts_recent_calls`` (``--cloudtrail``): per error code STS returned, how many
+    roles fail with it, which, for which service accounts, and how many calls: ``error_code,
+    roles, calls, role_arns, service_accounts``, most roles first."""
+    columns = ["error_code", "roles", "calls", "role_arns", "service_accounts"]
+    table = recent_calls(results)
+    table = table[table["error_code"] != ""]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    roles = {
+        (r["namespace"], r["service_account"]): r["role_arn"]
+        for r in results[results["check_id"] == "sts_recent_calls"].to_dict("records")
+    }
+    rows = []
+    for code, group in table.groupby("error_code", sort=True):
+        keys = [
+            (ns, sa) for ns, sa in zip(group["namespace"], group["service_account"], strict=True)
+        ]
+        arns = sorted({roles.get(k, "") for k in keys} - {""})
+        rows.append(
+            {
+                "error_code": code,
+                "roles": len(arns),
+                "calls": int(group["calls"].sum()),
+                "role_arns": ", ".join(arns),
+                "service_accounts": ", ".join(f"{ns}/{sa}" for ns, sa in keys),
+            }
+        )
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values(["roles", "calls"], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _colour(status: Any) -> str:
@@ -210,6 +253,15 @@ class FleetScan:
                     f'<pre style="{PRE_STYLE}">{esc(r["remediation"])}</pre>'
                 )
         return Html("\n".join(parts), plain=top[["check_id", "status", "count"]].to_string())
+
+    def error_codes(self) -> Html:
+        """Failing roles counted by the error code CloudTrail shows STS returned."""
+        table = failing_roles_by_error_code(self.results)
+        title = f"<h2>{esc(prose(self.lang, 'fleet_error_codes'))}</h2>\n"
+        if table.empty:
+            none = prose(self.lang, "fleet_error_codes_none")
+            return Html(title + f"<p>{esc(none)}</p>", plain=none)
+        return Html(title + _styled(table, colour=False), plain=table.to_string(index=False))
 
     def chart(self):
         """A stacked horizontal bar chart of results per check and status (a matplotlib

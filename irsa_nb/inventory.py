@@ -26,6 +26,7 @@ from .exec_facts import ExecFacts, exec_facts_from_documents
 from .gcpause import full_gc_deferred
 from .iam.arn import ArnError, issuer_host_path, parse_arn, partition_for_region
 from .k8s import Pod, ServiceAccount, _d, _l, items_of
+from .trail import SimulationResult, WebIdentityCall, simulation_results, web_identity_calls
 
 GapKind = Literal["absent", "not_found", "error", "invalid"]
 
@@ -213,6 +214,7 @@ class Inventory:
     exec_facts: dict[tuple[str, str, str], ExecFacts] = field(default_factory=dict)
     _roles: dict[str, Role | Gap] = field(default_factory=dict, repr=False)
     _providers: dict[str, Provider | Gap] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -375,6 +377,44 @@ class Inventory:
             assume=part("assume"),
             permissions=part("permissions"),
         )
+
+    def web_identity_calls(self, role_arn: str) -> tuple[WebIdentityCall, ...] | Gap | None:
+        """The ``AssumeRoleWithWebIdentity`` calls CloudTrail recorded for ``role_arn``,
+        newest first (opt-in ``--cloudtrail``); None when they were not looked up, a Gap when
+        the lookup failed. ``web_identity_lookup_partial`` says whether it was cut short."""
+        path = bundle.CLOUDTRAIL_WEB_IDENTITY
+        if path not in self.documents:
+            return None
+        gap = self.gap(path)
+        if gap:
+            return gap
+        doc = self.documents[path]
+        if not isinstance(doc, dict):
+            return Gap(path, "invalid", "not a JSON object", self._command(path))
+        calls = self._cache.get(path)
+        if calls is None:
+            calls = self._cache[path] = web_identity_calls(doc)
+        return tuple(c for c in calls if c.role_arn == role_arn)
+
+    @property
+    def web_identity_lookup_partial(self) -> bool:
+        """True when the CloudTrail lookup stopped before its last page (a NextToken)."""
+        doc = self.documents.get(bundle.CLOUDTRAIL_WEB_IDENTITY)
+        return isinstance(doc, dict) and bool(doc.get("NextToken"))
+
+    def simulation(self, role: str) -> tuple[SimulationResult, ...] | Gap | None:
+        """IAM's policy simulation for role ``role`` (a name; opt-in ``--action``); None
+        when it was not simulated, a Gap when the simulation failed."""
+        path = bundle.role_path(bundle.SIMULATE, role)
+        if path not in self.documents:
+            return None
+        gap = self.gap(path)
+        if gap:
+            return gap
+        doc = self.documents[path]
+        if not isinstance(doc, dict):
+            return Gap(path, "invalid", "not a JSON object", self._command(path))
+        return simulation_results(doc)
 
     @property
     def issuer_chain(self) -> list[bytes] | Gap:

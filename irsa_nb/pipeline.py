@@ -17,6 +17,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -133,6 +135,16 @@ class Source:
                 "--probe needs a live cluster (--cluster NAME), not a bundle; a bundle holds "
                 "a probe's outcome only when it was collected with --probe"
             )
+        if options.cloudtrail_hours is not None:
+            raise ValueError(
+                "--cloudtrail needs a live cluster (--cluster NAME), not a bundle; a bundle "
+                "holds CloudTrail's calls only when it was collected with --cloudtrail"
+            )
+        if options.actions:
+            raise ValueError(
+                "--action needs a live cluster (--cluster NAME), not a bundle; a bundle holds "
+                "the simulation only when it was collected with --action"
+            )
 
     def _collect(self, target: Target, options: Options) -> Inventory:
         from .live.collect import collect  # boto3/kubernetes load only for live sources
@@ -146,6 +158,9 @@ class Source:
             probe=probe_options(target, options),
             exec=exec_target(target, options),
             **({"exec_timeout": options.exec_timeout} if options.exec_timeout else {}),
+            cloudtrail_hours=options.cloudtrail_hours,
+            actions=options.actions,
+            service_account=target.service_account,
         )
 
     def caller_identity(self) -> dict[str, str] | None:
@@ -177,8 +192,9 @@ class Target:
 @dataclass(frozen=True)
 class Options:
     """How to check: the application's SDK versions, the language, redaction, the opt-in live
-    probes (STS probe with simulated ``actions``, in-pod ``exec``) and the error message the
-    application reported (then the run carries its diagnosis)."""
+    evidence (STS ``probe``, in-pod ``exec``, ``actions`` simulated with IAM's policy
+    simulator, ``cloudtrail_hours`` of CloudTrail's web-identity calls) and the error message
+    the application reported (then the run carries its diagnosis)."""
 
     sdk: Mapping[str, str] = field(default_factory=dict)
     lang: str = "en"
@@ -189,10 +205,30 @@ class Options:
     exec: str | None = None  # None, "target" or "all"
     exec_timeout: float | None = None
     error_message: str | None = None
+    cloudtrail_hours: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sdk", dict(self.sdk or {}))
-        object.__setattr__(self, "actions", tuple(self.actions or ()))
+        actions = self.actions or ()
+        if isinstance(actions, str):  # one action, or several separated by spaces/commas
+            actions = [a for a in re.split(r"[\s,;]+", actions) if a]
+        object.__setattr__(self, "actions", tuple(str(a).strip() for a in actions))
+        hours = self.cloudtrail_hours
+        if hours is not None and not (isinstance(hours, float) and math.isnan(hours)):
+            if str(hours).strip() == "":
+                hours = None
+            else:
+                try:
+                    hours = int(float(str(hours).strip()))
+                except ValueError:
+                    raise ValueError(
+                        f"cloudtrail_hours expects a whole number of hours, got {hours!r}"
+                    ) from None
+                if hours < 1:
+                    raise ValueError(f"cloudtrail_hours must be at least 1, got {hours}")
+        else:
+            hours = None
+        object.__setattr__(self, "cloudtrail_hours", hours)
         if not (self.error_message or "").strip():
             object.__setattr__(self, "error_message", None)
         text.catalogue(self.lang)  # ValueError naming the languages
@@ -267,17 +303,18 @@ def status_counts(results: pd.DataFrame) -> dict[str, int]:
 
 
 def probe_options(target: Target, options: Options) -> Any:
-    """The live STS probe ``options`` ask for, for ``target`` (None without ``probe``);
-    ValueError for an action that is not ``service:Action[=RESOURCE]``."""
+    """The live STS probe ``options`` ask for, for ``target`` (None without ``probe``).
+
+    ``options.actions`` are simulated by the collection itself (``aws/iam/
+    simulate-principal-policy/``, check ``role_allows_actions``), probe or not."""
     if not options.probe:
         return None
-    from .live.sts_probe import ProbeOptions, parse_action
+    from .live.sts_probe import ProbeOptions
 
     return ProbeOptions(
         namespace=target.namespace,
         service_account=target.service_account,
         pod=target.pod,
-        actions=[parse_action(a) for a in options.actions],
         max_targets=options.probe_max,
     )
 

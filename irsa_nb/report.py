@@ -326,6 +326,99 @@ def failures(results: pd.DataFrame, lang: str = "en") -> str:
     return prose(lang, "gate", count=len(failed), checks=checks)
 
 
+# --- what really happened: CloudTrail's calls and the policy simulation ------------------------
+
+WHAT_HAPPENED_CHECKS = ("sts_recent_calls", "role_allows_actions", "sts_probe_assume_role")
+
+
+def _evidence(row: Mapping[str, Any]) -> dict[str, Any]:
+    raw = row.get("evidence")
+    try:
+        ev = json.loads(raw) if isinstance(raw, str) and raw else raw
+    except ValueError:
+        ev = None
+    return ev if isinstance(ev, dict) else {}
+
+
+def recent_calls(results: pd.DataFrame) -> pd.DataFrame:
+    """The ``sts_recent_calls`` rows as a table: ``namespace, service_account, status,
+    error_code, calls, last, subject, user_agent`` (one row per error code, or the outcome)."""
+    cols = [
+        "namespace",
+        "service_account",
+        "status",
+        "error_code",
+        "calls",
+        "last",
+        "subject",
+        "user_agent",
+    ]
+    out = []
+    for r in results[results["check_id"] == "sts_recent_calls"].to_dict("records"):
+        ev = _evidence(r)
+        calls = [c for c in ev.get("calls") or [] if isinstance(c, dict)]
+        first = calls[0] if calls else {}
+        out.append(
+            {
+                "namespace": r["namespace"],
+                "service_account": r["service_account"],
+                "status": r["status"],
+                "error_code": str(ev.get("error_code") or ""),
+                "calls": len(calls),
+                "last": str(first.get("time", "")),
+                "subject": str(first.get("subject", "")),
+                "user_agent": str(first.get("user_agent", "")),
+            }
+        )
+    return pd.DataFrame(out, columns=cols)
+
+
+def simulations(results: pd.DataFrame) -> pd.DataFrame:
+    """The ``role_allows_actions`` rows as a table: ``namespace, service_account, status,
+    action, resource, decision, matched_statements``."""
+    cols = ["namespace", "service_account", "status", "action", "resource", "decision"]
+    cols.append("matched_statements")
+    out = []
+    for r in results[results["check_id"] == "role_allows_actions"].to_dict("records"):
+        ev = _evidence(r)
+        out.append(
+            {
+                "namespace": r["namespace"],
+                "service_account": r["service_account"],
+                "status": r["status"],
+                "action": str(ev.get("action", "")),
+                "resource": str(ev.get("resource", "")),
+                "decision": str(ev.get("decision", "")),
+                "matched_statements": ", ".join(map(str, ev.get("matched_statements") or [])),
+            }
+        )
+    return pd.DataFrame(out, columns=cols)
+
+
+def what_happened_html(results: pd.DataFrame, lang: str = "en") -> str:
+    """The "What really happened" section: CloudTrail's recent calls and the simulation
+    results (``--cloudtrail``, ``--action``); ``""`` when neither was collected."""
+    rows = results[results["check_id"].isin(WHAT_HAPPENED_CHECKS)]
+    if rows.empty:
+        return ""
+    parts = [
+        '<section id="irsa-what-happened">',
+        f"<h2>{esc(prose(lang, 'what_happened'))}</h2>",
+        f"<p>{esc(prose(lang, 'what_happened_explain'))}</p>",
+    ]
+    for check_id, key in (
+        ("sts_recent_calls", "what_happened_calls"),
+        ("role_allows_actions", "what_happened_simulation"),
+        ("sts_probe_assume_role", "what_happened_probe"),
+    ):
+        some = rows[rows["check_id"] == check_id]
+        if not some.empty:
+            parts += [f"<h3>{esc(prose(lang, key))}</h3>", _rows_table(some, lang)]
+            parts.append(_fixes(some, lang))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def save_results(results: pd.DataFrame, results_dir: str | Path) -> list[Path]:
     """Write ``results.json`` (list of records) and ``results.csv`` into ``results_dir``."""
     folder = Path(results_dir)
@@ -394,6 +487,14 @@ class Report:
 
     def sections(self) -> list[Section]:
         return sections(self.results, self.lang)
+
+    def what_happened(self) -> Html:
+        """What really happened: CloudTrail's calls for the target's role and the policy
+        simulation of its actions (empty unless collected with --cloudtrail / --action)."""
+        markup = what_happened_html(self.results, self.lang)
+        table = recent_calls(self.results)
+        plain = table.to_string(index=False) if len(table) else ""
+        return Html(markup, plain=plain)
 
     def save(self, results_dir: str | Path | None) -> list[Path]:
         """Write results.json/csv into ``results_dir`` (nothing when it is None or ``""``)."""

@@ -100,6 +100,8 @@ def runbook_parameters(source: Source, target: Target, options: Options) -> dict
         "lang": options.lang,
         "redact": options.redact,
         "probe": options.probe,
+        "actions": " ".join(options.actions) or None,
+        "cloudtrail_hours": options.cloudtrail_hours,
         "error_message": options.error_message,
     }
 
@@ -122,7 +124,7 @@ def run_runbook(
         The evidence folder (created; files of a previous run in it are replaced).
     source, target, options
         What to check, as for :func:`irsa_nb.run` (the runbook takes the options ``sdk``,
-        ``lang``, ``redact``, ``probe`` and ``error_message``).
+        ``lang``, ``redact``, ``probe``, ``actions``, ``cloudtrail_hours`` and ``error_message``).
     timeout
         Seconds for the whole run (kernel start included); then the status is ``timed out``.
     notebook

@@ -1,4 +1,5 @@
-"""Results of the opt-in live STS probe (``--probe``), read from the inventory.
+"""What really happened: the opt-in live STS probe (``--probe``), CloudTrail's record of the
+role's web-identity calls (``--cloudtrail``) and IAM's policy simulation (``--action``).
 
 The probe itself runs during live collection (:mod:`irsa_nb.live.sts_probe`) and stores its
 outcome under ``probe/`` (no secrets); these checks read it through the inventory
@@ -176,3 +177,132 @@ def sts_probe_permissions(ctx: Context, target: Subject) -> Iterator[Finding]:
             yield Finding("FAIL", "explicit_deny", params, r)
         else:
             yield Finding("FAIL", "implicit_deny", {**params, "decision": decision}, r)
+
+
+# --- what really happened: CloudTrail's calls and the policy simulation (--cloudtrail, --action)
+
+
+def _short_time(t: str) -> str:
+    return t.replace("T", " ").removesuffix("Z")[:19] if t else "?"
+
+
+@check("sts_recent_calls", scope="service_account")
+def sts_recent_calls(ctx: Context, target: Subject) -> Iterator[Finding]:
+    """FAIL when the role's latest web-identity calls in CloudTrail failed (one row per error
+    code, with its diagnosis), PASS when the latest succeeded, INFO when there were none;
+    no rows when CloudTrail was not read (``--cloudtrail``)."""
+    inv = ctx.inventory
+    role = target.role_arn or ""
+    calls = inv.web_identity_calls(role)
+    if calls is None:
+        return
+    skip = needs_role_annotation(target)
+    if skip:
+        yield skip
+        return
+    if isinstance(calls, Gap):
+        yield from_gap(calls, "CloudTrail's AssumeRoleWithWebIdentity events")
+        return
+    partial = inv.web_identity_lookup_partial
+    base: dict[str, Any] = {"partial": " (the lookup was interrupted)" if partial else ""}
+    if not calls:
+        yield Finding("INFO", "no_calls", base, {"role_arn": role, "partial": partial})
+        return
+    latest = calls[0]
+    ok = [c for c in calls if not c.failed]
+    if not latest.failed:
+        failed = len(calls) - len(ok)
+        params = {
+            **base,
+            "count": len(ok),
+            "last": _short_time(latest.time),
+            "subject": latest.subject or "?",
+            "failed": failed,
+            "user_agent": latest.user_agent or "?",
+        }
+        ev = {"calls": [c.as_dict() for c in calls[:20]], "partial": partial}
+        yield Finding("PASS", "pass" if not failed else "pass_after_failures", params, ev)
+        return
+    # the latest call failed: one row per error code among the failures since the last success
+    since = []
+    for c in calls:
+        if not c.failed:
+            break
+        since.append(c)
+    by_code: dict[str, list[Any]] = {}
+    for c in since:
+        by_code.setdefault(c.error_code, []).append(c)
+    for code, group in by_code.items():
+        last = group[0]
+        message = last.error_message.rstrip(". ")
+        text = (
+            f"An error occurred ({code}) when calling the AssumeRoleWithWebIdentity operation: "
+            f"{message} (RoleArn {role}, {last.subject or target.namespace})"
+        )
+        diag = _diagnosis(ctx, target, text)
+        params = {
+            **base,
+            "code": code,
+            "message": message or "-",
+            "count": len(group),
+            "last": _short_time(last.time),
+            "subject": last.subject or "?",
+            "audience": last.audience or "?",
+            "user_agent": last.user_agent or "?",
+            "succeeded": len(ok),
+        }
+        params["role"] = role.rsplit("/", 1)[-1]
+        if diag["cause"]:
+            params.update(cause=diag["cause"], checks=", ".join(diag["check_ids"]) or "-")
+            params["fix"] = diag["fix"]
+        ev = {
+            "error_code": code,
+            "calls": [c.as_dict() for c in group[:20]],
+            "partial": partial,
+            "diagnosis": diag,
+        }
+        yield Finding("FAIL", "failed" if diag["cause"] else "failed_unknown", params, ev)
+
+
+@check("role_allows_actions", scope="service_account")
+def role_allows_actions(ctx: Context, target: Subject) -> Iterator[Finding]:
+    """What IAM's policy simulator decided for the actions given with ``--action`` (no rows
+    when no simulation was collected for the role)."""
+    role = target.role_arn or ""
+    if not is_valid_role_arn(role):
+        return
+    results = ctx.inventory.simulation(role.rsplit("/", 1)[-1])
+    if results is None:
+        return
+    skip = needs_role_annotation(target)
+    if skip:
+        yield skip
+        return
+    if isinstance(results, Gap):
+        params = {"message": results.message}
+        yield Finding("ERROR", "simulation_failed", params, {"path": results.path})
+        return
+    for r in results:
+        params = {
+            "action": r.action,
+            "resource": r.resource,
+            "decision": r.decision,
+            "statements": ", ".join(r.matched_statements) or "-",
+            "context_keys": ", ".join(r.missing_context),
+            "boundary": _allowed_text(r.boundary_allowed),
+            "organizations": _allowed_text(r.organizations_allowed),
+        }
+        ev = r.as_dict()
+        if r.decision == "allowed":
+            yield Finding("PASS", "allowed", params, ev)
+        elif r.missing_context:
+            yield Finding("WARN", "needs_context", params, ev)
+        elif r.decision == "explicitDeny":
+            yield Finding("FAIL", "explicit_deny", params, ev)
+        else:
+            yield Finding("FAIL", "implicit_deny", params, ev)
+
+
+def _allowed_text(value: bool | None) -> str:
+    """IAM's AllowedByPermissionsBoundary / AllowedByOrganizations as returned, "-" if absent."""
+    return "-" if value is None else str(value).lower()

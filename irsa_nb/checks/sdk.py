@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..exec_facts import DetectedSdk, facts_for
 from ..sdks import SDK_MINIMUMS, version_tuple
 from ..sdks import minimum as _minimum
+from ..trail import sdk_from_user_agent
 from .registry import Context, Finding, Subject, check
 
 
@@ -49,6 +50,11 @@ def _detected(ctx: Context, target: Subject, example_pod: str) -> Iterator[Findi
             for d in f.sdks:
                 key = (d.sdk, d.version, d.sts_module)
                 found.setdefault(key, (d, []))[1].append(f"{pod.name}/{name}")
+    if not found:
+        agent = _from_user_agent(ctx, target)
+        if agent is not None:
+            yield agent
+            return
     if not searched:
         yield Finding("SKIP", "not_given", {"example_pod": example_pod})
         return
@@ -92,3 +98,43 @@ def _judge_detected(d: DetectedSdk, places: list[str]) -> Finding:
     if have < version_tuple(m.current):
         return Finding("WARN", "raised_exec", params, ev)
     return Finding("PASS", "pass_exec", params, ev)
+
+
+def _from_user_agent(ctx: Context, target: Subject) -> Finding | None:
+    """When neither ``--sdk`` nor ``--exec`` tells the SDK: the user agent CloudTrail recorded
+    on the role's latest web-identity call (``--cloudtrail``) names the SDK that really
+    called, and its version."""
+    calls = ctx.inventory.web_identity_calls(target.role_arn) if target.role_arn else None
+    if not calls or not isinstance(calls, tuple):
+        return None
+    for call in calls:  # newest first
+        found = sdk_from_user_agent(call.user_agent)
+        if found is None:
+            continue
+        key, version = found
+        have = version_tuple(version)
+        m = _minimum(key, have)
+        params = {
+            "sdk": m.label,
+            "version": version,
+            "minimum": m.seed,
+            "current": m.current,
+            "upgrade": m.upgrade,
+            "user_agent": call.user_agent,
+            "when": call.time,
+        }
+        ev = {
+            "source": "cloudtrail",
+            "sdk": key,
+            "version": version,
+            "user_agent": call.user_agent,
+            "time": call.time,
+            "seed_minimum": m.seed,
+            "aws_minimum": m.current,
+        }
+        if have < version_tuple(m.seed):
+            return Finding("FAIL", "too_old_agent", params, ev)
+        if have < version_tuple(m.current):
+            return Finding("WARN", "raised_agent", params, ev)
+        return Finding("PASS", "pass_agent", params, ev)
+    return None

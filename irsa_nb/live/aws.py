@@ -185,6 +185,14 @@ class AwsCollector:
         except CREDENTIAL_ERRORS as exc:  # a failing credential_process fails here
             raise _no_credentials(exc) from None
         self.region = self.eks.meta.region_name
+        self._session, self._cfg = session, cfg
+
+    def cloudtrail(self, region: str | None = None) -> Any:
+        """A CloudTrail client for ``region`` (default: the session's), same retries."""
+        try:
+            return self._session.client("cloudtrail", region_name=region, config=self._cfg)
+        except CREDENTIAL_ERRORS as exc:
+            raise _no_credentials(exc) from None
 
     def describe_cluster(self, name: str) -> dict[str, Any] | CallFailed:
         return call(self.eks.describe_cluster, name=name)

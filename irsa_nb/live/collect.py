@@ -22,8 +22,10 @@ from ..iam.arn import is_valid_role_arn, issuer_host_path, role_name
 from ..inventory import Inventory, build_inventory
 from ..k8s import NAMESPACE_NAME, ROLE_ARN_ANNOTATION
 from . import aws, kube, tls
+from .cloudtrail import check_hours, lookup_web_identity
 from .exec import EXEC_TIMEOUT, ExecTarget, check_timeout, collect_exec, exec_target
-from .sts_probe import ProbeOptions, cluster_region, probe_documents
+from .simulate import simulate
+from .sts_probe import ProbeOptions, cluster_region, parse_action, probe_documents
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ def collect(
     probe: bool | ProbeOptions | None = None,
     exec: bool | str | ExecTarget | None = None,
     exec_timeout: float = EXEC_TIMEOUT,
+    cloudtrail_hours: int | None = None,
+    actions: Sequence[str | tuple[str, str]] = (),
+    service_account: str | None = None,
 ) -> Inventory:
     """Collect a live EKS cluster's IRSA evidence (read-only) into an Inventory.
 
@@ -75,6 +80,15 @@ def collect(
         pod, service account or namespace. Stored under ``k8s/exec/`` (no secrets).
     exec_timeout
         Seconds per exec command; a command that hangs is cut off and recorded.
+    cloudtrail_hours
+        Opt-in (:mod:`irsa_nb.live.cloudtrail`): the ``AssumeRoleWithWebIdentity`` calls
+        CloudTrail recorded in the last so many hours for the roles in scope.
+    actions
+        Opt-in (:mod:`irsa_nb.live.simulate`): ``"ACTION[=RESOURCE]"`` (or pairs) simulated
+        with ``iam:SimulatePrincipalPolicy`` for each role in scope.
+    service_account
+        Limit the roles in scope of ``cloudtrail_hours`` and ``actions`` to the roles of
+        service accounts of this name (default: every annotated one listed).
 
     Returns
     -------
@@ -101,6 +115,9 @@ def collect(
             probe=probe,
             exec=exec,
             exec_timeout=exec_timeout,
+            cloudtrail_hours=cloudtrail_hours,
+            actions=actions,
+            service_account=service_account,
         )
         return build_inventory(docs, source=f"live:{cluster_name}")
 
@@ -117,6 +134,9 @@ def collect_documents(
     probe: bool | ProbeOptions | None = None,
     exec: bool | str | ExecTarget | None = None,
     exec_timeout: float = EXEC_TIMEOUT,
+    cloudtrail_hours: int | None = None,
+    actions: Sequence[str | tuple[str, str]] = (),
+    service_account: str | None = None,
 ) -> dict[str, Document]:
     """The bundle documents of a live cluster (see :func:`collect`)."""
     if not cluster_name:
@@ -128,6 +148,9 @@ def collect_documents(
             raise ValueError(f"{ns!r} is not a Kubernetes namespace name (RFC 1123 label)")
     in_pod = exec_target(exec)
     check_timeout(exec_timeout)
+    if cloudtrail_hours is not None:
+        cloudtrail_hours = check_hours(cloudtrail_hours)
+    pairs = [parse_action(a) if isinstance(a, str) else (str(a[0]), str(a[1])) for a in actions]
     contexts, current = kube.list_contexts()
     session = aws.make_session(profile, region)
     if not session.region_name:
@@ -142,6 +165,8 @@ def collect_documents(
         run = _Collection(cluster_name, session, context, namespaces, bar, max_workers)
         run.sts_probe = ProbeOptions() if probe is True else (probe or None)
         run.exec_target, run.exec_timeout = in_pod, exec_timeout
+        run.cloudtrail_hours, run.actions = cloudtrail_hours, pairs
+        run.service_account = service_account
         with full_gc_deferred():
             return run.run()
     finally:
@@ -171,6 +196,9 @@ class _Collection:
         self.sts_probe: ProbeOptions | None = None
         self.exec_target: ExecTarget | None = None
         self.exec_timeout = EXEC_TIMEOUT
+        self.cloudtrail_hours: int | None = None
+        self.actions: list[tuple[str, str]] = []
+        self.service_account: str | None = None
 
     def run(self) -> dict[str, Document]:
         docs = self.docs
@@ -229,12 +257,35 @@ class _Collection:
                             timeout=self.exec_timeout,
                         )
                     )
+                if self.actions:
+                    for arn in self._role_arns():
+                        pending.append(pool.submit(self._simulate, arn))
                 for fut in pending:
                     docs.update(fut.result())
             except BaseException:  # Ctrl-C, or a bug: the queued calls are not made
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
+        if self.cloudtrail_hours is not None:
+            # In this thread, last: Ctrl-C stops the lookup and keeps the rest of the bundle.
+            region = cluster_region(described, self.aws.region)
+            docs[bundle.CLOUDTRAIL_WEB_IDENTITY] = lookup_web_identity(
+                self.aws.cloudtrail(region),
+                self.cloudtrail_hours,
+                self._role_arns(),
+                progress=self.bar.enabled,
+            )
         return docs
+
+    def _role_arns(self) -> list[str]:
+        """The valid role ARNs annotated on the listed service accounts in scope."""
+        return _role_arns(self.docs.get(bundle.SERVICE_ACCOUNTS), self.service_account)
+
+    def _simulate(self, role_arn: str) -> dict[str, Document]:
+        return {
+            bundle.role_path(bundle.SIMULATE, role_name(role_arn)): simulate(
+                self.aws.iam, role_arn, self.actions
+            )
+        }
 
     def _submit_roles(
         self, pool: ThreadPoolExecutor, asked: set[str]
@@ -301,6 +352,19 @@ def _issuer_documents(issuer: str) -> dict[str, Document]:
     return out
 
 
+def _role_arns(sa_doc: Document, service_account: str | None = None) -> list[str]:
+    """Distinct valid role ARNs annotated on service accounts (named ``service_account``)."""
+    arns: dict[str, None] = {}
+    for item in (sa_doc.get("items") or []) if isinstance(sa_doc, dict) else []:
+        meta = (item.get("metadata") or {}) if isinstance(item, dict) else {}
+        if service_account and meta.get("name") != service_account:
+            continue
+        arn = (meta.get("annotations") or {}).get(ROLE_ARN_ANNOTATION)
+        if isinstance(arn, str) and is_valid_role_arn(arn):
+            arns[arn] = None
+    return list(arns)
+
+
 def _role_names(sa_doc: Document) -> list[str]:
     """Distinct role names annotated on service accounts (valid role ARNs only)."""
     names: dict[str, None] = {}
@@ -320,6 +384,7 @@ class _Progress:
         if enabled is None:
             enabled = sys.stderr.isatty()
         self._bar = None
+        self.enabled = bool(enabled)
         self._lock = threading.Lock()
         self._seen: dict[str, int] = {}
         self._estimates: dict[str, int] = {}

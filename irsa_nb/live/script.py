@@ -13,6 +13,7 @@ writes only into a new (or empty) output directory and a new archive.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,6 +127,8 @@ EXEC_PODS_TEMPLATE = (
 )
 
 _SCRIPT_FILE = Path(__file__).with_name("collect.sh.in")
+#: What a resource in the script's IRSA_ACTIONS default may hold (it sits in double quotes).
+_RESOURCE = re.compile(r"[A-Za-z0-9:/*?._+=@-]+")
 
 
 def collect_script(
@@ -134,6 +137,8 @@ def collect_script(
     *,
     exec: bool = False,
     namespaces: Sequence[str] | None = None,
+    cloudtrail_hours: int | None = None,
+    actions: Sequence[str] = (),
 ) -> str:
     """The POSIX sh collector script, with ``cluster``/``region`` as its defaults.
 
@@ -144,6 +149,11 @@ def collect_script(
     ``namespaces`` (default for ``IRSA_NAMESPACES``) limits the service accounts and pods to
     those namespaces, as ``irsa-nb collect --namespace`` does; without it the script lists
     them cluster-wide and, when that is forbidden, one namespace at a time.
+
+    ``cloudtrail_hours`` (default for ``IRSA_CLOUDTRAIL_HOURS``) and ``actions`` (default for
+    ``IRSA_ACTIONS``, ``ACTION[=RESOURCE]`` each) write CloudTrail's web-identity calls and
+    the policy simulation of every annotated role, as ``irsa-nb collect --cloudtrail
+    --action`` does.
 
     Examples
     --------
@@ -161,8 +171,18 @@ def collect_script(
     for ns in namespaces or ():
         if not NAMESPACE_NAME.fullmatch(ns):
             raise ValueError(f"invalid namespace {ns!r} (a DNS label: a-z, 0-9 and -)")
+    from .cloudtrail import check_hours
+    from .sts_probe import parse_action
+
+    hours = "" if cloudtrail_hours is None else str(check_hours(cloudtrail_hours))
+    pairs = [parse_action(a) for a in actions]
+    for action, resource in pairs:
+        if not _RESOURCE.fullmatch(resource):
+            raise ValueError(f"invalid resource {resource!r} for {action} in the collect script")
     return (
         _SCRIPT_FILE.read_text(encoding="utf-8")
+        .replace("@CLOUDTRAIL_HOURS@", hours)
+        .replace("@ACTIONS@", " ".join(f"{a}={r}" for a, r in pairs))
         .replace("@CLUSTER@", cluster or "")
         .replace("@REGION@", region or "")
         .replace("@SA_TEMPLATE@", SA_TEMPLATE)

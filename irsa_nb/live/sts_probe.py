@@ -558,39 +558,24 @@ class _Prober:
     # -- permissions -------------------------------------------------------------------------
 
     def _simulate(self, role_arn: str, secrets: _Secrets) -> dict[str, Any]:
-        """iam:SimulatePrincipalPolicy for the requested actions, one call per resource."""
-        from . import aws
+        """iam:SimulatePrincipalPolicy for the requested actions (:mod:`.simulate`, the code
+        path of ``--action``), reduced to what the probe's record keeps."""
+        from ..trail import simulation_results
+        from .simulate import simulate
 
-        by_resource: dict[str, list[str]] = {}
-        for action, resource in self.actions:
-            by_resource.setdefault(resource, []).append(action)
-        results: list[dict[str, Any]] = []
-        for resource, actions in by_resource.items():
-            try:
-                got = aws.paginate(
-                    self.iam,
-                    "simulate_principal_policy",
-                    PolicySourceArn=role_arn,
-                    ActionNames=actions,
-                    **({} if resource == "*" else {"ResourceArns": [resource]}),
-                )
-            except aws.AwsConfigError as exc:
-                got = CallFailed(str(exc))
-            if isinstance(got, CallFailed):
-                return {"status": "failed", "error": secrets.scrub(got.message)}
-            for r in got.get("EvaluationResults") or []:
-                results.append(
-                    {
-                        "action": str(r.get("EvalActionName", "")),
-                        "resource": str(r.get("EvalResourceName", resource)),
-                        "decision": str(r.get("EvalDecision", "")),
-                        "matched_statements": [
-                            str(m.get("SourcePolicyId", ""))
-                            for m in r.get("MatchedStatements") or []
-                        ],
-                        "missing_context": [str(k) for k in r.get("MissingContextValues") or []],
-                    }
-                )
+        got = simulate(self.iam, role_arn, self.actions)
+        if isinstance(got, CallFailed):
+            return {"status": "failed", "error": secrets.scrub(got.message)}
+        results = [
+            {
+                "action": r.action,
+                "resource": r.resource,
+                "decision": r.decision,
+                "matched_statements": list(r.matched_statements),
+                "missing_context": list(r.missing_context),
+            }
+            for r in simulation_results(got)
+        ]
         return {"status": "simulated", "results": results}
 
 

@@ -156,6 +156,18 @@ class Explorer:
         )
         self.list_clusters_button = w.Button(description="List clusters", icon="list")
         self.connect_button = w.Button(description="Connect", icon="plug")
+        self.cloudtrail_hours = w.Text(
+            description="CloudTrail h",
+            placeholder="opt-in: hours of web-identity calls to read, e.g. 24",
+            style=_STYLE,
+            layout=_WIDE,
+        )
+        self.actions = w.Text(
+            description="Actions",
+            placeholder="opt-in: simulate, e.g. s3:GetObject=arn:aws:s3:::bucket/*",
+            style=_STYLE,
+            layout=_WIDE,
+        )
         self._panels = {
             "demo": w.VBox([self.demo]),
             "bundle": w.HBox([self.bundle_path, self.load_bundle_button]),
@@ -165,6 +177,8 @@ class Explorer:
                     self.profile,
                     self.region,
                     w.HBox([self.cluster, self.list_clusters_button]),
+                    self.cloudtrail_hours,
+                    self.actions,
                     self.connect_button,
                 ]
             ),
@@ -365,6 +379,9 @@ class Explorer:
 
     @_guarded("source_messages")
     def _on_connect(self, _: Any = None) -> None:
+        hours = self.cloudtrail_hours.value.strip()
+        self.state.cloudtrail_hours = int(hours) if hours.isdigit() and int(hours) > 0 else None
+        self.state.actions = tuple(self.actions.value.replace(",", " ").split())
         self.load(
             Source.live(
                 self.cluster.value,
@@ -460,7 +477,7 @@ class Explorer:
             "" if df is None else render.summary_html(status_counts(df), st.results_for)
         )
         self.table.value = render.results_table_html(df)
-        self.findings.value = render.findings_html(df)
+        self.findings.value = render.findings_html(df) + st.what_happened()
 
     @property
     def _buttons(self) -> list[w.Button]:

@@ -82,6 +82,10 @@ class ExplorerState:
     kube_contexts: list[KubeContext] = field(default_factory=list)
     kube_context: str | None = None
     clusters: list[str] = field(default_factory=list)
+    #: Live only, opt-in: CloudTrail's web-identity calls of the last so many hours, and the
+    #: actions to simulate for the roles (``--cloudtrail``, ``--action``).
+    cloudtrail_hours: int | None = None
+    actions: tuple[str, ...] = ()
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -113,7 +117,7 @@ class ExplorerState:
         """Open ``source``; on success select a first target, else say why and unload."""
         self.messages = []
         try:
-            inv = source.open()
+            inv = source.open(options=self._live_options() if source.is_live else None)
         except Exception as exc:
             self.inventory = self.source = None
             self._reset_outputs()
@@ -346,17 +350,31 @@ class ExplorerState:
             self._say("info", f"Checked {self.target_label}: no failures.")
         return self.results
 
+    def _live_options(self) -> Options:
+        """The opt-in live evidence the Explorer collects (CloudTrail, simulated actions)."""
+        return Options(lang=self.lang, cloudtrail_hours=self.cloudtrail_hours, actions=self.actions)
+
+    def what_happened(self) -> str:
+        """HTML of what really happened to the picked service account: CloudTrail's calls and
+        the simulated actions (``""`` when the source holds neither)."""
+        from ..report import what_happened_html
+
+        return "" if self.results is None else what_happened_html(self.results, self.lang)
+
     def runbook_request(self) -> tuple[Source, Target, Options]:
         """What :func:`irsa_nb.runbook.run_runbook` runs for the loaded source and the
         selection (redacted, with the pasted error message when there is one)."""
         if self.source is None:
             raise ValueError("load a source first")
         target = Target(self.namespace, self.service_account or None, self.pod or None)
+        live = self.source.is_live
         options = Options(
             sdk=self.sdk() or {},
             lang=self.lang,
             redact=True,
             error_message=self.error_text.strip() or None,
+            cloudtrail_hours=self.cloudtrail_hours if live else None,
+            actions=self.actions if live else (),
         )
         return self.source, target, options
 

@@ -11,7 +11,7 @@ import yaml
 
 import irsa_nb
 from irsa_nb.live import aws as live_aws
-from irsa_nb.live import discover, sts_probe
+from irsa_nb.live import cloudtrail, discover, simulate, sts_probe
 from irsa_nb.live import exec as live_exec
 from irsa_nb.live import kube as live_kube
 from tests.live.probe.conftest import probe_cluster  # noqa: F401  (fixture)
@@ -96,7 +96,7 @@ def test_permissions_doc_lists_exactly_what_is_called(recorded):
     # cluster list are marked opt-in)
     assert actions == set(live_aws.OPERATIONS) | set(sts_probe.OPERATIONS) | set(
         discover.OPERATIONS
-    )
+    ) | set(cloudtrail.OPERATIONS) | set(simulate.OPERATIONS)
     assert not [a for a in actions if MUTATING.match(a.split(":", 1)[1])]
 
     role = _cluster_role()
@@ -150,6 +150,40 @@ def test_the_probe_creates_only_token_requests_and_the_doc_lists_its_calls(
     for op in sts_probe.NO_PERMISSION_OPERATIONS:  # named as needing no permission
         assert f"`{op}`" in text and op not in _policy_actions()
     assert not [op for op in ops if MUTATING.match(op.split(":", 1)[1])]
+
+
+def test_cloudtrail_and_actions_add_only_two_reads_and_the_doc_lists_them(
+    probe_cluster,  # noqa: F811
+    request,
+):
+    """--cloudtrail and --action: LookupEvents and SimulatePrincipalPolicy (both reads, both
+    in the policy), no Kubernetes write, and the page says what is lost without them."""
+    pc = probe_cluster()
+    recorded_aws_calls = request.getfixturevalue("recorded_aws_calls")
+    pc.lv.kube.reset_records()
+    irsa_nb.collect(
+        pc.cluster,
+        namespaces=["probe"],
+        progress=False,
+        cloudtrail_hours=2,
+        actions=["s3:GetObject=arn:aws:s3:::probe-bucket/*"],
+    )
+    assert {r.method for r in pc.lv.kube.requests} == {"GET"}
+    extra = set(recorded_aws_calls) - set(live_aws.OPERATIONS)
+    assert (
+        extra
+        == set(cloudtrail.OPERATIONS) | set(simulate.OPERATIONS)
+        == {
+            "cloudtrail:LookupEvents",
+            "iam:SimulatePrincipalPolicy",
+        }
+    )
+    assert extra <= _policy_actions()
+    assert set(pc.trail.operations) == {"LookupEvents"}
+    assert "AssumeRoleWithWebIdentity" not in pc.front.operations
+    text = DOC.read_text()
+    assert "Without `cloudtrail:LookupEvents`" in text
+    assert "Without `iam:SimulatePrincipalPolicy`" in text
 
 
 def test_exec_adds_only_pods_exec_and_the_doc_lists_it(live):

@@ -628,3 +628,33 @@ def test_chinese_causes_in_the_table_and_html():
     assert df.attrs["evidence"] == ["china", "partition"]
     out = format_table(df, width=100) + render_html(df)
     assert "无法解析 STS 端点主机名" in out and "中国区域" in out
+
+
+def test_cloudtrail_showing_the_error_code_confirms_a_cause():
+    """An AccessDenied whose checks cannot decide (no trust problem in the bundle) is
+    confirmed when CloudTrail shows STS returning AccessDenied to the service account's role
+    (shop/orders: its checks leave the causes undecided)."""
+    from irsa_nb import build_inventory, diagnose
+    from tests.checks.helpers import demo_docs
+    from tests.checks.trail_docs import TRAIL, event, role, trail
+
+    text = (
+        "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: "
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+    )
+    docs = demo_docs()
+    before = diagnose(text, build_inventory(docs), namespace="shop", service_account="orders")
+    assert not any(c is True for c in before["confirmed"])
+    docs[TRAIL] = trail(event(role("irsa-orders"), "2026-11-02T10:05:00Z", code="AccessDenied"))
+    after = diagnose(text, build_inventory(docs), namespace="shop", service_account="orders")
+    assert after.loc[0, "confirmed"] is True
+    assert any(
+        "CloudTrail shows STS returning AccessDenied to shop/orders" in n
+        for n in after.attrs["notes"]
+    )
+    # another code in CloudTrail confirms nothing
+    docs[TRAIL] = trail(
+        event(role("irsa-orders"), "2026-11-02T10:05:00Z", code="ExpiredTokenException")
+    )
+    other = diagnose(text, build_inventory(docs), namespace="shop", service_account="orders")
+    assert list(other["confirmed"]) == list(before["confirmed"])

@@ -22,11 +22,14 @@
 
 Every other request is forwarded to moto, so ``AWS_ENDPOINT_URL_STS`` and
 ``AWS_ENDPOINT_URL_IAM`` can both point here. ``calls`` records ``(service, operation)``;
-``issued`` the credentials handed out (for leak checks).
+``issued`` the credentials handed out (for leak checks). With ``trail=`` (a
+:class:`tests.servers.fake_cloudtrail.FakeCloudTrail`) every ``AssumeRoleWithWebIdentity``
+it answers is recorded there as CloudTrail records it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import re
@@ -90,7 +93,9 @@ class _Handler(_ProxyHandler):
                 f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
                 f"</{op}Response>"
             )
+            front.log_web_identity(op, params, dict(self.headers), self.client_address[0], None)
         except StsError as exc:
+            front.log_web_identity(op, params, dict(self.headers), self.client_address[0], exc)
             status = exc.status
             kind = "Receiver" if status >= 500 else "Sender"
             payload = (
@@ -118,8 +123,10 @@ class FakeAwsFront(BackgroundHTTPServer):
         ca_file: str | None = None,
         clock_skew: float = 0.0,
         simulate_denied: bool = False,
+        trail: Any = None,
     ) -> None:
         super().__init__(_Handler)
+        self.trail = trail  # a FakeCloudTrail that records each AssumeRoleWithWebIdentity
         self.upstream_url = moto_url.rstrip("/")
         self.url = f"http://127.0.0.1:{self.port}"
         self.ca_file = ca_file
@@ -143,6 +150,36 @@ class FakeAwsFront(BackgroundHTTPServer):
     @property
     def operations(self) -> list[str]:
         return [op for _, op in self.calls]
+
+    def log_web_identity(
+        self,
+        op: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        source_ip: str,
+        error: StsError | None,
+    ) -> None:
+        """Record an AssumeRoleWithWebIdentity call in ``trail`` as CloudTrail would: the
+        token's iss/aud/sub (never the token), the error, the caller's IP and user agent."""
+        if self.trail is None or op != "AssumeRoleWithWebIdentity":
+            return
+        claims: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, IndexError):
+            claims = json.loads(b64url_decode(params.get("WebIdentityToken", "").split(".")[1]))
+        aud = claims.get("aud") or ""
+        agent = next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
+        m = ROLE_ARN.match(params.get("RoleArn", ""))
+        self.trail.record_web_identity(
+            params.get("RoleArn", ""),
+            issuer=str(claims.get("iss") or ""),
+            audience=aud[0] if isinstance(aud, list) and aud else str(aud),
+            subject=str(claims.get("sub") or ""),
+            error_code=error.code if error else "",
+            error_message=error.message if error else "",
+            source_ip=source_ip,
+            user_agent=agent,
+            **({"account": m.group(2)} if m else {}),
+        )
 
     # ------------------------------------------------------------------ dispatch
     def answer(self, op: str, params: dict[str, str], headers: dict[str, str]) -> str:

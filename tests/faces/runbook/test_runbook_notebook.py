@@ -182,7 +182,14 @@ def test_notebook_parameters_are_typed_literals_with_help():
         params = pm.inspect_notebook(str(notebook_path(name)))
         assert required <= set(params), name
         for p in params.values():
-            assert p["inferred_type_name"] in {"str", "Optional[str]", "bool", "dict", "int"}, p
+            assert p["inferred_type_name"] in {
+                "str",
+                "Optional[str]",
+                "bool",
+                "dict",
+                "int",
+                "Optional[int]",
+            }, p
             assert p["help"], p
         nb = nbformat.read(notebook_path(name), as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]

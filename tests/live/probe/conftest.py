@@ -18,7 +18,9 @@ plain       no role annotation                                  (not probed)
 The fake Kubernetes API signs TokenRequest tokens for the live issuer (the HTTPS issuer serves
 the same key), and :class:`tests.servers.fake_sts.FakeAwsFront` is reached through
 ``AWS_ENDPOINT_URL_STS`` and ``AWS_ENDPOINT_URL_IAM`` (everything but STS and
-SimulatePrincipalPolicy is forwarded to moto).
+SimulatePrincipalPolicy is forwarded to moto); :class:`tests.servers.fake_cloudtrail.FakeCloudTrail`
+is reached through ``AWS_ENDPOINT_URL_CLOUDTRAIL`` and the fake STS records each
+AssumeRoleWithWebIdentity it answers there, as CloudTrail would.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tests.live.conftest import (
     Live,
     small_data,
 )  # ``live`` and its fixtures: tests/live/conftest.py
+from tests.servers.fake_cloudtrail import FakeCloudTrail
 from tests.servers.fake_sts import FakeAwsFront
 
 NS = "probe"
@@ -47,6 +50,7 @@ class ProbeCluster:
     lv: Live
     front: FakeAwsFront
     account: str
+    trail: FakeCloudTrail
 
     @property
     def cluster(self) -> str:
@@ -133,7 +137,7 @@ def probe_cluster(
     live: Callable[..., Live],  # the fixture of tests/live/conftest.py
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[..., ProbeCluster]]:
-    started: list[FakeAwsFront] = []
+    started: list[Any] = []
 
     def make(
         *,
@@ -145,23 +149,28 @@ def probe_cluster(
     ) -> ProbeCluster:
         lv = live(scenario_data(), **kube_knobs)
         lv.kube.issuer = lv.issuer.issuer  # tokens name the cluster's (HTTPS) issuer
+        trail = FakeCloudTrail(lv.seeded.endpoint)
+        trail.start()
+        started.append(trail)
         front = FakeAwsFront(
             lv.seeded.endpoint,
             ca_file=lv.issuer.ca_file,
             clock_skew=clock_skew,
             simulate_denied=simulate_denied,
+            trail=trail,
         )
         front.start()
         front.warm(lv.seeded.account)
         started.append(front)
         monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts_url or front.url)
         monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", front.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.url)
         if not provider:
             lv.aws.client("iam").delete_open_id_connect_provider(
                 OpenIDConnectProviderArn=lv.seeded.provider_arn
             )
-        return ProbeCluster(lv, front, lv.seeded.account)
+        return ProbeCluster(lv, front, lv.seeded.account, trail)
 
     yield make
-    for front in started:
-        front.stop()
+    for server in started:
+        server.stop()
