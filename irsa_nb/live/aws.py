@@ -45,10 +45,20 @@ OPERATIONS = (
     "eks:ListPodIdentityAssociations",
     "iam:ListOpenIDConnectProviders",
     "iam:GetOpenIDConnectProvider",
+    "iam:GetAccountAuthorizationDetails",
     "iam:GetRole",
     "iam:ListAttachedRolePolicies",
     "iam:ListRolePolicies",
 )
+
+
+#: Fewer distinct roles than this are read per role (get-role and the two policy lists, in
+#: parallel); from this many on, one ``get-account-authorization-details --filter Role``
+#: (paginated) reads them all. Measured with 50 ms per AWS call and 8 connections
+#: (``benchmarks/bench_collect.py --latency``, BENCHMARKS.md): per role costs about two round
+#: trips per 8 roles, the bulk call one round trip per page of up to 1,000 roles of the
+#: account (and more server time per page); they cross at about this many roles.
+BULK_MIN_ROLES = 16
 
 
 class AwsConfigError(ValueError):
@@ -197,6 +207,16 @@ class AwsCollector:
 
     def get_provider(self, arn: str) -> dict[str, Any] | CallFailed:
         return call(self.iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+
+    def authorization_details(self) -> dict[str, Any] | CallFailed:
+        """``aws iam get-account-authorization-details --filter Role``: every role of the
+        account with its trust policy, attached and inline policies, merged over all pages."""
+        return paginate(
+            self.iam,
+            "get_account_authorization_details",
+            Filter=["Role"],
+            PaginationConfig={"PageSize": 1000},  # the most IAM returns per page
+        )
 
     def role_documents(self, role_name: str) -> dict[str, Any]:
         """get-role, list-attached-role-policies and list-role-policies for one role."""
