@@ -152,6 +152,7 @@ def collect_script(
     True
     """
     from ..exec_facts import KEPT_ENV_VALUES
+    from .aws import BULK_MIN_ROLES
     from .exec_probe import PROBE_SCRIPT
 
     assert "'" not in SA_TEMPLATE + POD_TEMPLATE + EXEC_PODS_TEMPLATE  # in single quotes
@@ -165,6 +166,7 @@ def collect_script(
         _SCRIPT_FILE.read_text(encoding="utf-8")
         .replace("@CLUSTER@", cluster or "")
         .replace("@REGION@", region or "")
+        .replace("@BULK_MIN_ROLES@", str(BULK_MIN_ROLES))
         .replace("@SA_TEMPLATE@", SA_TEMPLATE)
         .replace("@POD_TEMPLATE@", POD_TEMPLATE)
         .replace("@EXEC_PODS_TEMPLATE@", EXEC_PODS_TEMPLATE)

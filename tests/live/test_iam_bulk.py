@@ -3,6 +3,8 @@ results as per-role reads, per-role fallback on AccessDenied and for roles it do
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -92,3 +94,51 @@ def test_a_handful_of_roles_is_read_per_role(world, monkeypatch):
     inv, ops = _collect(lv, proxy, monkeypatch, live_aws.BULK_MIN_ROLES)
     n = len(inv.role_names())
     assert (BULK in ops) == (n >= live_aws.BULK_MIN_ROLES)
+
+
+TOOLS = pytest.mark.skipif(
+    not (shutil.which("kubectl") and shutil.which("aws")), reason="needs kubectl and aws"
+)
+
+
+def _script(lv, proxy, tmp_path, case):
+    from tests.live.conftest import run_collect_script
+
+    proxy.calls.clear()
+    (tmp_path / case).mkdir()
+    proc = run_collect_script(lv, tmp_path / case / "bundle")
+    assert proc.returncode == 0, proc.stderr
+    return irsa_nb.load_bundle(tmp_path / case / "bundle.tar.gz"), list(proxy.operations), proc
+
+
+@TOOLS
+def test_the_collect_script_reads_in_bulk(world, monkeypatch, tmp_path):
+    from tests.live.test_script import _frames_equal
+
+    lv, proxy = world
+    per_role, _ = _collect(lv, proxy, monkeypatch, 10_000)
+    monkeypatch.setattr(live_aws, "BULK_MIN_ROLES", 1)
+    inv, ops, _ = _script(lv, proxy, tmp_path, "bulk")
+    assert ops.count(BULK) == 1
+    assert ops.count("GetRole") == 2  # irsa-ghost, irsa-elsewhere
+    _frames_equal(irsa_nb.run_checks(inv), irsa_nb.run_checks(per_role))
+    assert inv.role_names() == per_role.role_names() and inv.iam_roles_read() == "bulk"
+
+
+@TOOLS
+def test_the_collect_script_falls_back_on_access_denied(
+    live, throttle_proxy, monkeypatch, tmp_path
+):
+    from tests.live.test_script import _frames_equal
+
+    lv = live(small_data(n_service_accounts=8, n_pods=12, n_roles=3, n_namespaces=2))
+    proxy = throttle_proxy()
+    lv.aws.use_endpoint(proxy.url)
+    per_role, _ = _collect(lv, proxy, monkeypatch, 10_000)
+    monkeypatch.setattr(live_aws, "BULK_MIN_ROLES", 1)
+    proxy.add(BULK, "access_denied")
+    inv, ops, proc = _script(lv, proxy, tmp_path, "denied")
+    assert ops.count(BULK) == 1 and ops.count("GetRole") == len(per_role.role_names()) > 0
+    _frames_equal(irsa_nb.run_checks(inv), irsa_nb.run_checks(per_role))
+    assert "AccessDenied" in inv.iam_roles_read()
+    assert "reading roles one by one" in proc.stderr
