@@ -55,9 +55,10 @@ OPERATIONS = (
 #: Fewer distinct roles than this are read per role (get-role and the two policy lists, in
 #: parallel); from this many on, one ``get-account-authorization-details --filter Role``
 #: (paginated) reads them all. Measured with 50 ms per AWS call and 8 connections
-#: (``benchmarks/bench_collect.py --latency``, BENCHMARKS.md): per role costs about two round
-#: trips per 8 roles, the bulk call one round trip per page of up to 1,000 roles of the
-#: account (and more server time per page); they cross at about this many roles.
+#: (``benchmarks/bench_collect.py --latency --crossover``, BENCHMARKS.md): 16 roles one by
+#: one took 0.70 s, the bulk read 0.42 s of an account of 106 roles and 0.87 s of one of
+#: 1,012 roles (8 roles: 0.37 s, 24 roles: 1.00 s); below 16 the bulk read costs as much or
+#: more, and either way the reads overlap the pod listing.
 BULK_MIN_ROLES = 16
 
 
