@@ -427,7 +427,7 @@ def serve_latency(args: argparse.Namespace) -> None:
     eks_models.ISSUER_TEMPLATE = issuer_url
     data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles)
     moto = MotoServer().start()
-    seeded = seed_aws(moto.url, data, workers=4)
+    seeded = seed_aws(moto.url, data)  # sequential: moto's create_role races with threads
     proxy = ThrottleProxy(moto.url, latency_seconds=args.aws_latency_ms / 1000)
     proxy.start()
     env = aws_env_vars(proxy.url, cfg_dir, region=seeded.region, credentials=seeded.credentials)
