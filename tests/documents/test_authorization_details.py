@@ -7,7 +7,6 @@ RoleDetailList entry: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Ro
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -159,7 +158,3 @@ def test_command_for_the_bulk_file():
     cmd = bundle.command_for(bundle.AUTHORIZATION_DETAILS)
     assert cmd == "aws iam get-account-authorization-details --filter Role --output json"
     assert bundle.command_for(bundle.AUTHORIZATION_DETAILS_PAGES + "page-2.json") == cmd
-
-
-def test_demo_bundle_paths_exist():
-    assert Path(demo_bundle("demo")).is_dir()
