@@ -22,6 +22,13 @@ all cores with no inventory built.
 Run: .venv/bin/python benchmarks/bench_collect.py [--pods N --sas N --roles N --naive-sas N]
 ``BENCH_AWS_LATENCY_MS=20`` makes the IAM/EKS responder wait that long before each answer
 (all three measurements see it), as a real, distant AWS endpoint would.
+
+``--latency`` (see :func:`latency_main`): moto behind a proxy that waits
+``--aws-latency-ms`` (50) before each AWS call and the fake Kubernetes API waiting
+``--kube-latency-ms`` (10) before each answer; it compares the per-role floor (raw requests
+over 8 connections), the collector reading roles one by one (before the bulk read) and the
+collector reading them with get-account-authorization-details: wall time, requests by
+operation, CPU and peak RSS. ``--crossover`` adds the per-role/bulk threshold measurement.
 """
 
 from __future__ import annotations
@@ -62,6 +69,30 @@ def _xml(action: str, body: str) -> bytes:
 
 def _members(items: list[str]) -> str:
     return "".join(f"<member>{escape(i)}</member>" for i in items)
+
+
+def _role_detail(name: str, r: dict[str, Any]) -> str:
+    """One RoleDetailList member (get-account-authorization-details) of a synthetic role."""
+    role = r["get_role"]["Role"]
+    trust = urllib.parse.quote(json.dumps(role["AssumeRolePolicyDocument"]))
+    attached = "".join(
+        f"<member><PolicyName>{escape(a['PolicyName'])}</PolicyName>"
+        f"<PolicyArn>{escape(a['PolicyArn'])}</PolicyArn></member>"
+        for a in r["list_attached_role_policies"]["AttachedPolicies"]
+    )
+    inline = "".join(
+        f"<member><PolicyName>{escape(n)}</PolicyName><PolicyDocument>"
+        f"{urllib.parse.quote(json.dumps({'Version': '2012-10-17', 'Statement': []}))}"
+        "</PolicyDocument></member>"
+        for n in r["list_role_policies"]["PolicyNames"]
+    )
+    return (
+        f"<member><Path>/</Path><RoleName>{name}</RoleName><RoleId>{role['RoleId']}</RoleId>"
+        f"<Arn>{role['Arn']}</Arn><CreateDate>2024-01-15T10:20:30Z</CreateDate>"
+        f"<AssumeRolePolicyDocument>{trust}</AssumeRolePolicyDocument>"
+        f"<InstanceProfileList/><RolePolicyList>{inline}</RolePolicyList>"
+        f"<AttachedManagedPolicies>{attached}</AttachedManagedPolicies></member>"
+    )
 
 
 class AwsResponder(http.server.ThreadingHTTPServer):
@@ -115,6 +146,14 @@ class AwsResponder(http.server.ThreadingHTTPServer):
                 f"<PolicyNames>{_members(r['list_role_policies']['PolicyNames'])}</PolicyNames>"
                 "<IsTruncated>false</IsTruncated>",
             )
+
+        self.answers[("GetAccountAuthorizationDetails", "")] = _xml(
+            "GetAccountAuthorizationDetails",
+            "<RoleDetailList>"
+            + "".join(_role_detail(name, r) for name, r in data["roles"].items())
+            + "</RoleDetailList><UserDetailList/><GroupDetailList/><Policies/>"
+            "<IsTruncated>false</IsTruncated>",
+        )
 
     def count(self, op: str) -> None:
         with self.lock:
@@ -202,9 +241,15 @@ def _get_json(url: str) -> Any:
 def child(mode: str, cluster: str, naive_sas: int) -> None:
     t_import = time.perf_counter()
     out: dict[str, Any] = {}
+    if mode == "crossover":
+        out.update(crossover())
     if mode == "collect":
         import irsa_nb
+        from irsa_nb.live import aws as live_aws
         from irsa_nb.live import collect as _  # noqa: F401  (boto3, kubernetes)
+
+        if os.environ.get("BENCH_BULK_MIN_ROLES"):  # 1000000000: roles one by one
+            live_aws.BULK_MIN_ROLES = int(os.environ["BENCH_BULK_MIN_ROLES"])
 
         out["import_s"] = time.perf_counter() - t_import
         c0, t0 = time.process_time(), time.perf_counter()
@@ -259,7 +304,8 @@ def floor() -> dict[str, Any]:
         conn = http.client.HTTPConnection(aws.hostname, aws.port)
         for body in batch:
             conn.request("POST", "/", body=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": _fake_sigv4()})  # fmt: skip
             conn.getresponse().read()
         conn.close()
 
@@ -268,6 +314,9 @@ def floor() -> dict[str, Any]:
     def iam_timed(batch: list[str]) -> None:
         iam(batch)
         iam_done.append(time.perf_counter() - t0)
+
+    if not jobs:
+        iam_done.append(0.0)
 
     with ThreadPoolExecutor(8) as pool:
         futs = [pool.submit(iam_timed, jobs[i::8]) for i in range(8)]
@@ -321,7 +370,8 @@ def boto3_calls(cluster: str) -> dict[str, Any]:
     c0, t0 = time.process_time(), time.perf_counter()
     for name in roles:
         aws.role_documents(name)
-    return {"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - t0}
+    return {"cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - t0,
+            "roles": len(roles)}  # fmt: skip
 
 
 def naive(cluster: str, limit: int) -> dict[str, Any]:
@@ -385,6 +435,177 @@ def run_child(mode: str, env: dict[str, str], cluster: str, naive_sas: int) -> d
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+# ------------------------------------------------------------------ latency mode
+def _fake_sigv4() -> str:
+    """moto routes a request by the service in its Authorization header's credential scope
+    and picks the account by its access key; the signature is not verified."""
+    key = os.environ.get("AWS_ACCESS_KEY_ID", "bench")
+    return (
+        f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/iam/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    )
+
+
+def serve_latency(args: argparse.Namespace) -> None:
+    """moto (seeded with the roles, policies, OIDC provider and cluster) behind a
+    ThrottleProxy adding ``--aws-latency-ms`` to every call; own process, own GIL. Answers
+    ``counts`` / ``reset`` / ``stop`` on stdin."""
+    import moto.eks.models as eks_models
+
+    from tests.builders.synthetic import synthetic_cluster
+    from tests.servers.aws import MotoServer, ThrottleProxy, aws_env_vars, seed_aws
+
+    kube_url, issuer_url, cfg_dir = args.serve_latency
+    eks_models.ENDPOINT_TEMPLATE = kube_url + "/"
+    eks_models.ISSUER_TEMPLATE = issuer_url
+    data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles)
+    moto = MotoServer().start()
+    seeded = seed_aws(moto.url, data)  # sequential: moto's create_role races with threads
+    proxy = ThrottleProxy(moto.url, latency_seconds=args.aws_latency_ms / 1000)
+    proxy.start()
+    env = aws_env_vars(proxy.url, cfg_dir, region=seeded.region, credentials=seeded.credentials)
+    print(json.dumps({k: v for k, v in env.items() if k.startswith("AWS_")}), flush=True)
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "counts":
+            counts: dict[str, int] = {}
+            for op in proxy.operations:
+                counts[op] = counts.get(op, 0) + 1
+            print(json.dumps(counts), flush=True)
+        elif cmd == "reset":
+            proxy.calls.clear()
+            print("{}", flush=True)
+        else:
+            break
+    proxy.stop()
+    moto.stop()
+
+
+def crossover() -> dict[str, Any]:
+    """Wall time of reading n roles one by one (8 threads) and of one bulk read of the
+    account's roles, for several n: where the collector should switch."""
+    from irsa_nb import bundle
+    from irsa_nb.live.aws import AwsCollector, make_session
+    from irsa_nb.live.collect import _role_names
+    from irsa_nb.live.kube import KubeReader, ListCollector, choose_context
+
+    reader = KubeReader.from_kubeconfig(choose_context(None, None).name)
+    roles = _role_names(
+        ListCollector(reader, None).collect("serviceaccounts")[bundle.SERVICE_ACCOUNTS]
+    )
+    aws = AwsCollector(make_session(), max_workers=8)
+    aws.describe_cluster("warm-up")  # endpoint rules, first connection
+    out: dict[str, Any] = {"account_roles": len(roles)}
+    with ThreadPoolExecutor(8) as pool:
+        for n in (1, 4, 8, 16, 24, 32, 48, 64):
+            if n > len(roles):
+                break
+            t0 = time.perf_counter()
+            list(pool.map(aws.role_documents, roles[:n]))
+            out[f"per_role_{n}"] = time.perf_counter() - t0
+    best = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        aws.authorization_details()
+        best.append(time.perf_counter() - t0)
+    out["bulk"] = min(best)
+    return out
+
+
+def latency_main(args: argparse.Namespace) -> None:
+    """Per-role floor, the per-role collector and the bulk collector, with latency."""
+    from tests.builders.synthetic import synthetic_cluster
+    from tests.servers.fake_kube import FakeKubeProcess
+    from tests.servers.tls import HttpsIssuer
+
+    tmp = Path(tempfile.mkdtemp(prefix="irsa-bench-latency-"))
+    size = dict(n_service_accounts=args.sas, n_pods=args.pods, n_roles=args.roles)
+    data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles)
+    delay = args.kube_latency_ms / 1000
+    with (
+        FakeKubeProcess(synthetic=size, delay=delay, version=data["version"]["serverVersion"])
+        as kube,
+        HttpsIssuer(path="/id/BENCH") as issuer,
+    ):  # fmt: skip
+        t0 = time.perf_counter()
+        srv = subprocess.Popen(
+            [sys.executable, __file__, "--sas", str(args.sas), "--roles", str(args.roles),
+             "--aws-latency-ms", str(args.aws_latency_ms),
+             "--serve-latency", kube.url, issuer.issuer, str(tmp / "aws")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        aws_env = json.loads(srv.stdout.readline())
+        print(f"moto seeded with {args.roles} roles in {time.perf_counter() - t0:.0f} s")
+
+        def ask(cmd: str) -> dict[str, int]:
+            srv.stdin.write(cmd + "\n")
+            srv.stdin.flush()
+            return json.loads(srv.stdout.readline())
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(aws_env, KUBECONFIG=kube.kubeconfig(tmp / "kubeconfig"),
+                   SSL_CERT_FILE=issuer.ca_file)  # fmt: skip
+        annotated = sorted({
+            s["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].rsplit("/", 1)[-1]
+            for s in data["service_accounts"]
+            if "eks.amazonaws.com/role-arn" in (s["metadata"].get("annotations") or {})
+        })  # fmt: skip
+        jobs = [
+            urllib.parse.urlencode({"Action": op, "RoleName": r, "Version": "2010-05-08"})
+            for r in annotated
+            for op in ("GetRole", "ListAttachedRolePolicies", "ListRolePolicies")
+        ]
+        (tmp / "iam-jobs.json").write_text(json.dumps(jobs))
+        env["BENCH_IAM_JOBS_FILE"] = str(tmp / "iam-jobs.json")
+        runs: dict[str, list[tuple[dict[str, Any], dict[str, int]]]] = {}
+        plan = [("floor", {}), ("per role", {"BENCH_BULK_MIN_ROLES": "1000000000"}),
+                ("bulk", {})]  # fmt: skip
+        cross = None
+        for _ in range(args.rounds):
+            for name, extra in plan:
+                ask("reset")
+                mode = "floor" if name == "floor" else "collect"
+                res = run_child(mode, {**env, **extra}, args.cluster, 0)
+                runs.setdefault(name, []).append((res, ask("counts")))
+        if args.crossover:
+            ask("reset")
+            cross = run_child("crossover", env, args.cluster, 0)
+        srv.stdin.write("stop\n")
+        srv.stdin.flush()
+        srv.wait(30)
+
+    best = {k: min(v, key=lambda r: r[0]["total_s"]) for k, v in runs.items()}
+    fl = best["floor"][0]
+    lines = [
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"world: {args.pods} pods, {args.sas} service accounts, {args.roles} roles; "
+        f"{args.aws_latency_ms} ms per AWS call (proxy in front of moto), "
+        f"{args.kube_latency_ms} ms per Kubernetes request; best of {args.rounds}",
+        f"floor (raw requests, 8 connections, per role): {fl['total_s']:.2f} s wall, "
+        f"{fl['cpu_s']:.2f} s CPU, peak RSS {fl['maxrss_mb']:.0f} MB; Kubernetes pages "
+        f"{fl['k8s_s']:.2f} s, IAM {fl['iam_s']:.2f} s; requests {best['floor'][1]}",
+    ]
+    for name in ("per role", "bulk"):
+        res, counts = best[name]
+        iam = sum(v for k, v in counts.items() if k not in ("DescribeCluster",
+                  "ListPodIdentityAssociations"))  # fmt: skip
+        lines.append(
+            f"collector, roles {name}: collect {res['collect_s']:.2f} s wall "
+            f"({res['collect_s'] / fl['total_s']:.2f}x the floor), {res['collect_cpu']:.2f} s "
+            f"CPU; run_checks {res['checks_s']:.2f} s; peak RSS collect "
+            f"{res['collect_vmhwm_mb'] or 0:.0f} MB, "
+            f"collect + checks {res['maxrss_mb']:.0f} MB; IAM requests {iam}; by operation {counts}"
+        )
+    for name, rs in runs.items():
+        key = "total_s" if name == "floor" else "collect_s"
+        lines.append(f"  all rounds, {name}: " + ", ".join(f"{r[0][key]:.2f}" for r in rs))
+    if cross:
+        lines.append(f"crossover (account of {cross.pop('account_roles')} roles; seconds): {cross}")
+    print("\n".join(lines))
+
+
 # ------------------------------------------------------------------ main
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -395,7 +616,19 @@ def main() -> None:
     ap.add_argument("--child")
     ap.add_argument("--cluster", default="irsa-demo")
     ap.add_argument("--serve-aws", nargs=3, metavar=("ISSUER", "THUMBPRINT", "ENDPOINT"))
+    ap.add_argument("--latency", action="store_true", help="the latency mode (see above)")
+    ap.add_argument("--aws-latency-ms", type=float, default=50)
+    ap.add_argument("--kube-latency-ms", type=float, default=10)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--crossover", action="store_true")
+    ap.add_argument("--serve-latency", nargs=3, metavar=("KUBE_URL", "ISSUER", "CFG_DIR"))
     args = ap.parse_args()
+    if args.serve_latency:
+        serve_latency(args)
+        return
+    if args.latency and not args.child:
+        latency_main(args)
+        return
     if args.serve_aws:
         serve_aws(args)
         return
@@ -491,8 +724,8 @@ def main() -> None:
         f"{res.get('vmhwm_mb') or 0:.0f} MB); of which collect alone (before run_checks) "
         f"{res.get('collect_vmhwm_mb') or 0:.0f} MB; floor {fl['maxrss_mb']:.0f} MB",
         f"Kubernetes requests: {k8s_requests} (list pages {pages} + /version + webhooks list)",
-        f"IAM requests: {iam} (<= 3 x {roles} roles = {3 * roles}; missing roles skip the two "
-        f"policy lists); by operation: {aws_counts}",
+        f"IAM requests: {iam} (one get-account-authorization-details, get-role for the roles "
+        f"it does not hold; per role it would be <= 3 x {roles}); by operation: {aws_counts}",
         f"naive baseline: {naive_res['per_sa_s'] * 1000:.0f} ms per service account, measured "
         f"on {naive_res['measured_sas']} of {naive_res['annotated_sas']} annotated service "
         f"accounts and extrapolated linearly: {naive_total:.0f} s -> collect is "
@@ -503,8 +736,9 @@ def main() -> None:
         f"CPU seconds: collect {res['collect_cpu']:.2f}, run_checks {res['checks_cpu']:.2f}, "
         f"servers {res['server_cpu_s']:.2f}; floor: client {fl['cpu_s']:.2f}, servers "
         f"{fl['server_cpu_s']:.2f}",
-        f"the {iam - 3} role calls alone, one after another: {boto3_res['cpu_s']:.2f} s CPU "
-        f"({boto3_res['cpu_s'] / (iam - 3) * 1000:.2f} ms per call), {boto3_res['wall_s']:.2f} s",
+        f"the per-role reads of {boto3_res['roles']} roles alone, one after another: "
+        f"{boto3_res['cpu_s']:.2f} s CPU ({boto3_res['cpu_s'] / boto3_res['roles'] * 1000:.2f} "
+        f"ms per role), {boto3_res['wall_s']:.2f} s",
         f"build_inventory (again, on the collected documents) + run_checks, no I/O: "
         f"{core:.2f} s = {core / fl['total_s']:.2f}x the floor; all CPU of the run (client + "
         f"servers) spread over {os.cpu_count()} cores: "

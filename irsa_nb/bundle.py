@@ -40,6 +40,11 @@ PROBE_INDEX = "probe/index.json"  # what the opt-in live probe (--probe) looked 
 # Opt-in (--cloudtrail): the AssumeRoleWithWebIdentity calls CloudTrail recorded.
 CLOUDTRAIL_WEB_IDENTITY = "aws/cloudtrail/lookup-events/AssumeRoleWithWebIdentity.json"
 SIMULATE = "simulate-principal-policy"  # opt-in (--action): aws/iam/SIMULATE/ROLE.json
+#: ``aws iam get-account-authorization-details --filter Role``: the roles in bulk (merged
+#: output, a JSON array of its pages, or page files under ``AUTHORIZATION_DETAILS_PAGES``),
+#: read beside (and after) the per-role ``get-role`` files.
+AUTHORIZATION_DETAILS = "aws/iam/get-account-authorization-details.json"
+AUTHORIZATION_DETAILS_PAGES = "aws/iam/get-account-authorization-details/"
 
 MAX_FILE_BYTES = 1 << 30  # 1 GiB per document
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB per archive
@@ -116,6 +121,8 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
     fixed = {
         DESCRIBE_CLUSTER: f"aws eks describe-cluster --name {cluster}{reg} --output json",
         LIST_PROVIDERS: "aws iam list-open-id-connect-providers --output json",
+        AUTHORIZATION_DETAILS: "aws iam get-account-authorization-details --filter Role "
+        "--output json",
         SERVICE_ACCOUNTS: "kubectl get serviceaccounts --all-namespaces -o json",
         PODS: "kubectl get pods --all-namespaces -o json",
         POD_IDENTITY_ASSOCIATIONS: "aws eks list-pod-identity-associations "
@@ -144,6 +151,8 @@ def command_for(path: str, cluster: str = "CLUSTER", region: str | None = None) 
                 f"arn:aws:iam::ACCOUNT:role/{name} --action-names ACTION "
                 "--resource-arns RESOURCE --output json"
             )
+        if path.startswith(AUTHORIZATION_DETAILS_PAGES):
+            return fixed[AUTHORIZATION_DETAILS]
         if parts[2] == "get-open-id-connect-provider":
             arn = "arn:aws:iam::ACCOUNT:oidc-provider/" + name.replace("_", "/")
             return f"aws iam get-open-id-connect-provider --open-id-connect-provider-arn {arn}"

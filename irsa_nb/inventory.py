@@ -24,7 +24,14 @@ from . import bundle
 from .bundle import CallFailed, Document, Unreadable
 from .exec_facts import ExecFacts, exec_facts_from_documents
 from .gcpause import full_gc_deferred
-from .iam.arn import ArnError, issuer_host_path, parse_arn, partition_for_region
+from .iam.arn import (
+    ArnError,
+    is_valid_role_arn,
+    issuer_host_path,
+    parse_arn,
+    partition_for_region,
+)
+from .iam.arn import role_name as arn_role_name
 from .k8s import Pod, ServiceAccount, _d, _l, items_of
 from .trail import SimulationResult, WebIdentityCall, simulation_results, web_identity_calls
 
@@ -215,6 +222,7 @@ class Inventory:
     _roles: dict[str, Role | Gap] = field(default_factory=dict, repr=False)
     _providers: dict[str, Provider | Gap] = field(default_factory=dict, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _details: dict[str, Any] | Gap | None = field(default=None, repr=False)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -443,8 +451,30 @@ class Inventory:
 
     # -- builders ------------------------------------------------------------------------
 
+    def role_details(self) -> dict[str, Any] | Gap:
+        """The roles of ``aws iam get-account-authorization-details`` by name (``{}`` when
+        the bundle has none), or the Gap of a failed or unreadable one."""
+        if self._details is None:
+            self._details = _role_details(self)
+        return self._details
+
+    def iam_roles_read(self) -> str:
+        """How the roles were read, an informational fact: ``bulk`` (one
+        get-account-authorization-details), ``per role``, or ``per role`` with why the bulk
+        call failed (``AccessDenied`` without ``iam:GetAccountAuthorizationDetails``)."""
+        details = self.role_details()
+        if isinstance(details, Gap):
+            return f"per role ({details.path}: {details.message})"
+        return "bulk" if details else "per role"
+
     def _build_role(self, name: str) -> Role | Gap:
         path = bundle.role_path("get-role", name)
+        if path not in self.documents:  # read in bulk, or not at all
+            details = self.role_details()
+            if isinstance(details, Gap):
+                return details
+            if name in details:
+                return _role_from_detail(name, details[name])
         gap = self.gap(path)
         if gap:
             return gap
@@ -629,16 +659,92 @@ class Inventory:
         }
 
     def role_names(self) -> set[str]:
-        """Names of roles present in the documents (collected or failed)."""
+        """Names of roles present in the documents (collected or failed); of a bulk
+        ``get-account-authorization-details`` (which may hold every role of the account),
+        the roles a service account annotation or a pod's ``AWS_ROLE_ARN`` names."""
         names = set()
         for path in self.documents:
             m = re.match(r"^aws/iam/get-role/(.+)\.json$", path)
             if m:
                 names.add(m.group(1))
+        details = self.role_details()
+        if not details or isinstance(details, Gap):
+            return names
+        arns = {sa.role_arn for sa in _values(self.service_accounts)}
+        arns |= {c.env_value("AWS_ROLE_ARN") for p in _values(self.pods) for c in p.all_containers}
+        for arn in arns:
+            if arn and is_valid_role_arn(arn) and arn_role_name(arn) in details:
+                names.add(arn_role_name(arn))
         return names
 
 
 # --- building ------------------------------------------------------------------------------
+
+
+def _role_details(inv: Inventory) -> dict[str, Any] | Gap:
+    """RoleDetailList by RoleName from the merged output, a list of pages, or page files."""
+    path = bundle.AUTHORIZATION_DETAILS
+    docs = inv.documents
+    page_paths = sorted(
+        (p for p in docs if p.startswith(bundle.AUTHORIZATION_DETAILS_PAGES)), key=_natural
+    )
+    if path not in docs and not page_paths:
+        return {}
+    pages: list[Any] = []
+    for p in ([path] if path in docs else []) + page_paths:
+        gap = inv.gap(p)
+        if gap:
+            return gap
+        doc = docs[p]
+        pages += doc if isinstance(doc, list) else [doc]
+    out: dict[str, Any] = {}
+    for page in pages:
+        roles = page.get("RoleDetailList") if isinstance(page, dict) else None
+        if not isinstance(roles, list):
+            what = "`aws iam get-account-authorization-details` output (no RoleDetailList)"
+            return Gap(path, "invalid", f"{path} is not {what}", "")
+        for r in roles:
+            if isinstance(r, dict) and isinstance(r.get("RoleName"), str):
+                out.setdefault(r["RoleName"], r)
+    return out
+
+
+def _values(records: Any) -> Any:
+    """The records of a dict or tuple of them; none for a Gap."""
+    if isinstance(records, dict):
+        return records.values()
+    return records if isinstance(records, tuple) else ()
+
+
+def _natural(path: str) -> list[Any]:
+    """Sort key: page-2 before page-10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
+
+
+def _role_from_detail(name: str, r: Mapping[str, Any]) -> Role | Gap:
+    """A :class:`Role` from one RoleDetailList entry (what get-role and the two policy lists
+    say, in one object; it has no MaxSessionDuration)."""
+    path = bundle.AUTHORIZATION_DETAILS
+    what = f"{path} is not `aws iam get-account-authorization-details` output"
+    try:
+        arn, trust = r["Arn"], r.get("AssumeRolePolicyDocument")
+        parsed = parse_arn(arn)
+        if parsed.service != "iam" or not parsed.resource.startswith("role/"):
+            raise ArnError(f"{arn!r} is not an IAM role ARN")
+    except (KeyError, TypeError, AttributeError, ArnError) as exc:
+        why = f" ({exc})" if isinstance(exc, ArnError) else ""
+        return Gap(path, "invalid", f"{what}{why}", "")
+    if isinstance(trust, str):
+        trust = urllib.parse.unquote(trust)
+
+    def names(key: str, field_: str) -> tuple[str, ...] | Gap:
+        try:
+            return tuple(str(i[field_]) for i in r[key])
+        except (KeyError, TypeError):
+            return Gap(path, "invalid", f"{what} (role {name}: {key})", "")
+
+    attached = names("AttachedManagedPolicies", "PolicyArn")
+    return Role(name, arn, trust, attached, names("RolePolicyList", "PolicyName"))
 
 
 def build_inventory(documents: Mapping[str, Document], source: str = "") -> Inventory:

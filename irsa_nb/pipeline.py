@@ -398,4 +398,5 @@ def inventory_facts(inv: Inventory, lang: str = "en") -> dict[str, Any]:
         "region": cl.region if known else "",
         "issuer": cl.issuer if known else "",
         "kubernetes_version": inv.kubernetes_version,
+        "iam_roles_read": inv.iam_roles_read(),
     }

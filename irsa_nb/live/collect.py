@@ -199,6 +199,10 @@ class _Collection:
         self.cloudtrail_hours: int | None = None
         self.actions: list[tuple[str, str]] = []
         self.service_account: str | None = None
+        self._bulk: dict[str, Any] | CallFailed | None = None  # get-account-authorization-details
+        self._bulk_names: set[str] = set()  # the roles the bundle keeps of it
+        self._bulk_doc: dict[str, Any] = {}
+        self._bulk_lock = threading.Lock()
 
     def run(self) -> dict[str, Document]:
         docs = self.docs
@@ -237,10 +241,12 @@ class _Collection:
                 lister = kube.ListCollector(reader, self.namespaces)
                 docs.update(lister.collect("serviceaccounts"))
                 asked: set[str] = set()
-                pending += self._submit_roles(pool, asked)  # while the pods are listed
+                # while the pods are listed; a bulk read appends its per-role fallback
+                # futures to `pending` before its own future completes
+                pending += self._submit_roles(pool, asked, pending)
                 docs.update(lister.collect("pods"))
                 docs.update(lister.retry_unknown())
-                pending += self._submit_roles(pool, asked)  # service accounts listed only now
+                pending += self._submit_roles(pool, asked, pending)  # listed only now
                 if self.sts_probe is not None:
                     region = cluster_region(described, self.aws.region)
                     args = (self.sts_probe, reader.api, self.session, self.aws.iam, region)
@@ -288,14 +294,57 @@ class _Collection:
         }
 
     def _submit_roles(
-        self, pool: ThreadPoolExecutor, asked: set[str]
+        self,
+        pool: ThreadPoolExecutor,
+        asked: set[str],
+        pending: list[Future[dict[str, Document]]],
     ) -> list[Future[dict[str, Document]]]:
-        """Queue the IAM calls for the roles annotated on the listed service accounts that
-        were not asked for yet."""
+        """Queue the IAM reads for the roles annotated on the listed service accounts that
+        were not asked for yet: one get-account-authorization-details for many roles
+        (:data:`~irsa_nb.live.aws.BULK_MIN_ROLES`), get-role and its policy lists for a few."""
         names = [n for n in _role_names(self.docs.get(bundle.SERVICE_ACCOUNTS)) if n not in asked]
         asked.update(names)
         self.bar.add_total(len(names))
+        if names and len(asked) >= aws.BULK_MIN_ROLES:
+            return [pool.submit(self._roles_bulk, names, pool, pending)]
         return [pool.submit(self._role, name) for name in names]
+
+    def _roles_bulk(
+        self,
+        names: list[str],
+        pool: ThreadPoolExecutor,
+        pending: list[Future[dict[str, Document]]],
+    ) -> dict[str, Document]:
+        """The roles ``names`` from get-account-authorization-details (read once per run);
+        a role it does not hold (deleted, or a role ARN of another account) and every role
+        when the call fails (AccessDenied: recorded, an INFO fact) are read per role, in
+        futures appended to ``pending``."""
+        with self._bulk_lock:
+            if self._bulk is None:
+                got = self.aws.authorization_details()
+                self._bulk = (
+                    got
+                    if isinstance(got, CallFailed)
+                    else {
+                        r["RoleName"]: r
+                        for r in got.get("RoleDetailList") or []
+                        if isinstance(r, dict) and isinstance(r.get("RoleName"), str)
+                    }
+                )
+                if isinstance(got, CallFailed):
+                    log.info(
+                        "get-account-authorization-details failed, reading roles one by one: %s",
+                        got.message,
+                    )
+            bulk = self._bulk
+            found = [] if isinstance(bulk, CallFailed) else [n for n in names if n in bulk]
+            self._bulk_names.update(found)
+            # one object for every batch: whichever future is read last, it holds them all
+            self._bulk_doc["RoleDetailList"] = [bulk[n] for n in sorted(self._bulk_names)]
+            doc: Document = bulk if isinstance(bulk, CallFailed) else self._bulk_doc
+        self.bar.update(len(found))
+        pending.extend(pool.submit(self._role, n) for n in names if n not in found)
+        return {bundle.AUTHORIZATION_DETAILS: doc}
 
     def _role(self, name: str) -> dict[str, Document]:
         out = self.aws.role_documents(name)

@@ -162,6 +162,7 @@ def collect_script(
     True
     """
     from ..exec_facts import KEPT_ENV_VALUES
+    from .aws import BULK_MIN_ROLES
     from .exec_probe import PROBE_SCRIPT
 
     assert "'" not in SA_TEMPLATE + POD_TEMPLATE + EXEC_PODS_TEMPLATE  # in single quotes
@@ -185,6 +186,7 @@ def collect_script(
         .replace("@ACTIONS@", " ".join(f"{a}={r}" for a, r in pairs))
         .replace("@CLUSTER@", cluster or "")
         .replace("@REGION@", region or "")
+        .replace("@BULK_MIN_ROLES@", str(BULK_MIN_ROLES))
         .replace("@SA_TEMPLATE@", SA_TEMPLATE)
         .replace("@POD_TEMPLATE@", POD_TEMPLATE)
         .replace("@EXEC_PODS_TEMPLATE@", EXEC_PODS_TEMPLATE)

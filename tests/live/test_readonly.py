@@ -59,13 +59,16 @@ def _granted(role: dict) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def recorded(live, throttle_proxy, recorded_aws_calls):
-    """Two collections (normal, and one that falls back to per-namespace lists), with every
-    AWS call seen by botocore and by a proxy, and every Kubernetes request."""
+def recorded(live, throttle_proxy, recorded_aws_calls, monkeypatch):
+    """Three collections (roles per role, roles in bulk, and one that falls back to
+    per-namespace lists), with every AWS call seen by botocore and by a proxy, and every
+    Kubernetes request."""
     lv = live()
     proxy = throttle_proxy()
     lv.aws.use_endpoint(proxy.url)
     recorded_aws_calls.clear()  # the test's own seeding calls are not the collector's
+    irsa_nb.collect(lv.cluster, progress=False)
+    monkeypatch.setattr(live_aws, "BULK_MIN_ROLES", 1)
     irsa_nb.collect(lv.cluster, progress=False)
     lv.kube.forbidden_cluster_wide = {"pods"}
     irsa_nb.collect(lv.cluster, progress=False)
@@ -84,6 +87,7 @@ def test_collection_only_reads(recorded):
         "GetRole",
         "ListAttachedRolePolicies",
         "GetOpenIDConnectProvider",
+        "GetAccountAuthorizationDetails",
     }
     assert not [op for op in ops if MUTATING.match(op)]
 
