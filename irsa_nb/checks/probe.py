@@ -14,7 +14,7 @@ from typing import Any
 from ..error_catalogue import Reading, causes, confirmed_by, params_for, read
 from ..iam.arn import is_valid_role_arn
 from ..inventory import Gap, ProbeOutcome
-from .registry import REGISTRY, Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import REGISTRY, Context, Finding, Subject, from_gap, needs_role_annotation
 
 _NOT_PROBED_REASONS = ("limit", "invalid_name")
 
@@ -80,7 +80,6 @@ def _best_cause(ctx: Context, target: Subject, reading: Reading) -> dict[str, An
     }
 
 
-@check("sts_probe_assume_role", scope="service_account")
 def sts_probe_assume_role(ctx: Context, target: Subject) -> Iterator[Finding]:
     finding, outcome = _outcome(ctx, target)
     if finding is not None:
@@ -139,7 +138,6 @@ def sts_probe_assume_role(ctx: Context, target: Subject) -> Iterator[Finding]:
     yield Finding("FAIL", "rejected" if diag["cause"] else "rejected_unknown", params, evidence)
 
 
-@check("sts_probe_permissions", scope="service_account")
 def sts_probe_permissions(ctx: Context, target: Subject) -> Iterator[Finding]:
     run = ctx.inventory.probe_run()
     if run is not None and run.actions is False:

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from ..exec_facts import DetectedSdk, facts_for
 from ..sdks import SDK_MINIMUMS, version_tuple
 from ..sdks import minimum as _minimum
-from .registry import Context, Finding, Subject, check
+from .registry import Context, Finding, Subject
 
 
-@check("sdk_version_supported", scope="service_account")
 def sdk_version_supported(ctx: Context, target: Subject) -> Iterator[Finding]:
     pod = target.pods[0].name if target.pods else "POD_NAME"
     if not ctx.sdk:

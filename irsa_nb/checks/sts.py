@@ -17,7 +17,7 @@ from ..k8s import IRSA_ENV_VARS, Pod
 from ..sdks import version_tuple
 from ..text import Msg, join
 from .helpers import annotated_role, mutable_containers, restart_command
-from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 STS_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
 STS_ENV = "AWS_STS_REGIONAL_ENDPOINTS"
@@ -113,7 +113,6 @@ def sts_endpoint(region: str | None, partition: str = "aws") -> str:
 _RANK = {"FAIL": 4, "WARN": 3, "INFO": 2, "PASS": 1}
 
 
-@check("sts_endpoint_config", scope="pod")
 def sts_endpoint_config(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """The pod's SDK calls an STS endpoint that works from where it runs."""
     cl = ctx.inventory.cluster
@@ -194,7 +193,6 @@ def _judge_container(
     return "PASS", "pass", info
 
 
-@check("partition_consistent", scope="service_account")
 def partition_consistent(ctx: Context, target: Subject) -> Iterator[Finding]:
     """Role and provider ARNs are in the cluster's partition (aws, aws-cn, aws-us-gov)."""
     cl = ctx.inventory.cluster
