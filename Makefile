@@ -12,7 +12,7 @@ UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
 LOCK_FLAGS ?=
 COMPILE := $(UV) pip compile --quiet --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: demo test test-fast lint format bench lock clean
+.PHONY: demo test test-fast lint format bench lock clean mutation
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,4 +57,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_checks.py
 
 clean:
-	rm -rf $(VENV) .venv-3.* build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build mutants *.egg-info .pytest_cache .ruff_cache
+
+# Mutation testing of irsa_nb/iam and irsa_nb/checks (mutmut; tools/mutation.py, not part of
+# `make test`: about an hour). MUTATION_FLAGS="--sample 0" runs every mutant.
+MUTATION_FLAGS ?=
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py $(MUTATION_FLAGS)

@@ -163,7 +163,7 @@ def test_both_languages_declare_the_same_outcomes(check_id):
 
 def test_the_metadata_file_sits_beside_the_code():
     for check_id, chk in REGISTRY.items():
-        path = Path(inspect.getfile(chk.func)).with_name(f"{check_id}.yaml")
+        path = Path(inspect.getfile(inspect.unwrap(chk.func))).with_name(f"{check_id}.yaml")
         assert path.parent == CHECKS and path.exists()
     assert {p.stem for p in CHECKS.glob("*.yaml")} == set(REGISTRY)
 
