@@ -2,18 +2,21 @@
 
 A test changes a few documents of a demo bundle (``demo_docs``, ``sa_doc``, ``pod_doc``,
 ``add_sa``, ``add_pod``, ``irsa_pod``, ``env``), runs the checks (``results``) and reads the one
-row it asserts on (``only`` by check id, ``one`` in a frame of one check's rows).
+row it asserts on (``only`` by check id, ``one`` in a frame of one check's rows). ``outcome``
+asserts a row whole: status, outcome key, the exact detail and the evidence, and that none of
+its user-facing text (``assert_rendered``) shows an unrendered placeholder, ``None`` or ``XX``.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pandas as pd
 
-from irsa_nb import build_inventory, demo_bundle, run_checks
+from irsa_nb import build_inventory, demo_bundle, run_checks, text
 from irsa_nb.bundle import read_documents
 from irsa_nb.inventory import Inventory
 from tests.builders import k8s_objects as k8s
@@ -111,3 +114,65 @@ def env(name: str, value: str | None = None, secret: tuple[str, str] | None = No
     if secret:
         return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret[0], "key": secret[1]}}}
     return {"name": name, "value": value}
+
+
+#: What rendered text must not show: a placeholder left as is (``{pod}``), a brace at all in
+#: a sentence, Python's ``None``, or the ``XX`` that a mutated string literal carries.
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*(?:![rsa])?(?::[^{}]*)?\}")
+_LEAKS = re.compile(r"\bNone\b|XX")
+
+
+def assert_rendered(value: str, *, sentence: bool = True) -> None:
+    """Fail when user-facing ``value`` has an unrendered placeholder, ``None`` or ``XX``;
+    with ``sentence`` (titles, details) any ``{`` or ``}`` fails too (a remediation may
+    quote JSON)."""
+    assert not _PLACEHOLDER.search(value), f"unrendered placeholder in {value!r}"
+    assert not _LEAKS.search(value), f"None or XX in {value!r}"
+    if sentence:
+        assert "{" not in value and "}" not in value, f"a brace in {value!r}"
+
+
+def key_of(check_id: str, detail: str, lang: str = "en") -> str:
+    """The outcome key whose ``detail`` template renders as ``detail``: of the templates that
+    match, the one with the most literal text (exactly one)."""
+    matches: dict[int, list[str]] = {}
+    for section in (check_id, "_common"):
+        for key, template in (text.lookup(lang, section, "detail") or {}).items():
+            parts = _PLACEHOLDER.split(str(template).strip())
+            if re.fullmatch("(?s)" + ".+?".join(map(re.escape, parts)), detail):
+                matches.setdefault(sum(map(len, parts)), []).append(key)
+    assert matches, f"{detail!r} matches no outcome of {check_id}"
+    keys = matches[max(matches)]
+    assert len(keys) == 1, f"{detail!r} matches the outcomes {keys}"
+    return keys[0]
+
+
+def outcome(
+    row: pd.Series,
+    status: str,
+    key: str,
+    detail: str | None = None,
+    ev: dict | None = None,
+) -> pd.Series:
+    """Assert ``row`` whole: its status, its outcome key, its exact ``detail`` and evidence
+    (when given), and clean text in its title, detail and remediation."""
+    assert row.status == status, (row.status, row.detail)
+    assert key_of(row.check_id, row.detail) == key
+    if detail is not None:
+        assert row.detail == detail
+    if ev is not None:
+        assert evidence(row) == ev
+    for column in ("title", "detail"):
+        assert_rendered(row[column])
+    assert_rendered(row.remediation or "", sentence=False)
+    return row
+
+
+def zh_outcome(docs: dict, check_id: str, key: str, **where: Any) -> pd.Series:
+    """The row of ``check_id`` in Chinese: its key as in English, its text clean."""
+    row = only(results(docs, check_id, lang="zh"), check_id, **where)
+    assert key_of(check_id, row.detail, "zh") == key
+    assert_rendered(row.title)
+    assert_rendered(row.detail)
+    assert_rendered(row.remediation or "", sentence=False)
+    return row

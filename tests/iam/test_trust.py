@@ -1138,3 +1138,116 @@ def test_explanations_render_in_chinese_and_stay_english_as_str() -> None:
         parse_policy({"Statement": [{"Effect": "Allow"}]})
     assert str(exc.value) == exc.value.message
     assert exc.value.message.in_lang("zh").startswith("语句 1 既没有 Principal")
+
+
+# --------------------------------------------------------------------------- exact findings
+# Each finding in full, in both languages: a finding that keeps its gist but loses a part (the
+# statement number, the key, the operator) or shows a placeholder is a different message.
+
+_NO_SUB = (
+    f"statement 2 has no {SUB_KEY} condition, so any service account in the cluster can "
+    "assume the role."
+)
+
+
+def test_a_deny_before_an_overbroad_allow_does_not_hide_it() -> None:
+    # An explicit Deny removes only the requests it matches (IAM User Guide, "Policy
+    # evaluation logic": https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    # reference_policies_evaluation-logic.html); every other service account still gets the
+    # Allow of statement 2, which names no sub. Statements are judged one by one, in order.
+    deny = statement(
+        effect="Deny", condition={"StringEquals": {SUB_KEY: "system:serviceaccount:prod:x"}}
+    )
+    assert overbroad_findings(policy(deny, statement()), ISSUER) == [_NO_SUB]
+    other = statement(condition={"StringLike": {OTHER_SUB_KEY: SUB}})
+    assert unmatchable_statements(policy(deny, other), ISSUER) == {2: f"StringLike {OTHER_SUB_KEY}"}
+
+
+@pytest.mark.parametrize(
+    "pattern", ["system:*:*", "system:*", "system:serviceaccount:*:app", "*:*"]
+)
+def test_a_sub_pattern_whose_star_spans_the_namespace_matches_other_namespaces(pattern) -> None:
+    # StringLike's "*" matches any run of characters, ":" included (IAM User Guide, "String
+    # condition operators": https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    # reference_policies_elements_condition_operators.html#Conditions_String), so
+    # system:*:* matches system:serviceaccount:<any namespace>:<any name>.
+    assert string_like(pattern, "system:serviceaccount:other:app")
+    findings = overbroad_findings(
+        policy(statement(condition={"StringLike": {SUB_KEY: pattern}})), ISSUER
+    )
+    assert findings == [
+        f"statement 1 lets {SUB_KEY} match {pattern} (StringLike), which also matches service "
+        "accounts in other namespaces."
+    ]
+    assert findings[0].in_lang("zh") != findings[0]
+    assert "{" not in findings[0].in_lang("zh") and pattern in findings[0].in_lang("zh")
+
+
+@pytest.mark.parametrize(
+    ("condition", "extra", "expected"),
+    [
+        (
+            {"StringLike": {SUB_KEY: "system:serviceaccount:prod:*"}},
+            {},
+            [
+                f"statement 1 lets {SUB_KEY} match system:serviceaccount:prod:* (StringLike), "
+                "which matches every service account in namespace prod."
+            ],
+        ),
+        (
+            {"StringEquals": {SUB_KEY: SUB}},
+            {"principal": "*"},
+            [
+                'statement 1 uses Principal "*", which trusts any principal and leaves only the '
+                "conditions."
+            ],
+        ),
+        (
+            {"ForAllValues:StringEquals": {SUB_KEY: SUB}},
+            {},
+            [
+                f"statement 1 uses ForAllValues:StringEquals on {SUB_KEY}, which is vacuously "
+                "true when the key is absent; drop the ForAllValues: prefix."
+            ],
+        ),
+        (
+            {"StringEqualsIfExists": {SUB_KEY: SUB}},
+            {},
+            [
+                f"statement 1 uses StringEqualsIfExists on {SUB_KEY}, which passes when the key "
+                "is absent; use StringEquals."
+            ],
+        ),
+        (
+            {"StringNotEquals": {SUB_KEY: SUB}, "StringNotLike": {SUB_KEY: "x"}},
+            {},
+            [
+                f"statement 1 constrains {SUB_KEY} only with StringNotEquals, StringNotLike, so "
+                "every other service account in the cluster can assume the role."
+            ],
+        ),
+        (
+            None,
+            {"NotPrincipal": {"Federated": "arn:aws:iam::1:oidc-provider/x"}},
+            [
+                "statement 1 uses NotPrincipal with Allow, which trusts every principal it does "
+                "not list.",
+                _NO_SUB.replace("statement 2", "statement 1"),
+            ],
+        ),
+    ],
+    ids=[
+        "namespace_wide",
+        "principal_star",
+        "for_all_values",
+        "if_exists",
+        "negated",
+        "not_principal",
+    ],
+)
+def test_each_overbroad_finding_in_full(condition, extra, expected) -> None:
+    findings = overbroad_findings(policy(statement(condition=condition, **extra)), ISSUER)
+    assert findings == expected
+    for finding in findings:
+        zh = finding.in_lang("zh")
+        assert zh != finding and "{" not in zh and "None" not in zh and "XX" not in zh
