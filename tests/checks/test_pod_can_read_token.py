@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.checks.helpers import demo_docs, only, pod_doc, results
+from tests.checks.helpers import demo_docs, evidence, only, outcome, pod_doc, results, zh_outcome
 
 
 def test_token_readable_on_new_clusters_and_not_for_non_root_on_118(demo):
@@ -47,3 +47,62 @@ def test_a_v_prefixed_cluster_version_is_read():
     docs["aws/eks/describe-cluster.json"]["cluster"]["version"] = "v1.18"
     row = only(results(docs), "pod_can_read_token", pod="exporter-5d4c3b2a1-x1c2v")
     assert row.status == "FAIL"
+
+
+# Kubernetes 1.19 made the projected token readable by the container's user: the kubelet
+# writes it 0600 owned by the pod's runAsUser, or group-readable by the fsGroup (Kubernetes
+# 1.19 release notes; https://github.com/kubernetes/kubernetes/pull/89193, KEP
+# https://github.com/kubernetes/enhancements/pull/1598). Before 1.19 it was 0600
+# root:root and a non-root container needed a pod fsGroup, as the EKS User Guide said for
+# IRSA (https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html).
+EXPORTER = "exporter-5d4c3b2a1-x1c2v"
+
+
+def _at(minor: str) -> dict:
+    docs = demo_docs("k8s-118")
+    server = docs["k8s/version.json"]["serverVersion"]
+    server["minor"], server["gitVersion"] = f"{minor}+", f"v1.{minor}.0-eks-0f1e2d3"
+    return docs
+
+
+def test_exactly_119_is_the_first_version_that_needs_no_fsgroup():
+    ev = {"fs_group": None, "run_as_user": {"app": 1000}}
+    outcome(
+        only(results(_at("19"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER),
+        "PASS",
+        "pass_new",
+        "Kubernetes 1.19 makes the projected token readable by the container user.",
+        {**ev, "kubernetes_version": "1.19"},
+    )
+    row = outcome(
+        only(results(_at("18"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER),
+        "FAIL",
+        "non_root",
+        "Kubernetes 1.18 without fsGroup: non-root containers app cannot read the token "
+        "(permission denied).",
+        {**ev, "kubernetes_version": "1.18"},
+    )
+    assert row.remediation == (
+        "Add a pod-level fsGroup (any group id) to the pod template, or upgrade the cluster to "
+        "1.19+:\n  spec.template.spec.securityContext.fsGroup: 65534\nCheck the user with: "
+        f"kubectl exec {EXPORTER} -n batch -- id"
+    )
+    zh = zh_outcome(_at("18"), "pod_can_read_token", "non_root", pod=EXPORTER)
+    assert (
+        zh.detail
+        == "Kubernetes 1.18 且未设置 fsGroup:非 root 容器 app 无法读取令牌(permission denied)。"
+    )
+
+
+def test_a_later_minor_that_sorts_before_119_as_text_passes():
+    # 1.100 > 1.19 as versions, though "1.100" < "1.19" as strings.
+    row = only(results(_at("100"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER)
+    outcome(row, "PASS", "pass_new")
+
+
+def test_an_fsgroup_makes_the_token_readable_before_119():
+    docs = _at("18")
+    pod_doc(docs, "exporter-")["spec"].setdefault("securityContext", {})["fsGroup"] = 2000
+    row = only(results(docs, "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER)
+    outcome(row, "PASS", "pass_fsgroup")
+    assert "2000" in row.detail and evidence(row)["fs_group"] == 2000
