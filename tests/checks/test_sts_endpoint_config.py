@@ -7,7 +7,18 @@ import pytest
 
 from irsa_nb.checks.sts import OPT_IN_REGIONS, parse_go_bool, sdk_sts_default
 from tests.builders import k8s_objects as k8s
-from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    env,
+    evidence,
+    irsa_pod,
+    one,
+    outcome,
+    results,
+    zh_outcome,
+)
 
 
 def _private(docs):
@@ -145,3 +156,144 @@ def test_sdk_sts_defaults(sdk, version, mode):
 def test_go_parse_bool_semantics():
     assert parse_go_bool("t") is True and parse_go_bool("FALSE") is False
     assert parse_go_bool("yes") is None and parse_go_bool(" true") is None
+
+
+# --------------------------------------------------------------------------- whole outcomes
+POD = "shop/billing-5d4c3b2a1-q1w2e"
+GLOBAL, REGIONAL = "sts.amazonaws.com", "sts.us-west-2.amazonaws.com"
+
+
+def _ev(sts, endpoint, mode, region="us-west-2", annotation=None, private=False):
+    app = {"AWS_STS_REGIONAL_ENDPOINTS": sts, "region_env": region}
+    if endpoint is not None:
+        app |= {"endpoint": endpoint, "mode": mode}
+    return {"annotation": annotation, "cluster_private": private, "containers": {"app": app}}
+
+
+_LEGACY = [env("AWS_STS_REGIONAL_ENDPOINTS", "legacy")]
+_ANNOTATED = {"eks.amazonaws.com/sts-regional-endpoints": "true"}
+
+
+@pytest.mark.parametrize(
+    ("build", "kw", "status", "key", "detail", "ev"),
+    [
+        (
+            lambda: _pod(demo_docs()),
+            {},
+            "PASS",
+            "pass",
+            f"Containers of {POD} call the regional endpoint {REGIONAL}.",
+            _ev("regional", REGIONAL, "regional"),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), region=False),
+            {},
+            "FAIL",
+            "no_region_private",
+            f"Containers app of {POD} set neither AWS_REGION nor AWS_DEFAULT_REGION, so the SDK "
+            f"calls the global endpoint {GLOBAL}, which a private cluster cannot reach through an "
+            "STS VPC endpoint (i/o timeout).",
+            _ev("regional", GLOBAL, "regional", region=None, private=True),
+        ),
+        (
+            lambda: _pod(demo_docs(), region=False),
+            {},
+            "INFO",
+            "no_region",
+            f"Containers app of {POD} set neither AWS_REGION nor AWS_DEFAULT_REGION, so the SDK "
+            f"calls the global endpoint {GLOBAL}; it works from this public cluster, but AWS "
+            "recommends the regional endpoint.",
+            _ev("regional", GLOBAL, "regional", region=None),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), sts=False, extra_env=_LEGACY),
+            {},
+            "FAIL",
+            "legacy_private",
+            f"Containers app of {POD} use legacy STS endpoints (mode legacy) in us-west-2, which "
+            f"means the global endpoint {GLOBAL}; this private cluster cannot reach it through an "
+            "STS VPC endpoint.",
+            _ev("legacy", GLOBAL, "legacy", private=True),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), sts=False),
+            {"sdk": {"boto3": "1.39.9"}},
+            "FAIL",
+            "legacy_private",
+            f"Containers app of {POD} use legacy STS endpoints (mode legacy) in us-west-2, which "
+            f"means the global endpoint {GLOBAL}; this private cluster cannot reach it through an "
+            "STS VPC endpoint.",
+            _ev(None, GLOBAL, "legacy", private=True),
+        ),
+        (
+            lambda: _pod(demo_docs(), sts=False, extra_env=_LEGACY),
+            {},
+            "INFO",
+            "legacy_public",
+            f"Containers app of {POD} use legacy STS endpoints (mode legacy), i.e. the global "
+            f"endpoint {GLOBAL}; it works from this public cluster, but AWS recommends the "
+            "regional endpoint.",
+            _ev("legacy", GLOBAL, "legacy"),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), sts=False),
+            {},
+            "WARN",
+            "unknown_private",
+            f"Containers app of {POD} do not set AWS_STS_REGIONAL_ENDPOINTS in private cluster "
+            "shop-prod: SDKs that default to legacy (boto3 before 1.40, Go v1, Java v1, JavaScript "
+            "v2, .NET v3, PHP) call the global endpoint, which is unreachable here.",
+            _ev(None, "SDK default", "unknown", private=True),
+        ),
+        (
+            lambda: _pod(demo_docs(), sts=False),
+            {},
+            "PASS",
+            "pass_default",
+            f"Containers app of {POD} do not set AWS_STS_REGIONAL_ENDPOINTS; the SDK default "
+            "decides (regional for botocore 1.40+ and newer SDK majors), and both endpoints are "
+            "reachable from this public cluster.",
+            _ev(None, "SDK default", "unknown"),
+        ),
+        (
+            lambda: _pod(
+                demo_docs(), sts=False, extra_env=[env("AWS_STS_REGIONAL_ENDPOINTS", "Regional ")]
+            ),
+            {},
+            "FAIL",
+            "invalid_env",
+            f"Containers app of {POD} set AWS_STS_REGIONAL_ENDPOINTS to a value other than "
+            "regional or legacy; boto3 refuses it (InvalidSTSRegionalEndpointsConfigError).",
+            _ev("Regional ", None, None),
+        ),
+        (
+            lambda: _pod(
+                demo_docs(), sa_annotations={"eks.amazonaws.com/sts-regional-endpoints": "yes"}
+            ),
+            {},
+            "WARN",
+            "annotation_invalid",
+            "Service account shop/billing has eks.amazonaws.com/sts-regional-endpoints='yes', "
+            "which the webhook cannot parse as a boolean and ignores.",
+            _ev("regional", REGIONAL, "regional", annotation="yes"),
+        ),
+        (
+            lambda: _pod(demo_docs(), sts=False, sa_annotations=_ANNOTATED),
+            {},
+            "WARN",
+            "annotation_not_applied",
+            "Service account shop/billing is annotated eks.amazonaws.com/sts-regional-endpoints="
+            f"true, but containers app of {POD} lack AWS_STS_REGIONAL_ENDPOINTS: the pod was "
+            "created before the annotation.",
+            _ev(None, "SDK default", "unknown", annotation="true"),
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.islower() and " " not in v else None,
+)
+def test_each_outcome_whole(build, kw, status, key, detail, ev):
+    outcome(_row(build(), **kw), status, key, detail, ev)
+
+
+def test_an_outcome_in_chinese():
+    docs = _pod(_private(demo_docs()), region=False)
+    zh_outcome(docs, "sts_endpoint_config", "no_region_private", service_account="billing")
