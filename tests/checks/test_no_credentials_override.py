@@ -3,8 +3,21 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.builders import k8s_objects as k8s
-from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    env,
+    evidence,
+    irsa_pod,
+    one,
+    only,
+    outcome,
+    results,
+)
 
 
 def _with_pod(containers, sa="billing", role="irsa-billing", env_from=None):
@@ -112,3 +125,90 @@ def test_synthetic_cluster_static_key_pods_are_exactly_the_boto3_overrides(tmp_p
     )
     fails = {f"{r.namespace}/{r.pod}" for r in df[df.status == "FAIL"].itertuples()}
     assert fails == truth
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "pass",
+        "In every container of kube-system/aws-node-8xk2q with IRSA variables, web identity "
+        "(arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role) is the first credential source.",
+        {
+            "aws-node": [
+                {
+                    "certainty": "certain",
+                    "env": "spec",
+                    "role_arn": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role",
+                    "rule": "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE select web identity",
+                    "sdk": "any SDK",
+                    "source": "web_identity",
+                }
+            ]
+        },
+    ),
+    (
+        {"pod": "emailer-5c4b3a2f1-e3r4t"},
+        "SKIP",
+        "incomplete",
+        "No container of shop/emailer-5c4b3a2f1-e3r4t has both AWS_ROLE_ARN and "
+        "AWS_WEB_IDENTITY_TOKEN_FILE, so web identity is never selected (see pod_has_irsa_env).",
+        {
+            "app": [
+                {
+                    "certainty": "possible",
+                    "env": "spec",
+                    "role_arn": None,
+                    "rule": (
+                        "nothing earlier matched: the SDK asks IMDS for the node role (none if "
+                        "the nodes require IMDSv2 with a hop limit of 1)"
+                    ),
+                    "sdk": "any SDK",
+                    "source": "imds",
+                }
+            ]
+        },
+    ),
+    (
+        {"pod": "fulfillment-3c2b1a0f9-d4f5g"},
+        "SKIP",
+        "no_irsa_env",
+        "Pod shop/fulfillment-3c2b1a0f9-d4f5g has no IRSA variables, so there is nothing to "
+        "override.",
+        {},
+    ),
+    (
+        {"pod": "ledger-6a5b4c3d2-g7h8j"},
+        "FAIL",
+        "override",
+        "In shop/ledger-6a5b4c3d2-g7h8j something earlier in the credential chain beats web "
+        "identity: app (any SDK): static keys AWS_ACCESS_KEY_ID (from secret "
+        "ledger-aws-keys/access-key-id) and AWS_SECRET_ACCESS_KEY (from secret "
+        "ledger-aws-keys/secret-access-key) come first.",
+        {
+            "app": [
+                {
+                    "certainty": "certain",
+                    "env": "spec",
+                    "role_arn": None,
+                    "rule": (
+                        "static keys AWS_ACCESS_KEY_ID (from secret "
+                        "ledger-aws-keys/access-key-id) and AWS_SECRET_ACCESS_KEY (from secret "
+                        "ledger-aws-keys/secret-access-key) come first"
+                    ),
+                    "sdk": "any SDK",
+                    "source": "env_keys",
+                }
+            ]
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "no_credentials_override", **where), status, key, detail, ev)

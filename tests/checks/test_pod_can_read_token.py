@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.checks.helpers import demo_docs, evidence, only, outcome, pod_doc, results, zh_outcome
 
 
@@ -106,3 +108,30 @@ def test_an_fsgroup_makes_the_token_readable_before_119():
     row = only(results(docs, "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER)
     outcome(row, "PASS", "pass_fsgroup")
     assert "2000" in row.detail and evidence(row)["fs_group"] == 2000
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "pass_new",
+        "Kubernetes 1.29 makes the projected token readable by the container user.",
+        {"fs_group": None, "kubernetes_version": "1.29", "run_as_user": {"aws-node": None}},
+    ),
+    (
+        {"pod": "emailer-5c4b3a2f1-e3r4t"},
+        "SKIP",
+        "no_token",
+        "Pod shop/emailer-5c4b3a2f1-e3r4t has no IRSA token mount to read (see pod_has_irsa_env).",
+        {"fs_group": None, "kubernetes_version": "1.29", "run_as_user": {}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "pod_can_read_token", **where), status, key, detail, ev)

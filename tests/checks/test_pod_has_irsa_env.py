@@ -3,7 +3,9 @@ container."""
 
 from __future__ import annotations
 
-from tests.checks.helpers import demo_docs, only, pod_doc, results
+import pytest
+
+from tests.checks.helpers import demo_docs, only, outcome, pod_doc, results
 
 
 def test_pod_has_irsa_env_pass_not_injected_and_partial(demo):
@@ -42,3 +44,87 @@ def test_a_token_directory_that_is_not_a_projected_token_volume_is_no_token_moun
     row = only(df, "pod_has_irsa_env")
     assert row.status == "FAIL" and "volumeMount" in row.detail
     assert only(df, "pod_can_read_token").status == "SKIP"
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "pass",
+        "Every container of kube-system/aws-node-8xk2q has AWS_ROLE_ARN, "
+        "AWS_WEB_IDENTITY_TOKEN_FILE and the token mount.",
+        {
+            "aws-node": {
+                "AWS_DEFAULT_REGION": "us-west-2",
+                "AWS_REGION": "us-west-2",
+                "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",  # noqa: E501
+                "source": "spec",
+                "token_mount": True,
+            }
+        },
+    ),
+    (
+        {"pod": "emailer-5c4b3a2f1-e3r4t"},
+        "FAIL",
+        "partial",
+        "Pod shop/emailer-5c4b3a2f1-e3r4t is only partly configured: app (missing "
+        "AWS_WEB_IDENTITY_TOKEN_FILE, volumeMount "
+        "/var/run/secrets/eks.amazonaws.com/serviceaccount).",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": None,
+                "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/irsa-emailer",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+                "source": "spec",
+                "token_mount": False,
+            }
+        },
+    ),
+    (
+        {"pod": "fulfillment-3c2b1a0f9-d4f5g"},
+        "SKIP",
+        "pod_identity_injected",
+        "Pod shop/fulfillment-3c2b1a0f9-d4f5g has EKS Pod Identity credentials "
+        "(AWS_CONTAINER_CREDENTIALS_FULL_URI) instead of the IRSA variables, so Pod Identity, not "
+        "IRSA, decides its role (see pod_identity_precedence).",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": None,
+                "AWS_ROLE_ARN": None,
+                "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+                "source": "spec",
+                "token_mount": False,
+            }
+        },
+    ),
+    (
+        {"pod": "notifications-9f8e7d6c5-a1b2c"},
+        "FAIL",
+        "not_injected",
+        "No container of shop/notifications-9f8e7d6c5-a1b2c has AWS_ROLE_ARN or "
+        "AWS_WEB_IDENTITY_TOKEN_FILE: the webhook did not mutate it (created before the "
+        "annotation, or missed).",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": None,
+                "AWS_ROLE_ARN": None,
+                "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+                "source": "spec",
+                "token_mount": False,
+            }
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "pod_has_irsa_env", **where), status, key, detail, ev)
