@@ -135,3 +135,64 @@ DEMO_OUTCOMES = [
 )
 def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
     outcome(only(demo, "pod_can_read_token", **where), status, key, detail, ev)
+
+
+def _seen_inside(mode: str) -> dict:
+    """The exporter pod (non-root, no fsGroup, Kubernetes 1.18) as ``--exec`` saw it: the
+    user is uid 1000 in groups 1000 and 2000; the token is owned by 0:2000 with ``mode``."""
+    docs = demo_docs("k8s-118")
+    base = f"k8s/exec/batch/{EXPORTER}/app/"
+    docs[base + "probe.json"] = {"status": "ok", "checked_at": 1765000000}
+    docs[base + "id.txt"] = "uid=1000 gid=1000 groups=1000,2000"
+    docs[base + "token-stat.txt"] = (
+        "path=/var/run/secrets/eks.amazonaws.com/serviceaccount/token\nsource=env\nexists=yes\n"
+        f"stat=0 2000 {mode}\n"
+    )
+    return docs
+
+
+def _exec_ev(mode: str, readable: bool) -> dict:
+    return {
+        "fs_group": None,
+        "kubernetes_version": "1.18",
+        "run_as_user": {"app": 1000},
+        "source": "exec",
+        "seen_inside": {
+            "app": {
+                "uid": 1000,
+                "gid": 1000,
+                "groups": [1000, 2000],
+                "token_file": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+                "owner": 0,
+                "group": 2000,
+                "mode": mode,
+                "readable": readable,
+            }
+        },
+    }
+
+
+def test_what_the_container_saw_decides_over_the_version_rule():
+    # POSIX permissions: not the owner (0), but in the file's group (2000), so the group bits
+    # decide: 0600 denies, 0640 allows.
+    row = outcome(
+        only(
+            results(_seen_inside("600"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER
+        ),
+        "FAIL",
+        "unreadable_exec",
+        "Seen inside the containers, the container user cannot read the token file (permission "
+        "denied): app (uid 1000 gid 1000; token 0:2000 600).",
+        _exec_ev("600", False),
+    )
+    assert row.remediation.endswith(f"Check again with: kubectl exec {EXPORTER} -n batch -- id")
+    outcome(
+        only(
+            results(_seen_inside("640"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER
+        ),
+        "PASS",
+        "pass_exec",
+        "Seen inside the containers, the container user can read the token file: app (uid 1000 "
+        "gid 1000; token 0:2000 640).",
+        _exec_ev("640", True),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import demo_docs, only, outcome, pod_doc, results
+from tests.checks.helpers import demo_docs, one, only, outcome, pod_doc, results
 
 
 def test_pod_has_irsa_env_pass_not_injected_and_partial(demo):
@@ -128,3 +128,71 @@ DEMO_OUTCOMES = [
 )
 def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
     outcome(only(demo, "pod_has_irsa_env", **where), status, key, detail, ev)
+
+
+_NO_ENV = {
+    "app": {
+        "AWS_DEFAULT_REGION": None,
+        "AWS_REGION": None,
+        "AWS_ROLE_ARN": None,
+        "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+        "source": "spec",
+        "token_mount": False,
+    }
+}
+FRONTEND = "frontend-7f6e5d4c3-t7y8u"  # runs as shop/default, which carries no role
+
+
+def test_a_pod_of_an_unannotated_service_account_skips_unless_the_pod_is_named():
+    df = results(demo_docs(), "pod_has_irsa_env", namespace="shop", service_account="default")
+    outcome(
+        one(df, pod=FRONTEND),
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/default has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        _NO_ENV,
+    )
+    # Named explicitly, the pod is judged: the webhook injected nothing.
+    df = results(demo_docs(), "pod_has_irsa_env", namespace="shop", pod=FRONTEND)
+    outcome(one(df), "FAIL", "not_injected", ev=_NO_ENV)
+
+
+def test_a_pod_whose_containers_are_all_skipped_is_skipped_naming_them():
+    docs = demo_docs()
+    pod = pod_doc(docs, "checkout-")
+    pod["metadata"].setdefault("annotations", {})["eks.amazonaws.com/skip-containers"] = (
+        "checkout,otel-collector"
+    )
+    df = results(docs, "pod_has_irsa_env", namespace="shop", service_account="checkout")
+    row = outcome(
+        one(df),
+        "SKIP",
+        "all_skipped",
+        "Every container of shop/checkout-7d4b9c6f5-k2x9p is listed in "
+        "eks.amazonaws.com/skip-containers (checkout, otel-collector).",
+        {},
+    )
+    assert row.remediation == (
+        "Remove the containers that need AWS access from eks.amazonaws.com/skip-containers, "
+        "then recreate the pod."
+    )
+
+
+def test_without_the_service_account_list_a_pod_without_irsa_env_is_skipped():
+    docs = demo_docs()
+    del docs["k8s/serviceaccounts.json"]
+    df = results(docs, "pod_has_irsa_env", namespace="shop")
+    row = outcome(
+        one(df, pod="notifications-9f8e7d6c5-a1b2c"),
+        "SKIP",
+        "_not_collected",
+        "the service account list was not collected (k8s/serviceaccounts.json), so this could "
+        "not be checked.",
+    )
+    assert row.remediation == (
+        "Collect it and add the output to the bundle as k8s/serviceaccounts.json:\n"
+        "  kubectl get serviceaccounts --all-namespaces -o json"
+    )
+    # A pod with the IRSA variables is still judged on them.
+    outcome(one(df, pod="emailer-5c4b3a2f1-e3r4t"), "FAIL", "partial")

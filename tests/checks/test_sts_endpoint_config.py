@@ -147,6 +147,11 @@ def test_cluster_description_missing_skips_naming_the_command():
         ("dotnet", "3.7.0", "legacy"),
         ("dotnet", "4.0.0", "regional"),
         ("cpp", "1.11.0", None),
+        # each remaining branch of sdk_sts_default, and the boundaries of the version rules
+        ("ruby", "3.0.0", "regional"),
+        ("php", "3.300.0", "legacy"),
+        ("awscli", "1.42.0", "regional"),
+        ("boto3", "1.40.0", "regional"),
     ],
 )
 def test_sdk_sts_defaults(sdk, version, mode):
