@@ -1251,3 +1251,50 @@ def test_each_overbroad_finding_in_full(condition, extra, expected) -> None:
     for finding in findings:
         zh = finding.in_lang("zh")
         assert zh != finding and "{" not in zh and "None" not in zh and "XX" not in zh
+
+
+@pytest.mark.parametrize(
+    ("trusted", "difference"),
+    [
+        ("not-an-arn", "not-an-arn is not an IAM OIDC provider ARN"),
+        (
+            PROVIDER.replace("/id/", "/other/"),
+            "different issuer path: other/EXAMPLED539D4633E53DE1B716D3041E vs "
+            "id/EXAMPLED539D4633E53DE1B716D3041E",
+        ),
+        (
+            PROVIDER.replace("EXAMPLED539", "EXAMPLEFFFF"),
+            "different issuer id: EXAMPLEFFFFD4633E53DE1B716D3041E vs "
+            "EXAMPLED539D4633E53DE1B716D3041E",
+        ),
+        (
+            PROVIDER.replace("us-west-2", "eu-west-1"),
+            "different issuer region: eu-west-1 vs us-west-2",
+        ),
+        (
+            PROVIDER.replace(ACCOUNT, "444455556666"),
+            "different account: 444455556666 vs 111122223333",
+        ),
+        (
+            PROVIDER.replace("oidc.eks.us-west-2.amazonaws.com", "example.com"),
+            "different issuer host: example.com vs oidc.eks.us-west-2.amazonaws.com",
+        ),
+    ],
+    ids=["not_arn", "path", "id", "region", "account", "host"],
+)
+def test_a_provider_mismatch_names_the_difference_in_full(trusted, difference) -> None:
+    # The Federated principal must be this cluster's provider ARN exactly (IAM User Guide,
+    # "Create a role for OpenID Connect federation"); the reason names what differs.
+    doc = policy(
+        statement(
+            principal={"Federated": trusted},
+            condition={"StringEquals": {SUB_KEY: SUB, AUD_KEY: AUD}},
+        )
+    )
+    decision = evaluate_trust(doc, REQUEST)
+    assert not decision.allowed
+    assert decision.reason == (
+        f"statement 1 trusts provider {trusted}, not this cluster's {PROVIDER} ({difference})"
+    )
+    zh = decision.reason.in_lang("zh")
+    assert trusted in zh and "{" not in zh and "None" not in zh and "XX" not in zh
