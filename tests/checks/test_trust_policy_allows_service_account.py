@@ -251,3 +251,12 @@ def test_an_expired_token_fails_and_does_not_also_pass():
     # Expiring exactly when read is expired too (exp <= checked_at).
     assert one(_token_rows(_with_token(exp=READ_AT))).status == "FAIL"
     zh_outcome(_with_token(exp=READ_AT - 60), CHECK, "token_expired", pod=POD)
+
+
+def test_a_token_without_times_matches_and_shows_unknown_times():
+    docs = _with_token()
+    claims = docs[f"k8s/exec/shop/{POD}/checkout/token-claims.json"]
+    del claims["exp"], claims["iat"]
+    row = outcome(one(_token_rows(docs)), "PASS", "token_matches")
+    ev = evidence(row)
+    assert (ev["exp"], ev["iat"], ev["checked_at"]) == ("?", "?", "2025-12-06T05:46:40Z")
