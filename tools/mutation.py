@@ -112,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--module", action="append", help="only this module (repeatable)")
     parser.add_argument("--keep", action="store_true", help="reuse mutants/ and its results")
+    parser.add_argument(
+        "--unkilled",
+        action="store_true",
+        help="with --keep: run again only the sampled mutants not killed yet (after new tests)",
+    )
     parser.add_argument("--report", type=Path, default=ROOT / "build/mutation-report.md")
     args = parser.parse_args(argv)
 
@@ -129,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # One mutmut run for the whole sample (its set-up, a clean run of the tests, is paid once);
     # with --max-children 1 the mutants still run one at a time.
-    run(", ".join(picked), [k for keys in picked.values() for k in keys], args.max_children, log)
+    todo = [k for keys in picked.values() for k in keys]
+    if args.keep and args.unkilled:
+        known = {k: c for module, keys in picked.items() for k, c in outcomes(module, keys).items()}
+        todo = [k for k in todo if known[k] not in KILLED]
+        print(f"running again the {len(todo)} mutants not killed yet")
+    if todo:
+        run(", ".join(picked), todo, args.max_children, log)
     rows, survivors = [], []
     for module, keys in picked.items():
         codes = outcomes(module, keys)
