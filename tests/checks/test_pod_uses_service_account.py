@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import demo_docs, only, outcome, results
+from tests.checks.helpers import demo_docs, one, only, outcome, results
 
 
 def test_pod_uses_service_account_pass_and_missing_service_account_fail(demo):
@@ -71,3 +71,24 @@ DEMO_OUTCOMES = [
 )
 def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
     outcome(only(demo, "pod_uses_service_account", **where), status, key, detail, ev)
+
+
+def test_a_missing_service_account_in_an_unreadable_namespace_is_an_error_not_a_fail():
+    from irsa_nb.bundle import CallFailed
+
+    docs = demo_docs()
+    docs["k8s/namespaces/shop/serviceaccounts.json"] = CallFailed(
+        "Error from server (Forbidden): serviceaccounts is forbidden"
+    )
+    items = docs["k8s/serviceaccounts.json"]["items"]
+    items[:] = [s for s in items if s["metadata"]["name"] != "checkout"]
+    df = results(docs, "pod_uses_service_account", namespace="shop", pod="checkout-7d4b9c6f5-k2x9p")
+    row = outcome(
+        one(df),
+        "ERROR",
+        "_namespace_unreadable",
+        "Service accounts in namespace shop could not be listed, so whether checkout exists is "
+        "unknown: Error from server (Forbidden): serviceaccounts is forbidden",
+        {"serviceAccountName": "checkout"},
+    )
+    assert row.remediation.endswith("kubectl auth can-i list serviceaccounts -n shop")
