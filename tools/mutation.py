@@ -57,6 +57,11 @@ def generate() -> dict[str, list[str]]:
     subprocess.run(
         [_mutmut_python(), "-c", _GENERATE], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
     )
+    return mutant_names()
+
+
+def mutant_names() -> dict[str, list[str]]:
+    """The names of the mutants in ``mutants/``, by module path."""
     names: dict[str, list[str]] = {}
     for meta in sorted(MUTANTS.glob("irsa_nb/**/*.py.meta")):
         module = str(meta.relative_to(MUTANTS))[: -len(".meta")]
@@ -117,20 +122,29 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --keep: run again only the sampled mutants not killed yet (after new tests)",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="with --keep: run nothing, report the results mutants/ holds for the sample",
+    )
     parser.add_argument("--report", type=Path, default=ROOT / "build/mutation-report.md")
     args = parser.parse_args(argv)
 
     if not args.keep:
         shutil.rmtree(MUTANTS, ignore_errors=True)
     os.chdir(ROOT)
-    picked = sample(generate(), args.sample, args.seed)
+    report_only = args.keep and args.report_only
+    picked = sample(mutant_names() if report_only else generate(), args.sample, args.seed)
     if args.module:
         picked = {m: k for m, k in picked.items() if m in args.module}
     total = sum(map(len, picked.values()))
     print(f"mutation sample: {total} mutants (seed {args.seed}, up to {args.sample} per module)")
+    if report_only:
+        print("report only: the results already in mutants/")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     log = args.report.with_suffix(".log")
-    log.write_text("", encoding="utf-8")
+    if not report_only:
+        log.write_text("", encoding="utf-8")
 
     # One mutmut run for the whole sample (its set-up, a clean run of the tests, is paid once);
     # with --max-children 1 the mutants still run one at a time.
@@ -139,22 +153,30 @@ def main(argv: list[str] | None = None) -> int:
         known = {k: c for module, keys in picked.items() for k, c in outcomes(module, keys).items()}
         todo = [k for k in todo if known[k] not in KILLED]
         print(f"running again the {len(todo)} mutants not killed yet")
+    if report_only:
+        todo = []
     if todo:
         run(", ".join(picked), todo, args.max_children, log)
     rows, survivors = [], []
     for module, keys in picked.items():
         codes = outcomes(module, keys)
+        unchecked = sum(code is None for code in codes.values())
+        if unchecked:  # an interrupted run: score what was tested, and say so
+            print(f"{module}: {unchecked} of the sampled mutants were not tested")
+            codes = {k: c for k, c in codes.items() if c is not None}
+        if not codes:
+            continue
         killed = sum(code in KILLED for code in codes.values())
-        score = 100 * killed / len(keys)
-        print(f"{module}: {killed}/{len(keys)} killed, {score:.1f} %", flush=True)
-        rows.append((module, len(keys), killed, score))
+        score = 100 * killed / len(codes)
+        print(f"{module}: {killed}/{len(codes)} killed, {score:.1f} %", flush=True)
+        rows.append((module, len(codes), killed, score))
         survivors += [(k, c) for k, c in codes.items() if c not in KILLED]
 
     texts = diffs([k for k, _ in survivors])
     with args.report.open("w", encoding="utf-8") as out:
         out.write(f"# Mutation report\n\nSeed {args.seed}, up to {args.sample} mutants a module")
         out.write(f" ({total} in all).\n\n")
-        out.write("| module | sampled | killed | score |\n|---|---|---|---|\n")
+        out.write("| module | tested | killed | score |\n|---|---|---|---|\n")
         for module, n, killed, score in rows:
             out.write(f"| {module} | {n} | {killed} | {score:.1f} % |\n")
         out.write(f"\n## Survivors ({len(survivors)})\n")
