@@ -112,7 +112,7 @@ def diffs(names: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sample", type=int, default=60, help="mutants per module (0: all)")
+    parser.add_argument("--sample", type=int, default=25, help="mutants per module (0: all)")
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--module", action="append", help="only this module (repeatable)")
