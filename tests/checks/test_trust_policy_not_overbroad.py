@@ -201,3 +201,30 @@ DEMO_OUTCOMES = [
 )
 def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
     outcome(only(demo, "trust_policy_not_overbroad", **where), status, key, detail, ev)
+
+
+def test_namespace_wide_and_unmatchable_outcomes_whole():
+    sub_key = f"{ISSUER}:sub"
+    finding = (
+        f"statement 1 lets {sub_key} match system:serviceaccount:shop:* (StringLike), which "
+        "matches every service account in namespace shop."
+    )
+    row = outcome(
+        _row(_with_condition({"StringLike": {sub_key: "system:serviceaccount:shop:*"}})),
+        "WARN",
+        "namespace_wide",
+        "The trust policy of role irsa-checkout admits every service account in a namespace: "
+        + finding,
+        {"findings": [finding]},
+    )
+    assert f'"{sub_key}": "system:serviceaccount:shop:checkout"' in row.remediation
+    other = "oidc.eks.us-west-2.amazonaws.com/id/OTHER:sub"
+    outcome(
+        _row(_with_condition({"StringLike": {other: "system:serviceaccount:shop:checkout"}})),
+        "PASS",
+        "pass_unmatchable",
+        "The trust policy of role irsa-checkout admits no more than named service accounts: "
+        "statement(s) 1 match no token from this cluster, because they require condition keys "
+        f"such tokens do not carry (StringLike {other}); see trust_policy_allows_service_account.",
+        {"findings": [], "unmatchable": {"1": f"StringLike {other}"}},
+    )
