@@ -302,3 +302,29 @@ def test_each_outcome_whole(build, kw, status, key, detail, ev):
 def test_an_outcome_in_chinese():
     docs = _pod(_private(demo_docs()), region=False)
     zh_outcome(docs, "sts_endpoint_config", "no_region_private", service_account="billing")
+
+
+def test_the_regional_endpoint_of_a_china_region_is_in_the_china_partition():
+    # STS endpoints in the aws-cn partition end in amazonaws.com.cn (AWS General Reference,
+    # "AWS Security Token Service endpoints and quotas").
+    df = results(demo_docs("china"), "sts_endpoint_config")
+    row = one(df, pod="catalog-7c6b5a4f3-q2w3e")
+    outcome(
+        row,
+        "PASS",
+        "pass",
+        "Containers of shop/catalog-7c6b5a4f3-q2w3e call the regional endpoint "
+        "sts.cn-north-1.amazonaws.com.cn.",
+    )
+
+
+def test_aws_default_region_alone_gives_the_region():
+    # botocore reads the region from AWS_DEFAULT_REGION (botocore/configprovider.py).
+    docs = _pod(demo_docs(), region=False, extra_env=[env("AWS_DEFAULT_REGION", "us-west-2")])
+    outcome(
+        _row(docs),
+        "PASS",
+        "pass",
+        f"Containers of {POD} call the regional endpoint {REGIONAL}.",
+        _ev("regional", REGIONAL, "regional"),
+    )

@@ -228,3 +228,22 @@ def test_namespace_wide_and_unmatchable_outcomes_whole():
         f"such tokens do not carry (StringLike {other}); see trust_policy_allows_service_account.",
         {"findings": [], "unmatchable": {"1": f"StringLike {other}"}},
     )
+
+
+def test_several_findings_are_joined_into_one_detail():
+    sub_key = f"{ISSUER}:sub"
+    sub = "system:serviceaccount:shop:checkout"
+    row = _row(
+        _with_condition(
+            {"StringEqualsIfExists": {sub_key: sub}, "ForAllValues:StringLike": {sub_key: sub}}
+        )
+    )
+    outcome(
+        row,
+        "FAIL",
+        "overbroad",
+        f"The trust policy of role irsa-checkout is broader than {sub}: statement 1 uses "
+        f"StringEqualsIfExists on {sub_key}, which passes when the key is absent; use "
+        f"StringEquals. statement 1 uses ForAllValues:StringLike on {sub_key}, which is "
+        "vacuously true when the key is absent; drop the ForAllValues: prefix.",
+    )

@@ -1298,3 +1298,15 @@ def test_a_provider_mismatch_names_the_difference_in_full(trusted, difference) -
     )
     zh = decision.reason.in_lang("zh")
     assert trusted in zh and "{" not in zh and "None" not in zh and "XX" not in zh
+
+
+def test_a_principal_given_as_a_plain_string_is_refused_quoting_it() -> None:
+    # The Principal element is "*" or an object keyed by principal type (IAM User Guide,
+    # "AWS JSON policy elements: Principal").
+    with pytest.raises(PolicyError) as err:
+        parse_policy(policy(statement(principal="arn:aws:iam::1:root")))
+    assert str(err.value) == (
+        'statement 1: Principal must be "*" or an object such as {"Federated": '
+        "\"arn:aws:iam::111122223333:oidc-provider/...\"}, got 'arn:aws:iam::1:root'"
+    )
+    assert "'arn:aws:iam::1:root'" in err.value.message.in_lang("zh")
