@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from irsa_nb.bundle import CallFailed
-from tests.checks.helpers import PROVIDER, demo_docs, only, outcome, results, zh_outcome
+from tests.checks.helpers import ISSUER, PROVIDER, demo_docs, only, outcome, results, zh_outcome
 
 
 def test_oidc_provider_exists_passes_naming_the_provider(demo):
@@ -75,4 +75,29 @@ def test_a_cluster_without_an_oidc_issuer_fails_and_the_issuer_checks_skip():
     assert (row.status, row.detail) == (
         "SKIP",
         "The cluster has no OIDC issuer, so no trust policy can match.",
+    )
+
+
+def test_the_pass_and_missing_outcomes_whole(demo):
+    issuer = f"https://{ISSUER}"
+    outcome(
+        only(demo, "oidc_provider_exists"),
+        "PASS",
+        "pass",
+        f"IAM OIDC provider {PROVIDER} exists for issuer {issuer}.",
+        {
+            "issuer": issuer,
+            "providers": [
+                PROVIDER,
+                "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+            ],
+        },
+    )
+    other = "https://oidc.eks.eu-west-1.amazonaws.com/id/A1B2C3D4E5F60718293A4B5C6D7E8F90"
+    outcome(
+        only(results(demo_docs("no-oidc")), "oidc_provider_exists"),
+        "FAIL",
+        "missing",
+        f"No IAM OIDC provider in account 111122223333 matches issuer {other}.",
+        {"issuer": other, "providers": []},
     )
