@@ -12,7 +12,7 @@ UV_VERSION := $(shell sed -n 's/^uv==\([^ ;]*\).*/\1/p' $(LOCK))
 LOCK_FLAGS ?=
 COMPILE := $(UV) pip compile --quiet --custom-compile-command "make lock" $(LOCK_FLAGS)
 
-.PHONY: demo test test-fast lint format bench lock docs screenshots clean
+.PHONY: demo test test-fast lint format bench lock docs screenshots clean mutation
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,4 +66,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_checks.py
 
 clean:
-	rm -rf $(VENV) .venv-3.* build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build mutants *.egg-info .pytest_cache .ruff_cache
+
+# Mutation testing of irsa_nb/iam and irsa_nb/checks (mutmut; tools/mutation.py; not part of
+# `make test`: hours on a shared 2-core machine). 25 mutants a module, seed 20, by default;
+# MUTATION_FLAGS="--sample 0 --max-children 2" runs every mutant, two at a time.
+MUTATION_FLAGS ?=
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py $(MUTATION_FLAGS)

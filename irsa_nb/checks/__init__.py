@@ -1,6 +1,6 @@
 """The IRSA checks. Importing this package registers every check."""
 
-from . import (  # noqa: F401  (registration)
+from . import (
     discovery,
     in_pod,
     namespaces,
@@ -23,8 +23,27 @@ from .registry import (
     STATUSES,
     Check,
     Finding,
+    register,
 )
 from .runner import TargetNotFound, run_checks
+
+# Each module's checks: its functions named like a <check_id>.yaml beside it.
+for _module in (
+    discovery,
+    in_pod,
+    namespaces,
+    oidc,
+    pod,
+    precedence,
+    probe,
+    role,
+    sdk,
+    service_account,
+    sts,
+    trust_scope,
+    webhook,
+):
+    register(_module)
 
 __all__ = [
     "REGISTRY",

@@ -11,14 +11,13 @@ from typing import Any
 
 from ..inventory import Gap
 from .helpers import EKS_ISSUER_SUFFIXES
-from .registry import Context, Finding, check, from_gap
+from .registry import Context, Finding, from_gap
 
 
 def _host(url: str) -> str:
     return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 
 
-@check("issuer_discovery_reachable", scope="cluster")
 def issuer_discovery_reachable(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     cl = inv.cluster

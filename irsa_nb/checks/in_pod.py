@@ -14,10 +14,9 @@ from collections.abc import Iterator
 
 from ..exec_facts import summary
 from ..k8s import Pod
-from .registry import Context, Finding, Subject, check
+from .registry import Context, Finding, Subject
 
 
-@check("in_pod_evidence", scope="pod")
 def in_pod_evidence(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     facts = ctx.inventory.exec_facts
     for c in pod.containers:

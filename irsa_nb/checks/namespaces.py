@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .registry import Context, Finding, Subject, check, failure_kind
+from .registry import Context, Finding, Subject, failure_kind
 
 _LABELS = {"serviceaccounts": "service accounts", "pods": "pods"}
 
 
-@check("namespaces_readable", scope="cluster")
 def namespaces_readable(ctx: Context) -> Iterator[Finding]:
     for unread in ctx.inventory.unreadable_namespaces():
         ns = unread.namespace

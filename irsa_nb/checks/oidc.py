@@ -8,7 +8,7 @@ from ..iam.arn import issuer_host_path
 from ..inventory import Cluster, Gap, sha1_thumbprint
 from ..k8s import TOKEN_VOLUME
 from .helpers import EKS_ISSUER_SUFFIXES
-from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 
 def find_provider(ctx: Context) -> str | Gap | None:
@@ -28,7 +28,6 @@ def find_provider(ctx: Context) -> str | Gap | None:
     return None
 
 
-@check("oidc_provider_exists", scope="cluster")
 def oidc_provider_exists(ctx: Context) -> Iterator[Finding]:
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):
@@ -60,7 +59,6 @@ def _audiences(target: Subject) -> list[str]:
     return auds
 
 
-@check("provider_audience_matches", scope="service_account")
 def provider_audience_matches(ctx: Context, target: Subject) -> Iterator[Finding]:
     skip = needs_role_annotation(target)
     if skip:
@@ -88,7 +86,6 @@ def provider_audience_matches(ctx: Context, target: Subject) -> Iterator[Finding
     yield Finding("FAIL" if missing else "PASS", "mismatch" if missing else "pass", params, ev)
 
 
-@check("provider_thumbprint_matches", scope="cluster")
 def provider_thumbprint_matches(ctx: Context) -> Iterator[Finding]:
     inv = ctx.inventory
     found = find_provider(ctx)

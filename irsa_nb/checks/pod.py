@@ -8,8 +8,9 @@ from ..exec_facts import ExecFacts, can_read, effective_pod, facts_for
 from ..inventory import Cluster, Gap
 from ..k8s import IRSA_ENV_VARS, TOKEN_DIR, Container, Pod
 from ..sdk_endpoints import StsCall, calls_for
+from ..text import Msg, join
 from .helpers import mutable_containers, restart_command, shape_error, skipped_containers
-from .registry import Context, Finding, Subject, annotated_service_accounts, check, from_gap
+from .registry import Context, Finding, Subject, annotated_service_accounts, from_gap
 
 
 def pod_identity_injected(containers: list[Container]) -> bool:
@@ -18,7 +19,6 @@ def pod_identity_injected(containers: list[Container]) -> bool:
     return any(c.env_value("AWS_CONTAINER_CREDENTIALS_FULL_URI") for c in containers)
 
 
-@check("pod_uses_service_account", scope="pod")
 def pod_uses_service_account(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     params = {"used": pod.service_account, "expected": target.name}
@@ -42,7 +42,6 @@ def pod_uses_service_account(ctx: Context, target: Subject, pod: Pod) -> Iterato
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("pod_has_irsa_env", scope="pod")
 def pod_has_irsa_env(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     facts = facts_for(ctx.inventory.exec_facts, pod)  # in-pod evidence (--exec), if any
     pod, sources = effective_pod(ctx.inventory.exec_facts, pod)
@@ -98,7 +97,6 @@ def _token_seen(facts: ExecFacts | None) -> dict:
     return {"token_file": tok.path, "token_file_exists": tok.exists}
 
 
-@check("pod_can_read_token", scope="pod")
 def pod_can_read_token(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     inv = ctx.inventory
     version = inv.kubernetes_version
@@ -181,7 +179,6 @@ def _read_text(name: str, f: ExecFacts) -> str:
     return f"{name} ({user}; token {owner})"
 
 
-@check("pod_matches_annotation", scope="pod")
 def pod_matches_annotation(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     sa = ctx.inventory.service_account(pod.namespace, pod.service_account)
     injected = sorted(
@@ -211,7 +208,6 @@ def pod_matches_annotation(ctx: Context, target: Subject, pod: Pod) -> Iterator[
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("china_region_env", scope="cluster")
 def china_region_env(ctx: Context) -> Iterator[Finding]:
     cl = ctx.inventory.cluster
     if isinstance(cl, Gap):
@@ -264,8 +260,12 @@ def _china_pod(
     if not bad:
         return Finding("PASS", "pass", params, ev, target=target, pod=pod)
     wrong = [x for calls in bad.values() for x in calls]
-    params["global_sdks"] = ", ".join(dict.fromkeys(x.sdk for x in wrong if x.endpoint)) or "-"
-    params["failing_sdks"] = ", ".join(dict.fromkeys(x.sdk for x in wrong if not x.endpoint)) or "-"
+    global_sdks = ", ".join(dict.fromkeys(x.sdk for x in wrong if x.endpoint))
+    failing_sdks = ", ".join(dict.fromkeys(x.sdk for x in wrong if not x.endpoint))
+    params["wrong"] = join(
+        [Msg("_region.global", sdks=global_sdks)] * bool(global_sdks)
+        + [Msg("_region.no_region", sdks=failing_sdks)] * bool(failing_sdks)
+    )
     # SDK unknown and a region variable the container sets works for some SDKs: say which fail
     some = not sdk and any(x.source_is_env for x in good)
     status, key = ("WARN", "some_sdks") if some else ("FAIL", "missing")

@@ -10,14 +10,13 @@ from ..inventory import Gap
 from ..k8s import IRSA_ENV_VARS, Pod
 from ..text import Msg, join
 from .helpers import restart_command
-from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 
 def _has_container_credentials(pod: Pod) -> bool:
     return any(c.env_value(v) for c in pod.all_containers for v in CONTAINER_URIS)
 
 
-@check("pod_identity_precedence", scope="service_account")
 def pod_identity_precedence(ctx: Context, target: Subject) -> Iterator[Finding]:
     """An EKS Pod Identity association for the same service account overrides IRSA."""
     skip = needs_role_annotation(target)
@@ -47,7 +46,6 @@ def pod_identity_precedence(ctx: Context, target: Subject) -> Iterator[Finding]:
         yield Finding("PASS", "pass", params, ev)
 
 
-@check("no_credentials_override", scope="pod")
 def no_credentials_override(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """Nothing earlier in the SDK's credential chain beats web identity (see credentials.py).
 

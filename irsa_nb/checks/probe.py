@@ -15,7 +15,7 @@ from typing import Any
 from ..error_catalogue import Reading, causes, confirmed_by, params_for, read
 from ..iam.arn import is_valid_role_arn
 from ..inventory import Gap, ProbeOutcome
-from .registry import REGISTRY, Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import REGISTRY, Context, Finding, Subject, from_gap, needs_role_annotation
 
 _NOT_PROBED_REASONS = ("limit", "invalid_name")
 
@@ -81,7 +81,6 @@ def _best_cause(ctx: Context, target: Subject, reading: Reading) -> dict[str, An
     }
 
 
-@check("sts_probe_assume_role", scope="service_account")
 def sts_probe_assume_role(ctx: Context, target: Subject) -> Iterator[Finding]:
     finding, outcome = _outcome(ctx, target)
     if finding is not None:
@@ -140,7 +139,6 @@ def sts_probe_assume_role(ctx: Context, target: Subject) -> Iterator[Finding]:
     yield Finding("FAIL", "rejected" if diag["cause"] else "rejected_unknown", params, evidence)
 
 
-@check("sts_probe_permissions", scope="service_account")
 def sts_probe_permissions(ctx: Context, target: Subject) -> Iterator[Finding]:
     run = ctx.inventory.probe_run()
     if run is not None and run.actions is False:
@@ -186,7 +184,6 @@ def _short_time(t: str) -> str:
     return t.replace("T", " ").removesuffix("Z")[:19] if t else "?"
 
 
-@check("sts_recent_calls", scope="service_account")
 def sts_recent_calls(ctx: Context, target: Subject) -> Iterator[Finding]:
     """FAIL when the role's latest web-identity calls in CloudTrail failed (one row per error
     code, with its diagnosis), PASS when the latest succeeded, INFO when there were none;
@@ -264,7 +261,6 @@ def sts_recent_calls(ctx: Context, target: Subject) -> Iterator[Finding]:
         yield Finding("FAIL", "failed" if diag["cause"] else "failed_unknown", params, ev)
 
 
-@check("role_allows_actions", scope="service_account")
 def role_allows_actions(ctx: Context, target: Subject) -> Iterator[Finding]:
     """What IAM's policy simulator decided for the actions given with ``--action`` (no rows
     when no simulation was collected for the role)."""

@@ -2,9 +2,9 @@
 
 A check function takes a :class:`Context` and, by scope, a target service account
 and/or pod, and yields :class:`Finding` objects. Its metadata and its text (titles,
-details and remediation in each language) live beside it in ``<check_id>.yaml``; the
-registry reads that file when the function registers, and hands the text to the
-catalogue (:mod:`irsa_nb.text`), keyed by check id.
+details and remediation in each language) live beside it in ``<check_id>.yaml``, and the
+function is named as the check: :func:`register` finds a module's checks by those files,
+and hands their text to the catalogue (:mod:`irsa_nb.text`), keyed by check id.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
 import yaml
@@ -110,55 +111,60 @@ REGISTRY: dict[str, Check] = {}
 #: libyaml's safe loader when PyYAML has it: the metadata is read as the checks register.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: What a check's ``<check_id>.yaml`` holds besides its text (``en``, ``zh``).
-METADATA_KEYS = ("id", "severity", "seed_step", "doc_url", "summary")
+METADATA_KEYS = ("id", "scope", "severity", "seed_step", "doc_url", "summary")
+SCOPES = ("cluster", "service_account", "pod")
 
 
-def check(
-    id: str, *, scope: Scope
-) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
-    """Register a check function under ``id``.
+def register(module: ModuleType) -> None:
+    """Register the checks coded in ``module``: each of its functions that has a
+    ``<function name>.yaml`` beside the module is a check of that id.
 
-    Its metadata and text live beside its module in ``<id>.yaml``: ``id``, ``severity``,
-    ``seed_step`` (a section of the AWS article, or null), ``doc_url``, ``summary``, and per
-    language (``en``, ``zh``) ``title``, ``explain``, ``detail.<key>`` and
-    ``remediation.<key>`` for each outcome key the check's findings use. The text joins the
-    catalogue (:func:`irsa_nb.text.register`), so it is looked up by check id like any other.
+    The file holds its metadata and text: ``id``, ``scope`` (cluster, service_account or
+    pod), ``severity``, ``seed_step`` (a section of the AWS article, or null), ``doc_url``,
+    ``summary``, and per language (``en``, ``zh``) ``title``, ``explain``, ``detail.<key>``
+    and ``remediation.<key>`` for each outcome key the check's findings use. The text joins
+    the catalogue (:func:`irsa_nb.text.register`), so it is looked up by check id like any
+    other. The functions stay plain (no decorator), so tools that rewrite functions, such as
+    the mutation tester (``make mutation``), see them as they are.
     """
-
-    def register(func: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
-        if id in REGISTRY:
-            raise ValueError(f"check {id} registered twice")
-        path = Path(inspect.getfile(func)).with_name(f"{id}.yaml")
+    folder = Path(inspect.getfile(module)).parent
+    for name, func in vars(module).items():
+        path = folder / f"{name}.yaml"
+        if not inspect.isfunction(func) or func.__module__ != module.__name__:
+            continue
+        if not path.exists():
+            continue
+        if name in REGISTRY:
+            raise ValueError(f"check {name} registered twice")
         meta = load_metadata(path)
-        if meta["id"] != id:
-            raise ValueError(f"{path.name} describes check {meta['id']}, not {id}")
-        REGISTRY[id] = Check(
-            id,
-            scope,
+        if meta["id"] != name:
+            raise ValueError(f"{path.name} describes check {meta['id']}, not {name}")
+        REGISTRY[name] = Check(
+            name,
+            meta["scope"],
             meta["severity"],
             meta["seed_step"],
             meta["doc_url"],
             func,
             meta.get("summary") or "",
         )
-        text.register(id, {lang: meta[lang] for lang in text.LANGUAGES})
-        return func
-
-    return register
+        text.register(name, {lang: meta[lang] for lang in text.LANGUAGES})
 
 
 def load_metadata(path: Path) -> dict[str, Any]:
-    """A check's ``<id>.yaml``, checked: the metadata keys, a known severity, and a title and
-    details in every language with the same outcome keys."""
+    """A check's ``<id>.yaml``, checked: the metadata keys, a known scope and severity, and a
+    title and details in every language with the same outcome keys."""
     try:
         meta = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise ValueError(f"no {path.name} beside {path.parent}: a check's metadata") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{path}: not a mapping")
-    missing = [k for k in (*METADATA_KEYS[:4], *text.LANGUAGES) if k not in meta]
+    missing = [k for k in (*METADATA_KEYS[:5], *text.LANGUAGES) if k not in meta]
     if missing:
         raise ValueError(f"{path}: missing {', '.join(missing)}")
+    if meta["scope"] not in SCOPES:
+        raise ValueError(f"{path}: unknown scope {meta['scope']}")
     if meta["severity"] not in SEVERITIES:
         raise ValueError(f"{path}: unknown severity {meta['severity']}")
     keys = {}

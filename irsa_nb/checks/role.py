@@ -14,10 +14,9 @@ from ..inventory import Cluster, Gap, Role
 from ..sdk_endpoints import GLOBAL_ENDPOINT, calls_for
 from ..text import Msg
 from .helpers import annotated_role, restart_command, trust_inputs
-from .registry import Context, Finding, Subject, check, from_gap
+from .registry import Context, Finding, Subject, from_gap
 
 
-@check("role_exists", scope="service_account")
 def role_exists(ctx: Context, target: Subject) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
@@ -35,7 +34,6 @@ def role_exists(ctx: Context, target: Subject) -> Iterator[Finding]:
         yield from_gap(role, "the IAM role")
 
 
-@check("role_has_policies", scope="service_account")
 def role_has_policies(ctx: Context, target: Subject) -> Iterator[Finding]:
     role = annotated_role(ctx, target)
     if isinstance(role, Finding):
@@ -65,7 +63,6 @@ def role_has_policies(ctx: Context, target: Subject) -> Iterator[Finding]:
         yield from_gap(gap, "one of the role's policy lists")
 
 
-@check("trust_policy_allows_service_account", scope="service_account")
 def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterator[Finding]:
     inputs = trust_inputs(ctx, target)
     if isinstance(inputs, Finding):

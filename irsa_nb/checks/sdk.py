@@ -9,10 +9,9 @@ from ..exec_facts import DetectedSdk, facts_for
 from ..sdks import SDK_MINIMUMS, version_tuple
 from ..sdks import minimum as _minimum
 from ..trail import sdk_from_user_agent
-from .registry import Context, Finding, Subject, check
+from .registry import Context, Finding, Subject
 
 
-@check("sdk_version_supported", scope="service_account")
 def sdk_version_supported(ctx: Context, target: Subject) -> Iterator[Finding]:
     pod = target.pods[0].name if target.pods else "POD_NAME"
     if not ctx.sdk:

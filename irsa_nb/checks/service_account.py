@@ -8,10 +8,9 @@ from ..iam.arn import ArnError, is_valid_role_arn, parse_arn
 from ..inventory import Cluster, Gap
 from ..text import Msg
 from .helpers import shape_error
-from .registry import Context, Finding, Subject, annotated_service_accounts, check, from_gap
+from .registry import Context, Finding, Subject, annotated_service_accounts, from_gap
 
 
-@check("service_account_exists", scope="service_account")
 def service_account_exists(ctx: Context, target: Subject) -> Iterator[Finding]:
     inv = ctx.inventory
     if target.sa is not None:  # read, so it exists (even if the namespace's pods were not)
@@ -35,7 +34,6 @@ def service_account_exists(ctx: Context, target: Subject) -> Iterator[Finding]:
     yield Finding("FAIL", "missing", {"pods": pods, "annotated": annotated})
 
 
-@check("service_account_role_annotation", scope="service_account")
 def service_account_role_annotation(ctx: Context, target: Subject) -> Iterator[Finding]:
     if target.sa is None:
         yield Finding("SKIP", "_no_service_account")

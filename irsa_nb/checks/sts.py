@@ -26,7 +26,7 @@ from ..sdk_endpoints import (
 )
 from ..text import Msg, join
 from .helpers import annotated_role, mutable_containers, restart_command
-from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 STS_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
 _GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -45,7 +45,6 @@ def parse_go_bool(value: str) -> bool | None:
 _RANK = {"FAIL": 4, "WARN": 3, "INFO": 2, "PASS": 1}
 
 
-@check("sts_endpoint_config", scope="pod")
 def sts_endpoint_config(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """The pod's SDK calls an STS endpoint that works from where it runs."""
     cl = ctx.inventory.cluster
@@ -176,7 +175,6 @@ def _judge_container(
     return "PASS", "pass", info, extra
 
 
-@check("partition_consistent", scope="service_account")
 def partition_consistent(ctx: Context, target: Subject) -> Iterator[Finding]:
     """Role and provider ARNs are in the cluster's partition (aws, aws-cn, aws-us-gov)."""
     cl = ctx.inventory.cluster

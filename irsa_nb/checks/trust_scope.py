@@ -8,14 +8,13 @@ from ..iam.arn import issuer_host_path
 from ..iam.trust import PolicyError, overbroad_findings, unmatchable_statements
 from ..text import join
 from .helpers import trust_inputs
-from .registry import Context, Finding, Subject, check
+from .registry import Context, Finding, Subject
 
 # A namespace-wide pattern is a deliberate, documented choice (webhook README, EKS User
 # Guide), so it warns instead of failing.
 _NAMESPACE_WIDE = "_trust.overbroad.namespace_wide"
 
 
-@check("trust_policy_not_overbroad", scope="service_account")
 def trust_policy_not_overbroad(ctx: Context, target: Subject) -> Iterator[Finding]:
     """The trust policy limits ``<issuer>:sub`` to named service accounts."""
     inputs = trust_inputs(ctx, target)

@@ -23,7 +23,7 @@ from .helpers import (
     webhook_mutated,
     webhook_skip_names,
 )
-from .registry import Context, Finding, Subject, check, from_gap, needs_role_annotation
+from .registry import Context, Finding, Subject, from_gap, needs_role_annotation
 
 TOKEN_EXPIRATION_ANNOTATION = "eks.amazonaws.com/token-expiration"
 MIN_TOKEN_EXPIRATION = 600
@@ -110,7 +110,6 @@ def _opt_out_only(selector: Any) -> bool:
     )
 
 
-@check("webhook_configured", scope="cluster")
 def webhook_configured(ctx: Context) -> Iterator[Finding]:
     """The pod identity webhook is registered for pod CREATE and would mutate the targets."""
     configs = ctx.inventory.webhook_configurations()
@@ -203,7 +202,6 @@ def parse_go_int64(value: str) -> int | None:
     return n if -(2**63) <= n < 2**63 else None
 
 
-@check("token_expiration_valid", scope="service_account")
 def token_expiration_valid(ctx: Context, target: Subject) -> Iterator[Finding]:
     """``eks.amazonaws.com/token-expiration`` on the SA or its pods is honoured as written."""
     skip = needs_role_annotation(target)
@@ -302,7 +300,6 @@ def _own_credentials(c: Container) -> bool:
     )
 
 
-@check("containers_skipped", scope="pod")
 def containers_skipped(ctx: Context, target: Subject, pod: Pod) -> Iterator[Finding]:
     """Containers left alone by ``eks.amazonaws.com/skip-containers`` don't need AWS.
 

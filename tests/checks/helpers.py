@@ -2,18 +2,21 @@
 
 A test changes a few documents of a demo bundle (``demo_docs``, ``sa_doc``, ``pod_doc``,
 ``add_sa``, ``add_pod``, ``irsa_pod``, ``env``), runs the checks (``results``) and reads the one
-row it asserts on (``only`` by check id, ``one`` in a frame of one check's rows).
+row it asserts on (``only`` by check id, ``one`` in a frame of one check's rows). ``outcome``
+asserts a row whole: status, outcome key, the exact detail and the evidence, and that none of
+its user-facing text (``assert_rendered``) shows an unrendered placeholder, ``None`` or ``XX``.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pandas as pd
 
-from irsa_nb import build_inventory, demo_bundle, run_checks
+from irsa_nb import build_inventory, demo_bundle, run_checks, text
 from irsa_nb.bundle import read_documents
 from irsa_nb.inventory import Inventory
 from tests.builders import k8s_objects as k8s
@@ -49,7 +52,7 @@ def only(df: pd.DataFrame, check_id: str, **where: Any) -> pd.Series:
     for key, value in where.items():
         sel = sel[sel[key] == value]
     assert len(sel) == 1, f"expected one {check_id} row for {where}, got {len(sel)}:\n{sel}"
-    return sel.iloc[0]
+    return clean(sel.iloc[0])
 
 
 def one(df: pd.DataFrame, **where: str) -> pd.Series:
@@ -58,7 +61,7 @@ def one(df: pd.DataFrame, **where: str) -> pd.Series:
     for key, value in where.items():
         sel = sel[sel[key] == value]
     assert len(sel) == 1, f"expected one row for {where}, got {len(sel)}:\n{sel}"
-    return sel.iloc[0]
+    return clean(sel.iloc[0])
 
 
 def evidence(row: pd.Series) -> dict:
@@ -111,3 +114,84 @@ def env(name: str, value: str | None = None, secret: tuple[str, str] | None = No
     if secret:
         return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret[0], "key": secret[1]}}}
     return {"name": name, "value": value}
+
+
+#: What rendered text must not show: a placeholder left as is (``{pod}``), a brace at all in
+#: a sentence, Python's ``None``, or the ``XX`` that a mutated string literal carries.
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_.]*(?:![rsa])?(?::[^{}]*)?\}")
+_LEAKS = re.compile(r"\bNone\b|XX")
+
+
+def assert_rendered(value: str, *, sentence: bool = True) -> None:
+    """Fail when user-facing ``value`` has an unrendered placeholder, ``None`` or ``XX``;
+    with ``sentence`` (titles, details) any ``{`` or ``}`` fails too (a remediation may
+    quote JSON)."""
+    assert not _PLACEHOLDER.search(value), f"unrendered placeholder in {value!r}"
+    assert not _LEAKS.search(value), f"None or XX in {value!r}"
+    if sentence:
+        assert "{" not in value and "}" not in value, f"a brace in {value!r}"
+
+
+def key_of(check_id: str, detail: str, lang: str = "en") -> str:
+    """The outcome key whose ``detail`` template renders as ``detail`` (exactly one)."""
+    keys = keys_of(check_id, detail, lang)
+    assert len(keys) == 1, f"{detail!r} matches the outcomes {keys}"
+    return keys[0]
+
+
+def keys_of(check_id: str, detail: str, lang: str = "en") -> list[str]:
+    """The outcome keys whose ``detail`` template renders as ``detail``: of the templates
+    that match, those with the most literal text (two outcomes may share a text)."""
+    matches: dict[int, list[str]] = {}
+    for section in (check_id, "_common"):
+        for key, template in (text.lookup(lang, section, "detail") or {}).items():
+            parts = _PLACEHOLDER.split(str(template).strip())
+            if re.fullmatch("(?s)" + ".*?".join(map(re.escape, parts)), detail):
+                matches.setdefault(sum(map(len, parts)), []).append(key)
+    assert matches, f"{detail!r} matches no outcome of {check_id}"
+    return matches[max(matches)]
+
+
+def clean(row: pd.Series, lang: str = "en") -> pd.Series:
+    """``row``, after asserting its text: the detail is one outcome's text of its check, and
+    no title, detail or remediation shows a placeholder, ``None`` or ``XX``. ``only`` and
+    ``one`` apply it to every row a check test reads."""
+    if {"check_id", "detail", "title"} <= set(row.index):
+        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in row.title) else lang
+        keys_of(row.check_id, row.detail, lang)
+        # Braces are allowed here: webhook_configured's selector_unknown quotes the selectors
+        # as a Python dict (to fix); outcome() is strict.
+        for column in ("title", "detail", "remediation"):
+            assert_rendered(row[column] or "", sentence=False)
+    return row
+
+
+def outcome(
+    row: pd.Series,
+    status: str,
+    key: str,
+    detail: str | None = None,
+    ev: dict | None = None,
+) -> pd.Series:
+    """Assert ``row`` whole: its status, its outcome key, its exact ``detail`` and evidence
+    (when given), and clean text in its title, detail and remediation."""
+    assert row.status == status, (row.status, row.detail)
+    assert key in keys_of(row.check_id, row.detail), (key, row.detail)
+    if detail is not None:
+        assert row.detail == detail
+    if ev is not None:
+        assert evidence(row) == ev
+    for column in ("title", "detail"):
+        assert_rendered(row[column])
+    assert_rendered(row.remediation or "", sentence=False)
+    return row
+
+
+def zh_outcome(docs: dict, check_id: str, key: str, **where: Any) -> pd.Series:
+    """The row of ``check_id`` in Chinese: its key as in English, its text clean."""
+    row = only(results(docs, check_id, lang="zh"), check_id, **where)
+    assert key in keys_of(check_id, row.detail, "zh"), (key, row.detail)
+    assert_rendered(row.title)
+    assert_rendered(row.detail)
+    assert_rendered(row.remediation or "", sentence=False)
+    return row

@@ -19,7 +19,10 @@ from tests.checks.helpers import (
     irsa_pod,
     one,
     only,
+    outcome,
+    pod_doc,
     results,
+    zh_outcome,
 )
 
 
@@ -73,3 +76,71 @@ def test_aws_default_region_alone_fails_go_v1_but_not_boto3():
     assert _row(docs, sdk={"boto3": "1.34.0"}).status == "PASS"
     row = _row(docs, sdk={"go": "1.55.0"})
     assert row.status == "FAIL" and "Go SDK v1" in row.detail
+
+
+CN = "sts.cn-north-1.amazonaws.com.cn"
+ALL_CN = {
+    sdk: CN
+    for sdk in (
+        ".NET SDK v3",
+        ".NET SDK v4",
+        "AWS CLI v2",
+        "Go SDK v1",
+        "Go SDK v2",
+        "Java SDK v1",
+        "Java SDK v2",
+        "JavaScript SDK v2",
+        "JavaScript SDK v3",
+        "PHP SDK",
+        "Ruby SDK",
+    )
+}
+
+
+def test_aws_region_alone_warns_naming_the_sdks_that_leave_china():
+    # boto3 reads the region from AWS_DEFAULT_REGION only (botocore/configprovider.py maps
+    # 'region' to ('region', 'AWS_DEFAULT_REGION', None, None), github.com/boto/botocore;
+    # AWS_REGION is read by other SDKs): with the SDK unknown, a container with AWS_REGION
+    # but no AWS_DEFAULT_REGION fails boto3 only, and the row says so.
+    docs = demo_docs("china")
+    pod = pod_doc(docs, "catalog-")
+    env = pod["spec"]["containers"][0]["env"]
+    env[:] = [e for e in env if e["name"] != "AWS_DEFAULT_REGION"]
+    assert {"name": "AWS_REGION", "value": "cn-north-1"} in env
+    name = pod["metadata"]["name"]
+    boto = {"boto3 1.40+": "sts.amazonaws.com", "boto3 <1.40": "sts.amazonaws.com"}
+    row = outcome(
+        only(results(docs, "china_region_env"), "china_region_env", pod=name),
+        "WARN",
+        "some_sdks",
+        f"Containers app of shop/{name} leave AWS_DEFAULT_REGION unset: boto3 <1.40, boto3 "
+        "1.40+ call the global endpoint sts.amazonaws.com of the aws partition, which rejects "
+        f"the token; the other SDKs call {CN}. Give --sdk to decide.",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": "cn-north-1",
+                "calls": ALL_CN | boto,
+            }
+        },
+    )
+    assert 'value: "cn-north-1"' in row.remediation
+    zh_outcome(docs, "china_region_env", "some_sdks", pod=name)
+
+
+def test_every_container_setting_it_passes_with_its_value_as_evidence():
+    docs = demo_docs("china")
+    name = pod_doc(docs, "catalog-")["metadata"]["name"]
+    outcome(
+        only(results(docs, "china_region_env"), "china_region_env", pod=name),
+        "PASS",
+        "pass",
+        f"Containers of shop/{name} call STS in China at {CN}.",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": "cn-north-1",
+                "AWS_REGION": "cn-north-1",
+                "calls": ALL_CN | {"boto3 1.40+": CN, "boto3 <1.40": CN},
+            }
+        },
+    )

@@ -6,7 +6,17 @@ import pytest
 
 from irsa_nb.checks.webhook import webhook_skip_names
 from tests.builders import k8s_objects as k8s
-from tests.checks.helpers import add_pod, add_sa, demo_docs, env, irsa_pod, one, results
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    env,
+    irsa_pod,
+    one,
+    only,
+    outcome,
+    results,
+)
 
 
 def _skipped(annotation, containers):
@@ -84,3 +94,54 @@ def test_unparsable_annotation_warns_that_nothing_is_skipped():
 )
 def test_webhook_skip_names_parse_like_go_csv(raw, names):
     assert webhook_skip_names(raw) == names
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "none",
+        "Pod kube-system/aws-node-8xk2q has no eks.amazonaws.com/skip-containers annotation; "
+        "every container is mutated.",
+        {},
+    ),
+    (
+        {"pod": "exporter-1a0f9e8d7-k9l0z"},
+        "FAIL",
+        "needs_aws",
+        "Containers metrics of shop/exporter-1a0f9e8d7-k9l0z are skipped by "
+        "eks.amazonaws.com/skip-containers but have AWS_* variables and no credentials of their "
+        "own, so they fall back to the node role.",
+        {
+            "annotation": "metrics",
+            "aws_env": {"metrics": ["AWS_REGION"]},
+            "skipped": ["metrics"],
+            "unknown": [],
+        },
+    ),
+    (
+        {"pod": "orders-api-7b6c5d4f3-h8j9k"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"pod": "reports-4b3a2f1e0-w5e6r"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "containers_skipped", **where), status, key, detail, ev)

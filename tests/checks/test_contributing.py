@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from irsa_nb import REGISTRY, text
+from irsa_nb.checks import registry
 from tests.checks import test_outcome_texts
 
 GUIDE = Path(__file__).resolve().parents[2] / "CONTRIBUTING.md"
@@ -45,7 +46,7 @@ def example_check(tmp_path):
         (tmp_path / Path(path).name).write_text(body, encoding="utf-8")
     names = [f"irsa_nb.checks.{CHECK_ID}", f"tests.checks.test_{CHECK_ID}"]
     try:
-        _load(names[0], tmp_path / f"{CHECK_ID}.py")  # registers the check
+        registry.register(_load(names[0], tmp_path / f"{CHECK_ID}.py"))
         yield _load(names[1], tmp_path / f"test_{CHECK_ID}.py")
     finally:
         REGISTRY.pop(CHECK_ID, None)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from tests.checks.helpers import ISSUER, demo_docs, only, results
+import pytest
+
+from tests.checks.helpers import ISSUER, demo_docs, only, outcome, results
 
 
 def _discovery(keys):
@@ -34,3 +36,24 @@ def test_issuer_discovery_passes_with_keys_and_fails_with_an_empty_key_set():
     docs["tls/discovery.json"] = _discovery(0)
     row = only(results(docs), "issuer_discovery_reachable")
     assert row.status == "FAIL" and "no keys" in row.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {},
+        "SKIP",
+        "_not_collected",
+        "Not collected: the issuer's discovery record (tls/discovery.json); this could not be "
+        "checked.",
+        {},
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "issuer_discovery_reachable", **where), status, key, detail, ev)

@@ -3,10 +3,23 @@
 
 from __future__ import annotations
 
+import pytest
+
 from irsa_nb.bundle import CallFailed
 from irsa_nb.exec_facts import exec_path
 from tests.builders import k8s_objects as k8s
-from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    env,
+    evidence,
+    irsa_pod,
+    one,
+    only,
+    outcome,
+    results,
+)
 
 
 def _with_pod(containers, sa="billing", role="irsa-billing", env_from=None):
@@ -195,3 +208,101 @@ def test_an_override_seen_in_the_spec_stays_a_certain_fail():
     """Static keys in the spec come first in the chain: no unseen fact can change that."""
     row = one(results(demo_docs(), "no_credentials_override"), pod="ledger-6a5b4c3d2-g7h8j")
     assert row.status == "FAIL"
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "pass_spec",
+        "In every container of kube-system/aws-node-8xk2q with IRSA variables, web identity "
+        "(arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role) is the first credential source the "
+        "pod spec shows. Certainty: from the spec only; not seen in aws-node: the environment "
+        "the container really gets (the image's ENV) and credential and config files baked into "
+        "the image (~/.aws), which could still put static keys or a profile first. Run irsa-nb "
+        "with --exec to read them inside the containers.",
+        {
+            "aws-node": [
+                {
+                    "certainty": "spec-only",
+                    "env": "spec",
+                    "not_seen": ["image_env", "aws_files"],
+                    "role_arn": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role",
+                    "rule": (
+                        "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE select web identity; read "
+                        "from the pod spec only: the environment the container really gets (the "
+                        "image's ENV) and credential and config files baked into the image "
+                        "(~/.aws) were not seen and could put a source first (irsa-nb --exec "
+                        "reads them inside the container)"
+                    ),
+                    "sdk": "any SDK",
+                    "source": "web_identity",
+                }
+            ]
+        },
+    ),
+    (
+        {"pod": "emailer-5c4b3a2f1-e3r4t"},
+        "SKIP",
+        "incomplete",
+        "No container of shop/emailer-5c4b3a2f1-e3r4t has both AWS_ROLE_ARN and "
+        "AWS_WEB_IDENTITY_TOKEN_FILE, so web identity is never selected (see pod_has_irsa_env).",
+        {
+            "app": [
+                {
+                    "certainty": "possible",
+                    "env": "spec",
+                    "role_arn": None,
+                    "rule": (
+                        "nothing earlier matched: the SDK asks IMDS for the node role (none if "
+                        "the nodes require IMDSv2 with a hop limit of 1)"
+                    ),
+                    "sdk": "any SDK",
+                    "source": "imds",
+                }
+            ]
+        },
+    ),
+    (
+        {"pod": "fulfillment-3c2b1a0f9-d4f5g"},
+        "SKIP",
+        "no_irsa_env",
+        "Pod shop/fulfillment-3c2b1a0f9-d4f5g has no IRSA variables, so there is nothing to "
+        "override.",
+        {},
+    ),
+    (
+        {"pod": "ledger-6a5b4c3d2-g7h8j"},
+        "FAIL",
+        "override",
+        "In shop/ledger-6a5b4c3d2-g7h8j something earlier in the credential chain beats web "
+        "identity: app (any SDK): static keys AWS_ACCESS_KEY_ID (from secret "
+        "ledger-aws-keys/access-key-id) and AWS_SECRET_ACCESS_KEY (from secret "
+        "ledger-aws-keys/secret-access-key) come first.",
+        {
+            "app": [
+                {
+                    "certainty": "certain",
+                    "env": "spec",
+                    "role_arn": None,
+                    "rule": (
+                        "static keys AWS_ACCESS_KEY_ID (from secret "
+                        "ledger-aws-keys/access-key-id) and AWS_SECRET_ACCESS_KEY (from secret "
+                        "ledger-aws-keys/secret-access-key) come first"
+                    ),
+                    "sdk": "any SDK",
+                    "source": "env_keys",
+                }
+            ]
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "no_credentials_override", **where), status, key, detail, ev)

@@ -163,7 +163,7 @@ def test_both_languages_declare_the_same_outcomes(check_id):
 
 def test_the_metadata_file_sits_beside_the_code():
     for check_id, chk in REGISTRY.items():
-        path = Path(inspect.getfile(chk.func)).with_name(f"{check_id}.yaml")
+        path = Path(inspect.getfile(inspect.unwrap(chk.func))).with_name(f"{check_id}.yaml")
         assert path.parent == CHECKS and path.exists()
     assert {p.stem for p in CHECKS.glob("*.yaml")} == set(REGISTRY)
 
@@ -182,3 +182,19 @@ def test_a_key_without_text_is_an_error_row_not_an_empty_cell(monkeypatch):
     df = run_checks(load_bundle("demo"), checks=[chk.id])
     (row,) = df.itertuples()
     assert row.status == "ERROR" and "detail.no_such_outcome" in row.detail
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("bundle", ["demo", "china", "k8s-118", "no-oidc", "opt-in"])
+def test_every_row_of_the_demo_bundles_renders_clean(bundle, lang):
+    """Each row's detail is one outcome's text, fully rendered: no placeholder, no None, no
+    XX (what a mutated string literal shows), and a title and remediation as clean."""
+    from tests.checks.helpers import assert_rendered, demo_docs, key_of, results
+
+    df = results(demo_docs(bundle), lang=lang)
+    assert len(df) > 20
+    for row in df.itertuples():
+        key_of(row.check_id, row.detail, lang)
+        assert_rendered(row.title)
+        assert_rendered(row.detail)
+        assert_rendered(row.remediation or "", sentence=False)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from tests.checks.helpers import demo_docs, one, results, role_arn
+import pytest
+
+from tests.checks.helpers import demo_docs, one, only, outcome, results, role_arn
 
 
 def test_partition_mismatch_fails_naming_the_arns():
@@ -64,3 +66,89 @@ def test_a_region_variable_of_another_partition_is_a_mismatch():
     )
     row = one(results(docs, "partition_consistent", namespace="shop", service_account="billing"))
     assert row.status == "FAIL" and "sts.us-west-2.amazonaws.com (partition aws)" in row.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "All 3 ARNs for kube-system/aws-node are in partition aws.",
+        {
+            "arns": [
+                {
+                    "arn": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role",
+                    "partition": "aws",
+                    "what": "the role annotation",
+                },
+                {
+                    "arn": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role",
+                    "partition": "aws",
+                    "what": "AWS_ROLE_ARN of pod aws-node-8xk2q",
+                },
+                {
+                    "arn": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C",  # noqa: E501
+                    "partition": "aws",
+                    "what": "the trust policy's Federated principal",
+                },
+            ],
+            "cluster_partition": "aws",
+        },
+    ),
+    (
+        {"namespace": "shop", "service_account": "inventory"},
+        "SKIP",
+        "_invalid_role_arn",
+        "The role annotation 'arn:aws:iam:::111122223333:role/irsa-inventory' is not a valid IAM "
+        "role ARN, so the role cannot be looked up (see service_account_role_annotation).",
+        {"arns": [], "cluster_partition": "aws"},
+    ),
+    (
+        {"namespace": "shop", "service_account": "mirror"},
+        "FAIL",
+        "mismatch",
+        "Cluster shop-prod is in partition aws, but the role annotation "
+        "arn:aws-cn:iam::111122223333:role/irsa-mirror (partition aws-cn); AWS_ROLE_ARN of pod "
+        "mirror-9e8d7c6b5-b4n5m arn:aws-cn:iam::111122223333:role/irsa-mirror (partition aws-cn).",
+        {
+            "arns": [
+                {
+                    "arn": "arn:aws-cn:iam::111122223333:role/irsa-mirror",
+                    "partition": "aws-cn",
+                    "what": "the role annotation",
+                },
+                {
+                    "arn": "arn:aws-cn:iam::111122223333:role/irsa-mirror",
+                    "partition": "aws-cn",
+                    "what": "AWS_ROLE_ARN of pod mirror-9e8d7c6b5-b4n5m",
+                },
+            ],
+            "cluster_partition": "aws",
+        },
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "partition_consistent", **where), status, key, detail, ev)

@@ -12,8 +12,10 @@ from tests.checks.helpers import (
     evidence,
     irsa_pod,
     only,
+    outcome,
     pod_doc,
     results,
+    zh_outcome,
 )
 
 
@@ -108,3 +110,150 @@ def test_a_linux_node_selector_keeps_the_linux_rules():
     pod = pod_doc(docs, "exporter-")
     pod["spec"]["nodeSelector"] = {"kubernetes.io/os": "linux"}
     assert only(results(docs), "pod_can_read_token", pod=pod["metadata"]["name"]).status == "FAIL"
+
+
+# Kubernetes 1.19 made the projected token readable by the container's user: the kubelet
+# writes it 0600 owned by the pod's runAsUser, or group-readable by the fsGroup (Kubernetes
+# 1.19 release notes; https://github.com/kubernetes/kubernetes/pull/89193, KEP
+# https://github.com/kubernetes/enhancements/pull/1598). Before 1.19 it was 0600
+# root:root and a non-root container needed a pod fsGroup, as the EKS User Guide said for
+# IRSA (https://docs.aws.amazon.com/eks/latest/userguide/pod-configuration.html).
+EXPORTER = "exporter-5d4c3b2a1-x1c2v"
+
+
+def _at(minor: str) -> dict:
+    docs = demo_docs("k8s-118")
+    server = docs["k8s/version.json"]["serverVersion"]
+    server["minor"], server["gitVersion"] = f"{minor}+", f"v1.{minor}.0-eks-0f1e2d3"
+    return docs
+
+
+def test_exactly_119_is_the_first_version_that_needs_no_fsgroup():
+    ev = {"fs_group": None, "run_as_user": {"app": 1000}}
+    outcome(
+        only(results(_at("19"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER),
+        "PASS",
+        "pass_new",
+        "Kubernetes 1.19 makes the projected token readable by the container user.",
+        {**ev, "kubernetes_version": "1.19"},
+    )
+    row = outcome(
+        only(results(_at("18"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER),
+        "FAIL",
+        "non_root",
+        "Kubernetes 1.18 without fsGroup: non-root containers app cannot read the token "
+        "(permission denied).",
+        {**ev, "kubernetes_version": "1.18"},
+    )
+    assert row.remediation == (
+        "Add a pod-level fsGroup (any group id) to the pod template, or upgrade the cluster to "
+        "1.19+:\n  spec.template.spec.securityContext.fsGroup: 65534\nCheck the user with: "
+        f"kubectl exec {EXPORTER} -n batch -- id"
+    )
+    zh = zh_outcome(_at("18"), "pod_can_read_token", "non_root", pod=EXPORTER)
+    assert (
+        zh.detail
+        == "Kubernetes 1.18 且未设置 fsGroup:非 root 容器 app 无法读取令牌(permission denied)。"
+    )
+
+
+def test_a_later_minor_that_sorts_before_119_as_text_passes():
+    # 1.100 > 1.19 as versions, though "1.100" < "1.19" as strings.
+    row = only(results(_at("100"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER)
+    outcome(row, "PASS", "pass_new")
+
+
+def test_an_fsgroup_makes_the_token_readable_before_119():
+    docs = _at("18")
+    pod_doc(docs, "exporter-")["spec"].setdefault("securityContext", {})["fsGroup"] = 2000
+    row = only(results(docs, "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER)
+    outcome(row, "PASS", "pass_fsgroup")
+    assert "2000" in row.detail and evidence(row)["fs_group"] == 2000
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "pass_new",
+        "Kubernetes 1.29 makes the projected token readable by the container user.",
+        {"fs_group": None, "kubernetes_version": "1.29", "run_as_user": {"aws-node": None}},
+    ),
+    (
+        {"pod": "emailer-5c4b3a2f1-e3r4t"},
+        "SKIP",
+        "no_token",
+        "Pod shop/emailer-5c4b3a2f1-e3r4t has no IRSA token mount to read (see pod_has_irsa_env).",
+        {"fs_group": None, "kubernetes_version": "1.29", "run_as_user": {}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "pod_can_read_token", **where), status, key, detail, ev)
+
+
+def _seen_inside(mode: str) -> dict:
+    """The exporter pod (non-root, no fsGroup, Kubernetes 1.18) as ``--exec`` saw it: the
+    user is uid 1000 in groups 1000 and 2000; the token is owned by 0:2000 with ``mode``."""
+    docs = demo_docs("k8s-118")
+    base = f"k8s/exec/batch/{EXPORTER}/app/"
+    docs[base + "probe.json"] = {"status": "ok", "checked_at": 1765000000}
+    docs[base + "id.txt"] = "uid=1000 gid=1000 groups=1000,2000"
+    docs[base + "token-stat.txt"] = (
+        "path=/var/run/secrets/eks.amazonaws.com/serviceaccount/token\nsource=env\nexists=yes\n"
+        f"stat=0 2000 {mode}\n"
+    )
+    return docs
+
+
+def _exec_ev(mode: str, readable: bool) -> dict:
+    return {
+        "fs_group": None,
+        "kubernetes_version": "1.18",
+        "run_as_user": {"app": 1000},
+        "source": "exec",
+        "seen_inside": {
+            "app": {
+                "uid": 1000,
+                "gid": 1000,
+                "groups": [1000, 2000],
+                "token_file": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+                "owner": 0,
+                "group": 2000,
+                "mode": mode,
+                "readable": readable,
+            }
+        },
+    }
+
+
+def test_what_the_container_saw_decides_over_the_version_rule():
+    # POSIX permissions: not the owner (0), but in the file's group (2000), so the group bits
+    # decide: 0600 denies, 0640 allows.
+    row = outcome(
+        only(
+            results(_seen_inside("600"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER
+        ),
+        "FAIL",
+        "unreadable_exec",
+        "Seen inside the containers, the container user cannot read the token file (permission "
+        "denied): app (uid 1000 gid 1000; token 0:2000 600).",
+        _exec_ev("600", False),
+    )
+    assert row.remediation.endswith(f"Check again with: kubectl exec {EXPORTER} -n batch -- id")
+    outcome(
+        only(
+            results(_seen_inside("640"), "pod_can_read_token"), "pod_can_read_token", pod=EXPORTER
+        ),
+        "PASS",
+        "pass_exec",
+        "Seen inside the containers, the container user can read the token file: app (uid 1000 "
+        "gid 1000; token 0:2000 640).",
+        _exec_ev("640", True),
+    )

@@ -11,7 +11,9 @@ from tests.checks.helpers import (
     demo_docs,
     evidence,
     irsa_pod,
+    one,
     only,
+    outcome,
     pod_doc,
     results,
 )
@@ -114,3 +116,155 @@ def test_a_linux_pod_with_the_windows_token_path_has_no_mount_for_it():
                 e["value"] = IRSA_TOKEN_FILE_WINDOWS
     row = only(results(docs, namespace="shop", service_account="checkout"), "pod_has_irsa_env")
     assert row.status == "FAIL" and "volumeMount" in row.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"pod": "aws-node-8xk2q"},
+        "PASS",
+        "pass",
+        "Every container of kube-system/aws-node-8xk2q has AWS_ROLE_ARN, "
+        "AWS_WEB_IDENTITY_TOKEN_FILE and the token mount.",
+        {
+            "aws-node": {
+                "AWS_DEFAULT_REGION": "us-west-2",
+                "AWS_REGION": "us-west-2",
+                "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",  # noqa: E501
+                "source": "spec",
+                "token_mount": True,
+            }
+        },
+    ),
+    (
+        {"pod": "emailer-5c4b3a2f1-e3r4t"},
+        "FAIL",
+        "partial",
+        "Pod shop/emailer-5c4b3a2f1-e3r4t is only partly configured: app (missing "
+        "AWS_WEB_IDENTITY_TOKEN_FILE, volumeMount "
+        "/var/run/secrets/eks.amazonaws.com/serviceaccount).",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": None,
+                "AWS_ROLE_ARN": "arn:aws:iam::111122223333:role/irsa-emailer",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+                "source": "spec",
+                "token_mount": False,
+            }
+        },
+    ),
+    (
+        {"pod": "fulfillment-3c2b1a0f9-d4f5g"},
+        "SKIP",
+        "pod_identity_injected",
+        "Pod shop/fulfillment-3c2b1a0f9-d4f5g has EKS Pod Identity credentials "
+        "(AWS_CONTAINER_CREDENTIALS_FULL_URI) instead of the IRSA variables, so Pod Identity, not "
+        "IRSA, decides its role (see pod_identity_precedence).",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": None,
+                "AWS_ROLE_ARN": None,
+                "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+                "source": "spec",
+                "token_mount": False,
+            }
+        },
+    ),
+    (
+        {"pod": "notifications-9f8e7d6c5-a1b2c"},
+        "FAIL",
+        "not_injected",
+        "No container of shop/notifications-9f8e7d6c5-a1b2c has AWS_ROLE_ARN or "
+        "AWS_WEB_IDENTITY_TOKEN_FILE: the webhook did not mutate it (created before the "
+        "annotation, or missed).",
+        {
+            "app": {
+                "AWS_DEFAULT_REGION": None,
+                "AWS_REGION": None,
+                "AWS_ROLE_ARN": None,
+                "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+                "source": "spec",
+                "token_mount": False,
+            }
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "pod_has_irsa_env", **where), status, key, detail, ev)
+
+
+_NO_ENV = {
+    "app": {
+        "AWS_DEFAULT_REGION": None,
+        "AWS_REGION": None,
+        "AWS_ROLE_ARN": None,
+        "AWS_WEB_IDENTITY_TOKEN_FILE": None,
+        "source": "spec",
+        "token_mount": False,
+    }
+}
+FRONTEND = "frontend-7f6e5d4c3-t7y8u"  # runs as shop/default, which carries no role
+
+
+def test_a_pod_of_an_unannotated_service_account_skips_unless_the_pod_is_named():
+    df = results(demo_docs(), "pod_has_irsa_env", namespace="shop", service_account="default")
+    outcome(
+        one(df, pod=FRONTEND),
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/default has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        _NO_ENV,
+    )
+    # Named explicitly, the pod is judged: the webhook injected nothing.
+    df = results(demo_docs(), "pod_has_irsa_env", namespace="shop", pod=FRONTEND)
+    outcome(one(df), "FAIL", "not_injected", ev=_NO_ENV)
+
+
+def test_a_pod_whose_containers_are_all_skipped_is_skipped_naming_them():
+    docs = demo_docs()
+    pod = pod_doc(docs, "checkout-")
+    pod["metadata"].setdefault("annotations", {})["eks.amazonaws.com/skip-containers"] = (
+        "checkout,otel-collector"
+    )
+    df = results(docs, "pod_has_irsa_env", namespace="shop", service_account="checkout")
+    row = outcome(
+        one(df),
+        "SKIP",
+        "all_skipped",
+        "Every container of shop/checkout-7d4b9c6f5-k2x9p is listed in "
+        "eks.amazonaws.com/skip-containers (checkout, otel-collector).",
+        {},
+    )
+    assert row.remediation == (
+        "Remove the containers that need AWS access from eks.amazonaws.com/skip-containers, "
+        "then recreate the pod."
+    )
+
+
+def test_without_the_service_account_list_a_pod_without_irsa_env_is_skipped():
+    docs = demo_docs()
+    del docs["k8s/serviceaccounts.json"]
+    df = results(docs, "pod_has_irsa_env", namespace="shop")
+    row = outcome(
+        one(df, pod="notifications-9f8e7d6c5-a1b2c"),
+        "SKIP",
+        "_not_collected",
+        "Not collected: the service account list (k8s/serviceaccounts.json); this could not "
+        "be checked.",
+    )
+    assert row.remediation == (
+        "Collect it and add the output to the bundle as k8s/serviceaccounts.json:\n"
+        "  kubectl get serviceaccounts --all-namespaces -o json"
+    )
+    # A pod with the IRSA variables is still judged on them.
+    outcome(one(df, pod="emailer-5c4b3a2f1-e3r4t"), "FAIL", "partial")

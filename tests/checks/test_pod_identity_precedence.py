@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from irsa_nb.bundle import CallFailed
-from tests.checks.helpers import demo_docs, one, results
+from tests.checks.helpers import demo_docs, one, only, outcome, results
 
 
 def test_pod_identity_association_for_the_annotated_service_account_fails():
@@ -46,3 +48,59 @@ def test_unreadable_or_denied_association_list_is_an_error_not_a_pass():
     )
     row = one(results(docs, "pod_identity_precedence"), service_account="checkout")
     assert row.status == "ERROR" and "AccessDeniedException" in row.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "No EKS Pod Identity association exists for kube-system/aws-node; IRSA "
+        "(arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role) applies.",
+        {"associations": [], "pods_with_pod_identity_env": []},
+    ),
+    (
+        {"namespace": "shop", "service_account": "fulfillment"},
+        "FAIL",
+        "overrides",
+        "EKS Pod Identity association a-4fqbz1xkvmd0cwrpe for shop/fulfillment takes precedence "
+        "over the IRSA annotation arn:aws:iam::111122223333:role/irsa-fulfillment (pods with "
+        "container credentials: fulfillment-3c2b1a0f9-d4f5g).",
+        {
+            "associations": [
+                {
+                    "association_arn": "arn:aws:eks:us-west-2:111122223333:podidentityassociation/shop-prod/a-4fqbz1xkvmd0cwrpe",  # noqa: E501
+                    "association_id": "a-4fqbz1xkvmd0cwrpe",
+                    "namespace": "shop",
+                    "service_account": "fulfillment",
+                }
+            ],
+            "pods_with_pod_identity_env": ["fulfillment-3c2b1a0f9-d4f5g"],
+        },
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "pod_identity_precedence", **where), status, key, detail, ev)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from irsa_nb.bundle import provider_path
-from tests.checks.helpers import PROVIDER, demo_docs, only, results
+from tests.checks.helpers import PROVIDER, demo_docs, only, outcome, results
 
 
 def test_audience_pass_and_typo_fail(demo):
@@ -22,3 +24,50 @@ def test_audience_provider_details_not_collected_is_skip():
     )
     assert row.status == "SKIP"
     assert f"--open-id-connect-provider-arn {PROVIDER}" in row.remediation
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "Provider "
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C "  # noqa: E501
+        "accepts audience sts.amazonaws.com (ClientIDList: sts.amazonaws.com).",
+        {"audiences": ["sts.amazonaws.com"], "client_id_list": ["sts.amazonaws.com"]},
+    ),
+    (
+        {"namespace": "shop", "service_account": "analytics"},
+        "FAIL",
+        "mismatch",
+        "Provider "
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C "  # noqa: E501
+        "does not accept audience sts.amazon.com (ClientIDList: sts.amazonaws.com).",
+        {"audiences": ["sts.amazon.com"], "client_id_list": ["sts.amazonaws.com"]},
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "provider_audience_matches", **where), status, key, detail, ev)

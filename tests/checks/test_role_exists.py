@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from irsa_nb.bundle import CallFailed, role_path
-from tests.checks.helpers import demo_docs, only, results, sa_doc
+from tests.checks.helpers import demo_docs, only, outcome, results, sa_doc
 
 
 def test_role_exists_pass_and_nosuchentity_fail(demo):
@@ -39,3 +41,59 @@ def test_role_from_another_account_is_reported_not_confused():
     row = only(results(docs, namespace="shop", service_account="checkout"), "role_exists")
     assert row.status == "ERROR"
     assert "444455556666" in row.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "IAM role AmazonEKS_CNI_Role exists.",
+        {"arn": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role"},
+    ),
+    (
+        {"namespace": "shop", "service_account": "inventory"},
+        "SKIP",
+        "_invalid_role_arn",
+        "The role annotation 'arn:aws:iam:::111122223333:role/irsa-inventory' is not a valid IAM "
+        "role ARN, so the role cannot be looked up (see service_account_role_annotation).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "mirror"},
+        "FAIL",
+        "missing",
+        "IAM role irsa-mirror named by shop/mirror does not exist (NoSuchEntity).",
+        {
+            "error": (
+                "An error occurred (NoSuchEntity) when calling the GetRole operation: The role "
+                "with name irsa-mirror cannot be found."
+            )
+        },
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "role_exists", **where), status, key, detail, ev)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from irsa_nb.bundle import CallFailed, role_path
-from tests.checks.helpers import demo_docs, only, results
+from tests.checks.helpers import demo_docs, only, outcome, results
 
 
 def test_role_has_policies_lists_attached_and_inline(demo):
@@ -22,3 +24,62 @@ def test_role_policy_lists_unreadable_is_error():
     docs[role_path("list-role-policies", "irsa-search")] = denied
     row = only(results(docs, namespace="shop", service_account="search"), "role_has_policies")
     assert row.status == "ERROR"
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "Role AmazonEKS_CNI_Role has AmazonEKS_CNI_Policy.",
+        {"attached": ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"], "inline": []},
+    ),
+    (
+        {"namespace": "shop", "service_account": "inventory"},
+        "SKIP",
+        "_invalid_role_arn",
+        "The role annotation 'arn:aws:iam:::111122223333:role/irsa-inventory' is not a valid IAM "
+        "role ARN, so the role cannot be looked up (see service_account_role_annotation).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "mirror"},
+        "SKIP",
+        "_role_unavailable",
+        "Role arn:aws-cn:iam::111122223333:role/irsa-mirror could not be read, so this could not "
+        "be checked (see role_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "search"},
+        "FAIL",
+        "none",
+        "Role irsa-search has no attached or inline policies, so the pod gets no AWS permissions.",
+        {"attached": [], "inline": []},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "role_has_policies", **where), status, key, detail, ev)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import demo_docs, only, results
+from tests.checks.helpers import demo_docs, only, outcome, results
 
 
 def test_sdk_not_given_is_skip_with_how_to_find_it(demo):
@@ -45,3 +45,23 @@ def test_unknown_sdk_or_version_raises_value_error():
         results(demo_docs(), sdk={"cobol": "1.0"})
     with pytest.raises(ValueError, match="SDK version"):
         results(demo_docs(), sdk={"boto3": "latest"})
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "SKIP",
+        "not_given",
+        "The application's SDK version was not given.",
+        {},
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "sdk_version_supported", **where), status, key, detail, ev)

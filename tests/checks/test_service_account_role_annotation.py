@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.checks.helpers import demo_docs, only, results, sa_doc
+import pytest
+
+from tests.checks.helpers import demo_docs, only, outcome, results, sa_doc
 
 
 def test_role_annotation_missing_and_malformed_fail(demo):
@@ -30,3 +32,51 @@ def test_role_annotation_naming_a_user_is_invalid():
     )
     assert row.status == "FAIL"
     assert "not an IAM role" in row.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "Service account kube-system/aws-node is annotated with "
+        "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role.",
+        {"annotation": "arn:aws:iam::111122223333:role/AmazonEKS_CNI_Role"},
+    ),
+    (
+        {"namespace": "shop", "service_account": "inventory"},
+        "FAIL",
+        "invalid",
+        "The annotation "
+        "eks.amazonaws.com/role-arn='arn:aws:iam:::111122223333:role/irsa-inventory' is not a "
+        "valid IAM role ARN: invalid ARN 'arn:aws:iam:::111122223333:role/irsa-inventory': IAM "
+        "ARNs need a 12-digit account ID in the 5th part; a valid ARN looks like "
+        "arn:<partition>:<service>:<region>:<account>:<resource>, e.g. "
+        "arn:aws:iam::111122223333:role/my-role.",
+        {"annotation": "arn:aws:iam:::111122223333:role/irsa-inventory"},
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "FAIL",
+        "missing",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation.",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "service_account_role_annotation", **where), status, key, detail, ev)

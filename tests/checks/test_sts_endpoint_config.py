@@ -7,7 +7,18 @@ import pytest
 
 from irsa_nb.checks.sts import OPT_IN_REGIONS, parse_go_bool, sdk_sts_default
 from tests.builders import k8s_objects as k8s
-from tests.checks.helpers import add_pod, add_sa, demo_docs, env, evidence, irsa_pod, one, results
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    env,
+    evidence,
+    irsa_pod,
+    one,
+    outcome,
+    results,
+    zh_outcome,
+)
 
 
 def _private(docs):
@@ -136,6 +147,11 @@ def test_cluster_description_missing_skips_naming_the_command():
         ("dotnet", "3.7.0", "legacy"),
         ("dotnet", "4.0.0", "regional"),
         ("cpp", "1.11.0", None),
+        # each remaining branch of sdk_sts_default, and the boundaries of the version rules
+        ("ruby", "3.0.0", "regional"),
+        ("php", "3.300.0", "legacy"),
+        ("awscli", "1.42.0", "regional"),
+        ("boto3", "1.40.0", "regional"),
     ],
 )
 def test_sdk_sts_defaults(sdk, version, mode):
@@ -194,3 +210,184 @@ def test_the_detail_names_the_containers_own_region_not_the_clusters():
     row = _row(docs)
     assert row.status == "PASS" and "sts.eu-west-1.amazonaws.com" in row.detail
     assert "us-west-2" not in row.detail
+
+
+# --------------------------------------------------------------------------- whole outcomes
+POD = "shop/billing-5d4c3b2a1-q1w2e"
+GLOBAL, REGIONAL = "sts.amazonaws.com", "sts.us-west-2.amazonaws.com"
+# The SDK families of irsa_nb.sdk_endpoints, as the details list them.
+NO_REGION_GLOBAL = "boto3 <1.40, boto3 1.40+, AWS CLI v2, Go SDK v1, JavaScript SDK v2"
+LEGACY_DEFAULT = "boto3 <1.40, Go SDK v1, Java SDK v1, JavaScript SDK v2, .NET SDK v3, PHP SDK"
+EVERY_SDK = (
+    "boto3 <1.40, boto3 1.40+, AWS CLI v2, Go SDK v1, Java SDK v1, Java SDK v2, "
+    "JavaScript SDK v2, .NET SDK v3, .NET SDK v4, Ruby SDK, PHP SDK"
+)
+
+
+def _ev(sts, endpoint, mode, region="us-west-2", annotation=None, private=False):
+    app = {"AWS_STS_REGIONAL_ENDPOINTS": sts, "region_env": region}
+    if endpoint is not None:
+        app |= {"endpoint": endpoint, "mode": mode}
+    return {"annotation": annotation, "cluster_private": private, "containers": {"app": app}}
+
+
+_LEGACY = [env("AWS_STS_REGIONAL_ENDPOINTS", "legacy")]
+_ANNOTATED = {"eks.amazonaws.com/sts-regional-endpoints": "true"}
+
+
+@pytest.mark.parametrize(
+    ("build", "kw", "status", "key", "detail", "ev"),
+    [
+        (
+            lambda: _pod(demo_docs()),
+            {},
+            "PASS",
+            "pass",
+            f"Containers of {POD} call the regional endpoint {REGIONAL}.",
+            _ev("regional", REGIONAL, "regional"),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), region=False),
+            {},
+            "FAIL",
+            "no_region_private",
+            f"Containers app of {POD} set no region variable that {NO_REGION_GLOBAL} read, so they "
+            f"call the global endpoint {GLOBAL}, which a private cluster cannot reach through an "
+            "STS VPC endpoint (i/o timeout).",
+            _ev("regional", GLOBAL, "regional", region=None, private=True),
+        ),
+        (
+            lambda: _pod(demo_docs(), region=False),
+            {},
+            "INFO",
+            "no_region",
+            f"Containers app of {POD} set no region variable that {NO_REGION_GLOBAL} read, so they "
+            f"call the global endpoint {GLOBAL}; it works from this public cluster, but AWS "
+            "recommends the regional endpoint.",
+            _ev("regional", GLOBAL, "regional", region=None),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), sts=False, extra_env=_LEGACY),
+            {},
+            "FAIL",
+            "legacy_private",
+            f"Containers app of {POD} make {EVERY_SDK} use legacy STS endpoints (mode legacy) in "
+            f"us-west-2, which means the global endpoint {GLOBAL}; this private cluster cannot "
+            "reach it through an STS VPC endpoint.",
+            _ev("legacy", GLOBAL, "legacy", private=True),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), sts=False),
+            {"sdk": {"boto3": "1.39.9"}},
+            "FAIL",
+            "legacy_private",
+            f"Containers app of {POD} make boto3 1.39.9 use legacy STS endpoints (mode legacy) in "
+            f"us-west-2, which means the global endpoint {GLOBAL}; this private cluster cannot "
+            "reach it through an STS VPC endpoint.",
+            _ev(None, GLOBAL, "legacy", private=True),
+        ),
+        (
+            lambda: _pod(demo_docs(), sts=False, extra_env=_LEGACY),
+            {},
+            "INFO",
+            "legacy_public",
+            f"Containers app of {POD} make {EVERY_SDK} use legacy STS endpoints (mode legacy), "
+            f"i.e. the global endpoint {GLOBAL}; it works from this public cluster, but AWS "
+            "recommends the regional endpoint.",
+            _ev("legacy", GLOBAL, "legacy"),
+        ),
+        (
+            lambda: _pod(_private(demo_docs()), sts=False),
+            {},
+            "WARN",
+            "unknown_private",
+            f"Containers app of {POD} do not set AWS_STS_REGIONAL_ENDPOINTS in private cluster "
+            f"shop-prod: SDKs that default to legacy ({LEGACY_DEFAULT}) call the global endpoint "
+            f"{GLOBAL}, which is unreachable here; the others call {REGIONAL}.",
+            _ev(None, "SDK default", "unknown", private=True),
+        ),
+        (
+            lambda: _pod(demo_docs(), sts=False),
+            {},
+            "PASS",
+            "pass_default",
+            f"Containers app of {POD} do not set AWS_STS_REGIONAL_ENDPOINTS; the SDK default "
+            f"decides ({LEGACY_DEFAULT} call {GLOBAL}, the others {REGIONAL}), and both endpoints "
+            "are reachable from this public cluster.",
+            _ev(None, "SDK default", "unknown"),
+        ),
+        (
+            lambda: _pod(
+                demo_docs(), sts=False, extra_env=[env("AWS_STS_REGIONAL_ENDPOINTS", "Regional ")]
+            ),
+            {},
+            "FAIL",
+            "invalid_env",
+            f"Containers app of {POD} set AWS_STS_REGIONAL_ENDPOINTS to a value other than "
+            "regional or legacy; boto3 refuses it (InvalidSTSRegionalEndpointsConfigError).",
+            _ev("Regional ", REGIONAL, "Regional "),
+        ),
+        (
+            lambda: _pod(
+                demo_docs(), sa_annotations={"eks.amazonaws.com/sts-regional-endpoints": "yes"}
+            ),
+            {},
+            "WARN",
+            "annotation_invalid",
+            "Service account shop/billing has eks.amazonaws.com/sts-regional-endpoints='yes', "
+            "which the webhook cannot parse as a boolean and ignores.",
+            _ev("regional", REGIONAL, "regional", annotation="yes"),
+        ),
+        (
+            lambda: _pod(demo_docs(), sts=False, sa_annotations=_ANNOTATED),
+            {},
+            "WARN",
+            "annotation_not_applied",
+            "Service account shop/billing is annotated eks.amazonaws.com/sts-regional-endpoints="
+            f"true, but containers app of {POD} lack AWS_STS_REGIONAL_ENDPOINTS: the pod was "
+            "created before the annotation.",
+            _ev(None, "SDK default", "unknown", annotation="true"),
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.islower() and " " not in v else None,
+)
+def test_each_outcome_whole(build, kw, status, key, detail, ev):
+    outcome(_row(build(), **kw), status, key, detail, ev)
+
+
+def test_an_outcome_in_chinese():
+    docs = _pod(_private(demo_docs()), region=False)
+    zh_outcome(docs, "sts_endpoint_config", "no_region_private", service_account="billing")
+
+
+def test_the_regional_endpoint_of_a_china_region_is_in_the_china_partition():
+    # STS endpoints in the aws-cn partition end in amazonaws.com.cn (AWS General Reference,
+    # "AWS Security Token Service endpoints and quotas").
+    df = results(demo_docs("china"), "sts_endpoint_config")
+    row = one(df, pod="catalog-7c6b5a4f3-q2w3e")
+    outcome(
+        row,
+        "PASS",
+        "pass",
+        "Containers of shop/catalog-7c6b5a4f3-q2w3e call the regional endpoint "
+        "sts.cn-north-1.amazonaws.com.cn.",
+    )
+
+
+def test_aws_default_region_alone_gives_botocore_its_region():
+    # botocore reads the region from AWS_DEFAULT_REGION (botocore/configprovider.py); Go v1
+    # reads it only with AWS_SDK_LOAD_CONFIG and JavaScript v2 not at all
+    # (https://github.com/aws/aws-sdk-go/blob/v1.55.6/aws/session/env_config.go).
+    docs = _pod(demo_docs(), region=False, extra_env=[env("AWS_DEFAULT_REGION", "us-west-2")])
+    row = outcome(
+        _row(docs),
+        "INFO",
+        "partial_region",
+        f"Containers app of {POD} set only AWS_DEFAULT_REGION: Go SDK v1, JavaScript SDK v2 do "
+        f"not read it and call the global endpoint {GLOBAL} (botocore reads AWS_DEFAULT_REGION, "
+        f"most other SDKs AWS_REGION); the other SDKs call {REGIONAL}. Give --sdk to decide.",
+    )
+    calls = {c["sdk"]: c["endpoint"] for c in evidence(row)["containers"]["app"]["calls"]}
+    assert calls["boto3 1.40+"] == REGIONAL and calls["Go SDK v1"] == GLOBAL
+    boto = _row(docs, sdk={"boto3": "1.40.0"})
+    assert boto.status == "PASS" and REGIONAL in boto.detail

@@ -19,7 +19,8 @@ TRUST_DEFECTS = {
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def world(tmp_path_factory):
+    """The synthetic cluster and its bundle, built once per module."""
     data = synthetic_cluster(n_service_accounts=300, n_pods=900, n_roles=60, seed=7)
     root = tmp_path_factory.mktemp("synthetic")
     write_bundle_files(data, root)
@@ -32,7 +33,16 @@ def cluster(tmp_path_factory):
                 "An error occurred (NoSuchEntity) when calling the GetRole operation: "
                 f"The role with name {name} cannot be found.\n"
             )
-    return data, run_checks(load_bundle(root))
+    return data, load_bundle(root)
+
+
+@pytest.fixture
+def cluster(world):
+    """The checks run anew for each test: a test reading a module fixture's cached results
+    would call no check, and mutation testing (``make mutation``) would run no mutant
+    against it."""
+    data, bundle = world
+    return data, run_checks(bundle)
 
 
 def _fails(df, check_id, status="FAIL"):

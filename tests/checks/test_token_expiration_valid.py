@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.checks.webhook import parse_go_int64
-from tests.checks.helpers import add_pod, add_sa, demo_docs, irsa_pod, one, results
+from tests.checks.helpers import add_pod, add_sa, demo_docs, irsa_pod, one, only, outcome, results
 
 
 def _expiry(value, where="sa", volume=None, pods=(True,)):
@@ -99,3 +99,51 @@ def test_go_parse_int(text, value):
 def test_a_5000_digit_token_expiration_is_invalid_not_a_crash():
     row = _expiry("9" * 5000, where="pod")
     assert row.status == "FAIL" and "(5000 characters)" in row.detail and len(row.detail) < 500
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "not_set",
+        "Neither kube-system/aws-node nor its pods set eks.amazonaws.com/token-expiration, so the "
+        "webhook default (86400 s on EKS) applies.",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "batch"},
+        "FAIL",
+        "invalid",
+        "eks.amazonaws.com/token-expiration is not an integer number of seconds (service account "
+        "shop/batch: '24h'); the webhook ignores it, so it has no effect.",
+        {
+            "annotations": {"service account shop/batch": "24h"},
+            "projected_expiration_seconds": {"batch-0f9e8d7c6-x2c3v": 86400},
+        },
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "token_expiration_valid", **where), status, key, detail, ev)

@@ -10,7 +10,20 @@ import urllib.parse
 import pytest
 
 from irsa_nb.bundle import role_path
-from tests.checks.helpers import ISSUER, PROVIDER, demo_docs, evidence, only, pod_doc, results
+from tests.checks.helpers import (
+    ISSUER,
+    PROVIDER,
+    demo_docs,
+    evidence,
+    one,
+    only,
+    outcome,
+    pod_doc,
+    results,
+    zh_outcome,
+)
+
+CHECK = "trust_policy_allows_service_account"
 
 
 def test_trust_policy_pass_and_wrong_namespace_fail(demo):
@@ -190,3 +203,161 @@ def test_a_global_sts_call_leaves_the_requested_region_undecided(sdk, status):
     assert row.status == status, row.detail
     if status == "WARN":
         assert "aws:RequestedRegion" in row.detail
+
+
+# --------------------------------------------------------------------------- the suggestion
+
+
+def test_the_suggested_trust_policy_is_the_whole_canonical_document(demo):
+    # The remediation's trust.json is the policy of the EKS User Guide ("Assign IAM roles to
+    # Kubernetes service accounts": https://docs.aws.amazon.com/eks/latest/userguide/
+    # associate-service-account-role.html): this cluster's provider, the web-identity action,
+    # and StringEquals on both <issuer>:sub and <issuer>:aud.
+    row = only(demo, CHECK, service_account="cart")
+    outcome(
+        row,
+        "FAIL",
+        "denied",
+        f"Role irsa-cart does not trust system:serviceaccount:shop:cart: statement 1 requires "
+        f"{ISSUER}:sub StringEquals system:serviceaccount:default:cart but the token's sub is "
+        "system:serviceaccount:shop:cart.",
+    )
+    start = row.remediation.index("{")
+    end = row.remediation.index("\nand apply it:")
+    assert json.loads(row.remediation[start:end]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{ISSUER}:sub": "system:serviceaccount:shop:cart",
+                        f"{ISSUER}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+    assert row.remediation.endswith(
+        "aws iam update-assume-role-policy --role-name irsa-cart --policy-document "
+        "file://trust.json"
+    )
+
+
+# --------------------------------------------------------------------------- in-pod tokens
+# With --exec the claims of the projected token are read inside the pod. The pod identity
+# webhook projects a token whose audience is sts.amazonaws.com unless the service account's
+# eks.amazonaws.com/audience says otherwise, and whose sub is system:serviceaccount:<ns>:<sa>
+# (https://github.com/aws/amazon-eks-pod-identity-webhook#readme); STS checks them against the
+# trust policy, and rejects an expired token (ExpiredTokenException, AssumeRoleWithWebIdentity
+# API reference).
+
+POD = "checkout-7d4b9c6f5-k2x9p"
+READ_AT = 1765000000  # 2025-12-06T05:46:40Z
+SUB = "system:serviceaccount:shop:checkout"
+
+
+def _with_token(docs=None, *, sub=SUB, aud=("sts.amazonaws.com",), exp=READ_AT + 3600):
+    docs = docs or demo_docs()
+    base = f"k8s/exec/shop/{POD}/checkout/"
+    docs[base + "probe.json"] = {"status": "ok", "checked_at": READ_AT}
+    docs[base + "id.txt"] = "uid=1000 gid=1000 groups=1000"
+    docs[base + "token-claims.json"] = {
+        "iss": f"https://{ISSUER}",
+        "sub": sub,
+        "aud": list(aud),
+        "exp": exp,
+        "iat": READ_AT - 1000,
+        "checked_at": READ_AT,
+    }
+    return docs
+
+
+def _token_rows(docs, lang="en"):
+    df = results(docs, CHECK, namespace="shop", service_account="checkout", lang=lang)
+    return df[df.pod == POD]
+
+
+def _token_evidence(sub=SUB, aud=("sts.amazonaws.com",), exp="2025-12-06T06:46:40Z"):
+    return {
+        "source": "exec",
+        "pod": POD,
+        "container": "checkout",
+        "claims": {"iss": f"https://{ISSUER}", "sub": sub, "aud": list(aud)},
+        "exp": exp,
+        "iat": "2025-12-06T05:30:00Z",
+        "checked_at": "2025-12-06T05:46:40Z",
+        "expected": {"issuer": ISSUER, "sub": SUB, "aud": "sts.amazonaws.com"},
+    }
+
+
+def test_the_token_read_in_the_pod_matches():
+    row = one(_token_rows(_with_token()))
+    outcome(row, "PASS", "token_matches", ev=_token_evidence())
+    assert POD in row.detail and "checkout" in row.detail
+
+
+def test_a_token_for_another_audience_is_denied():
+    row = one(_token_rows(_with_token(aud=("other",))))
+    outcome(
+        row,
+        "FAIL",
+        "token_denied",
+        f"The token read inside pod {POD} (checkout) differs from what was checked: aud other "
+        "(expected sts.amazonaws.com); the trust policy of irsa-checkout denies it: statement 1 "
+        f"requires {ISSUER}:aud StringEquals sts.amazonaws.com but the token's aud is other.",
+        _token_evidence(aud=("other",)),
+    )
+    assert row.remediation.endswith(
+        "let the trust policy of irsa-checkout allow sub system:serviceaccount:shop:checkout "
+        "and aud other."
+    )
+    zh = one(_token_rows(_with_token(aud=("other",)), "zh"))
+    assert zh.status == "FAIL" and "other" in zh.detail and "sts.amazonaws.com" in zh.detail
+    zh_outcome(_with_token(aud=("other",)), CHECK, "token_denied", pod=POD)
+
+
+def test_a_token_that_differs_but_is_still_allowed_warns():
+    docs = demo_docs()
+    condition = docs[role_path("get-role", "irsa-checkout")]["Role"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ][0]["Condition"]
+    condition["StringLike"] = {f"{ISSUER}:sub": "system:serviceaccount:shop:*"}
+    del condition["StringEquals"][f"{ISSUER}:sub"]
+    other = "system:serviceaccount:shop:checkout-old"
+    row = one(_token_rows(_with_token(docs, sub=other)))
+    outcome(
+        row,
+        "WARN",
+        "token_differs",
+        f"The token read inside pod {POD} (checkout) differs from what was checked: sub {other} "
+        f"(expected {SUB}); the trust policy of irsa-checkout still allows it.",
+        _token_evidence(sub=other),
+    )
+
+
+def test_an_expired_token_fails_and_does_not_also_pass():
+    row = one(_token_rows(_with_token(exp=READ_AT - 60)))
+    outcome(
+        row,
+        "FAIL",
+        "token_expired",
+        f"The token read inside pod {POD} (checkout) expired at 2025-12-06T05:45:40Z (read at "
+        "2025-12-06T05:46:40Z): STS rejects it (ExpiredTokenException) because the kubelet did "
+        "not refresh it.",
+        _token_evidence(exp="2025-12-06T05:45:40Z"),
+    )
+    # Expiring exactly when read is expired too (exp <= checked_at).
+    assert one(_token_rows(_with_token(exp=READ_AT))).status == "FAIL"
+    zh_outcome(_with_token(exp=READ_AT - 60), CHECK, "token_expired", pod=POD)
+
+
+def test_a_token_without_times_matches_and_shows_unknown_times():
+    docs = _with_token()
+    claims = docs[f"k8s/exec/shop/{POD}/checkout/token-claims.json"]
+    del claims["exp"], claims["iat"]
+    row = outcome(one(_token_rows(docs)), "PASS", "token_matches")
+    ev = evidence(row)
+    assert (ev["exp"], ev["iat"], ev["checked_at"]) == ("?", "?", "2025-12-06T05:46:40Z")

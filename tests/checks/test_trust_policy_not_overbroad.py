@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import ISSUER, demo_docs, evidence, one, results
+from tests.checks.helpers import ISSUER, demo_docs, evidence, one, only, outcome, results
 
 
 def _with_condition(condition):
@@ -146,3 +146,122 @@ def test_a_condition_on_a_global_key_absent_from_web_identity_calls_admits_nothi
         service_account="checkout",
     )
     assert allows.status == "FAIL" and "is not in the request context" in allows.detail
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {"namespace": "kube-system", "service_account": "aws-node"},
+        "PASS",
+        "pass",
+        "The trust policy of role AmazonEKS_CNI_Role limits "
+        "oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C:sub to named "
+        "service accounts.",
+        {"findings": []},
+    ),
+    (
+        {"namespace": "shop", "service_account": "audit"},
+        "FAIL",
+        "overbroad",
+        "The trust policy of role irsa-audit is broader than system:serviceaccount:shop:audit: "
+        "statement 1 lets "
+        "oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C:sub match "
+        "system:serviceaccount:*:audit (StringLike), which also matches service accounts in other "
+        "namespaces.",
+        {
+            "findings": [
+                "statement 1 lets "
+                "oidc.eks.us-west-2.amazonaws.com/id/5C6D1A7E0B9F4E2D8A3C1B7F9E0D2A4C:sub match "
+                "system:serviceaccount:*:audit (StringLike), which also matches service accounts "
+                "in other namespaces."
+            ]
+        },
+    ),
+    (
+        {"namespace": "shop", "service_account": "inventory"},
+        "SKIP",
+        "_invalid_role_arn",
+        "The role annotation 'arn:aws:iam:::111122223333:role/irsa-inventory' is not a valid IAM "
+        "role ARN, so the role cannot be looked up (see service_account_role_annotation).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "mirror"},
+        "SKIP",
+        "_role_unavailable",
+        "Role arn:aws-cn:iam::111122223333:role/irsa-mirror could not be read, so this could not "
+        "be checked (see role_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "order"},
+        "SKIP",
+        "_no_service_account",
+        "Service account shop/order does not exist, so there is nothing to check here (see "
+        "service_account_exists).",
+        {},
+    ),
+    (
+        {"namespace": "shop", "service_account": "reports"},
+        "SKIP",
+        "_no_role_annotation",
+        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
+        "no role to check (see service_account_role_annotation).",
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "trust_policy_not_overbroad", **where), status, key, detail, ev)
+
+
+def test_namespace_wide_and_unmatchable_outcomes_whole():
+    sub_key = f"{ISSUER}:sub"
+    finding = (
+        f"statement 1 lets {sub_key} match system:serviceaccount:shop:* (StringLike), which "
+        "matches every service account in namespace shop."
+    )
+    row = outcome(
+        _row(_with_condition({"StringLike": {sub_key: "system:serviceaccount:shop:*"}})),
+        "WARN",
+        "namespace_wide",
+        "The trust policy of role irsa-checkout admits every service account in a namespace: "
+        + finding,
+        {"findings": [finding]},
+    )
+    assert f'"{sub_key}": "system:serviceaccount:shop:checkout"' in row.remediation
+    other = "oidc.eks.us-west-2.amazonaws.com/id/OTHER:sub"
+    outcome(
+        _row(_with_condition({"StringLike": {other: "system:serviceaccount:shop:checkout"}})),
+        "PASS",
+        "pass_unmatchable",
+        "The trust policy of role irsa-checkout admits no more than named service accounts: "
+        "statement(s) 1 match no token from this cluster, because they require condition keys "
+        "that the AssumeRoleWithWebIdentity requests of such tokens do not carry "
+        f"(StringLike {other}); see trust_policy_allows_service_account.",
+        {"findings": [], "unmatchable": {"1": f"StringLike {other}"}},
+    )
+
+
+def test_several_findings_are_joined_into_one_detail():
+    sub_key = f"{ISSUER}:sub"
+    sub = "system:serviceaccount:shop:checkout"
+    row = _row(
+        _with_condition(
+            {"StringEqualsIfExists": {sub_key: sub}, "ForAllValues:StringLike": {sub_key: sub}}
+        )
+    )
+    outcome(
+        row,
+        "FAIL",
+        "overbroad",
+        f"The trust policy of role irsa-checkout is broader than {sub}: statement 1 uses "
+        f"StringEqualsIfExists on {sub_key}, which passes when the key is absent; use "
+        f"StringEquals. statement 1 uses ForAllValues:StringLike on {sub_key}, which is "
+        "vacuously true when the key is absent; drop the ForAllValues: prefix.",
+    )

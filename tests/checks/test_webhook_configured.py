@@ -7,7 +7,7 @@ import pytest
 
 from irsa_nb.checks.webhook import selector_matches
 from tests.builders import k8s_objects as k8s
-from tests.checks.helpers import demo_docs, evidence, one, results
+from tests.checks.helpers import demo_docs, evidence, one, only, outcome, results
 
 WEBHOOKS = "k8s/mutatingwebhookconfigurations.json"
 
@@ -112,3 +112,45 @@ def test_selector_matching():
     assert selector_matches(sel, {"a": "1"}, None) is False
     assert selector_matches(sel, {}, set()) is None
     assert selector_matches({}, {}, set()) is True
+
+
+# The demo bundle's rows of this check, one per outcome, asserted whole (status, outcome key,
+# exact detail, evidence; clean text).
+DEMO_OUTCOMES = [
+    (
+        {},
+        "PASS",
+        "pass_ignore",
+        "Webhook pod-identity-webhook/iam-for-pods.amazonaws.com mutates pod CREATE and selects "
+        "every checked pod; with failurePolicy Ignore, pods created while it is unreachable start "
+        "without IRSA.",
+        {
+            "pod_labels_collected": True,
+            "webhooks": [
+                {
+                    "caBundle_set": True,
+                    "failurePolicy": "Ignore",
+                    "namespaceSelector": {},
+                    "objectSelector": {},
+                    "rules": [
+                        {
+                            "apiGroups": [""],
+                            "apiVersions": ["v1"],
+                            "operations": ["CREATE"],
+                            "resources": ["pods"],
+                            "scope": "*",
+                        }
+                    ],
+                    "webhook": "pod-identity-webhook/iam-for-pods.amazonaws.com",
+                }
+            ],
+        },
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "key", "detail", "ev"), DEMO_OUTCOMES, ids=[c[2] for c in DEMO_OUTCOMES]
+)
+def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
+    outcome(only(demo, "webhook_configured", **where), status, key, detail, ev)

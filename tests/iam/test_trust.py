@@ -1131,3 +1131,175 @@ def test_explanations_render_in_chinese_and_stay_english_as_str() -> None:
         parse_policy({"Statement": [{"Effect": "Allow"}]})
     assert str(exc.value) == exc.value.message
     assert exc.value.message.in_lang("zh").startswith("语句 1 既没有 Principal")
+
+
+# --------------------------------------------------------------------------- exact findings
+# Each finding in full, in both languages: a finding that keeps its gist but loses a part (the
+# statement number, the key, the operator) or shows a placeholder is a different message.
+
+_NO_SUB = (
+    f"statement 2 has no {SUB_KEY} condition, so any service account in the cluster can "
+    "assume the role."
+)
+
+
+def test_a_deny_before_an_overbroad_allow_does_not_hide_it() -> None:
+    # An explicit Deny removes only the requests it matches (IAM User Guide, "Policy
+    # evaluation logic": https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    # reference_policies_evaluation-logic.html); every other service account still gets the
+    # Allow of statement 2, which names no sub. Statements are judged one by one, in order.
+    deny = statement(
+        effect="Deny", condition={"StringEquals": {SUB_KEY: "system:serviceaccount:prod:x"}}
+    )
+    assert overbroad_findings(policy(deny, statement()), ISSUER) == [_NO_SUB]
+    other = statement(condition={"StringLike": {OTHER_SUB_KEY: SUB}})
+    assert unmatchable_statements(policy(deny, other), ISSUER) == {2: f"StringLike {OTHER_SUB_KEY}"}
+
+
+@pytest.mark.parametrize(
+    "pattern", ["system:*:*", "system:*", "system:serviceaccount:*:app", "*:*"]
+)
+def test_a_sub_pattern_whose_star_spans_the_namespace_matches_other_namespaces(pattern) -> None:
+    # StringLike's "*" matches any run of characters, ":" included (IAM User Guide, "String
+    # condition operators": https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    # reference_policies_elements_condition_operators.html#Conditions_String), so
+    # system:*:* matches system:serviceaccount:<any namespace>:<any name>.
+    assert string_like(pattern, "system:serviceaccount:other:app")
+    findings = overbroad_findings(
+        policy(statement(condition={"StringLike": {SUB_KEY: pattern}})), ISSUER
+    )
+    assert findings == [
+        f"statement 1 lets {SUB_KEY} match {pattern} (StringLike), which also matches service "
+        "accounts in other namespaces."
+    ]
+    assert findings[0].in_lang("zh") != findings[0]
+    assert "{" not in findings[0].in_lang("zh") and pattern in findings[0].in_lang("zh")
+
+
+@pytest.mark.parametrize(
+    ("condition", "extra", "expected"),
+    [
+        (
+            {"StringLike": {SUB_KEY: "system:serviceaccount:prod:*"}},
+            {},
+            [
+                f"statement 1 lets {SUB_KEY} match system:serviceaccount:prod:* (StringLike), "
+                "which matches every service account in namespace prod."
+            ],
+        ),
+        (
+            {"StringEquals": {SUB_KEY: SUB}},
+            {"principal": "*"},
+            [
+                'statement 1 uses Principal "*", which trusts any principal and leaves only the '
+                "conditions."
+            ],
+        ),
+        (
+            {"ForAllValues:StringEquals": {SUB_KEY: SUB}},
+            {},
+            [
+                f"statement 1 uses ForAllValues:StringEquals on {SUB_KEY}, which is vacuously "
+                "true when the key is absent; drop the ForAllValues: prefix."
+            ],
+        ),
+        (
+            {"StringEqualsIfExists": {SUB_KEY: SUB}},
+            {},
+            [
+                f"statement 1 uses StringEqualsIfExists on {SUB_KEY}, which passes when the key "
+                "is absent; use StringEquals."
+            ],
+        ),
+        (
+            {"StringNotEquals": {SUB_KEY: SUB}, "StringNotLike": {SUB_KEY: "x"}},
+            {},
+            [
+                f"statement 1 constrains {SUB_KEY} only with StringNotEquals, StringNotLike, so "
+                "every other service account in the cluster can assume the role."
+            ],
+        ),
+        (
+            None,
+            {"NotPrincipal": {"Federated": "arn:aws:iam::1:oidc-provider/x"}},
+            [
+                "statement 1 uses NotPrincipal with Allow, which trusts every principal it does "
+                "not list.",
+                _NO_SUB.replace("statement 2", "statement 1"),
+            ],
+        ),
+    ],
+    ids=[
+        "namespace_wide",
+        "principal_star",
+        "for_all_values",
+        "if_exists",
+        "negated",
+        "not_principal",
+    ],
+)
+def test_each_overbroad_finding_in_full(condition, extra, expected) -> None:
+    findings = overbroad_findings(policy(statement(condition=condition, **extra)), ISSUER)
+    assert findings == expected
+    for finding in findings:
+        zh = finding.in_lang("zh")
+        assert zh != finding and "{" not in zh and "None" not in zh and "XX" not in zh
+
+
+@pytest.mark.parametrize(
+    ("trusted", "difference"),
+    [
+        ("not-an-arn", "not-an-arn is not an IAM OIDC provider ARN"),
+        (
+            PROVIDER.replace("/id/", "/other/"),
+            "different issuer path: other/EXAMPLED539D4633E53DE1B716D3041E vs "
+            "id/EXAMPLED539D4633E53DE1B716D3041E",
+        ),
+        (
+            PROVIDER.replace("EXAMPLED539", "EXAMPLEFFFF"),
+            "different issuer id: EXAMPLEFFFFD4633E53DE1B716D3041E vs "
+            "EXAMPLED539D4633E53DE1B716D3041E",
+        ),
+        (
+            PROVIDER.replace("us-west-2", "eu-west-1"),
+            "different issuer region: eu-west-1 vs us-west-2",
+        ),
+        (
+            PROVIDER.replace(ACCOUNT, "444455556666"),
+            "different account: 444455556666 vs 111122223333",
+        ),
+        (
+            PROVIDER.replace("oidc.eks.us-west-2.amazonaws.com", "example.com"),
+            "different issuer host: example.com vs oidc.eks.us-west-2.amazonaws.com",
+        ),
+    ],
+    ids=["not_arn", "path", "id", "region", "account", "host"],
+)
+def test_a_provider_mismatch_names_the_difference_in_full(trusted, difference) -> None:
+    # The Federated principal must be this cluster's provider ARN exactly (IAM User Guide,
+    # "Create a role for OpenID Connect federation"); the reason names what differs.
+    doc = policy(
+        statement(
+            principal={"Federated": trusted},
+            condition={"StringEquals": {SUB_KEY: SUB, AUD_KEY: AUD}},
+        )
+    )
+    decision = evaluate_trust(doc, REQUEST)
+    assert not decision.allowed
+    assert decision.reason == (
+        f"statement 1 trusts provider {trusted}, not this cluster's {PROVIDER} ({difference})"
+    )
+    zh = decision.reason.in_lang("zh")
+    assert trusted in zh and "{" not in zh and "None" not in zh and "XX" not in zh
+
+
+def test_a_principal_given_as_a_plain_string_is_refused_quoting_it() -> None:
+    # The Principal element is "*" or an object keyed by principal type (IAM User Guide,
+    # "AWS JSON policy elements: Principal").
+    with pytest.raises(PolicyError) as err:
+        parse_policy(policy(statement(principal="arn:aws:iam::1:root")))
+    assert str(err.value) == (
+        'statement 1: Principal must be "*" or an object such as {"Federated": '
+        "\"arn:aws:iam::111122223333:oidc-provider/...\"}, got 'arn:aws:iam::1:root'"
+    )
+    assert "'arn:aws:iam::1:root'" in err.value.message.in_lang("zh")
