@@ -7,7 +7,7 @@ from pathlib import Path
 
 from irsa_nb import bundle, evidence, redact
 from irsa_nb.live import aws as live_aws
-from irsa_nb.live import discover, sts_probe
+from irsa_nb.live import cloudtrail, discover, simulate, sts_probe
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "SECURITY.md").read_text()
@@ -19,6 +19,8 @@ def test_every_operation_irsa_nb_calls_is_named() -> None:
         *sts_probe.OPERATIONS,
         *sts_probe.NO_PERMISSION_OPERATIONS,
         *discover.OPERATIONS,
+        *cloudtrail.OPERATIONS,
+        *simulate.OPERATIONS,
         *evidence.NO_PERMISSION_OPERATIONS,
     }
     assert ops and all(f"`{op}`" in DOC for op in ops), [op for op in ops if f"`{op}`" not in DOC]
