@@ -341,8 +341,9 @@ def _evidence(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def recent_calls(results: pd.DataFrame) -> pd.DataFrame:
-    """The ``sts_recent_calls`` rows as a table: ``namespace, service_account, status,
-    error_code, calls, last, subject, user_agent`` (one row per error code, or the outcome)."""
+    """The ``sts_recent_calls`` rows of what CloudTrail showed as a table: ``namespace,
+    service_account, status, error_code, calls, last, subject, user_agent`` (one row per error
+    code, or the outcome; none where CloudTrail was not read)."""
     cols = [
         "namespace",
         "service_account",
@@ -354,7 +355,8 @@ def recent_calls(results: pd.DataFrame) -> pd.DataFrame:
         "user_agent",
     ]
     out = []
-    for r in results[results["check_id"] == "sts_recent_calls"].to_dict("records"):
+    read = (results["check_id"] == "sts_recent_calls") & (results["status"] != "SKIP")
+    for r in results[read].to_dict("records"):
         ev = _evidence(r)
         calls = [c for c in ev.get("calls") or [] if isinstance(c, dict)]
         first = calls[0] if calls else {}
@@ -398,7 +400,7 @@ def simulations(results: pd.DataFrame) -> pd.DataFrame:
 def what_happened_html(results: pd.DataFrame, lang: str = "en") -> str:
     """The "What really happened" section: CloudTrail's recent calls and the simulation
     results (``--cloudtrail``, ``--action``); ``""`` when neither was collected."""
-    rows = results[results["check_id"].isin(WHAT_HAPPENED_CHECKS)]
+    rows = results[results["check_id"].isin(WHAT_HAPPENED_CHECKS) & (results["status"] != "SKIP")]
     if rows.empty:
         return ""
     parts = [

@@ -15,6 +15,7 @@ from typing import Any
 from ..error_catalogue import Reading, causes, confirmed_by, params_for, read
 from ..iam.arn import is_valid_role_arn
 from ..inventory import Gap, ProbeOutcome
+from ..text import Msg
 from .registry import REGISTRY, Context, Finding, Subject, from_gap, needs_role_annotation
 
 _NOT_PROBED_REASONS = ("limit", "invalid_name")
@@ -187,21 +188,22 @@ def _short_time(t: str) -> str:
 def sts_recent_calls(ctx: Context, target: Subject) -> Iterator[Finding]:
     """FAIL when the role's latest web-identity calls in CloudTrail failed (one row per error
     code, with its diagnosis), PASS when the latest succeeded, INFO when there were none;
-    no rows when CloudTrail was not read (``--cloudtrail``)."""
+    SKIP when CloudTrail was not read (``--cloudtrail``)."""
     inv = ctx.inventory
     role = target.role_arn or ""
-    calls = inv.web_identity_calls(role)
-    if calls is None:
-        return
     skip = needs_role_annotation(target)
     if skip:
         yield skip
+        return
+    calls = inv.web_identity_calls(role)
+    if calls is None:
+        yield Finding("SKIP", "not_read", {}, {"role_arn": role})
         return
     if isinstance(calls, Gap):
         yield from_gap(calls, "CloudTrail's AssumeRoleWithWebIdentity events")
         return
     partial = inv.web_identity_lookup_partial
-    base: dict[str, Any] = {"partial": " (the lookup was interrupted)" if partial else ""}
+    base: dict[str, Any] = {"partial": Msg("_trail.partial") if partial else ""}
     if not calls:
         yield Finding("INFO", "no_calls", base, {"role_arn": role, "partial": partial})
         return

@@ -1,13 +1,24 @@
 from irsa_nb.bundle import CallFailed
-from tests.checks.helpers import demo_docs, only, results
+from tests.checks.helpers import demo_docs, only, outcome, results, zh_outcome
 from tests.checks.trail_docs import TRAIL, event, role, trail
 
 CART = role("irsa-cart")
 ANALYTICS = role("irsa-analytics")
 
 
-def test_no_rows_without_cloudtrail_evidence():
-    assert results(demo_docs(), "sts_recent_calls").empty
+def test_without_cloudtrail_evidence_each_annotated_service_account_skips_saying_how():
+    df = results(demo_docs(), "sts_recent_calls", namespace="shop")
+    row = outcome(
+        only(df, "sts_recent_calls", service_account="analytics"),
+        "SKIP",
+        "not_read",
+        f"CloudTrail was not read for role {ANALYTICS}, so the calls STS really received are "
+        "not known.",
+        {"role_arn": ANALYTICS},
+    )
+    assert "--cloudtrail [HOURS]" in row.remediation and "-n shop -s analytics" in row.remediation
+    assert set(df.status) == {"SKIP"}
+    zh_outcome(demo_docs(), "sts_recent_calls", "not_read", service_account="analytics")
 
 
 def test_failed_calls_name_the_code_count_time_subject_and_confirmed_cause():

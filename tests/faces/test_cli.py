@@ -226,7 +226,7 @@ def test_table_speaks_the_chosen_language(capsys):
         capsys, "check", "--bundle", "demo", "-n", "shop", "-s", "cart", "--lang", "zh"
     )
     assert code == 1
-    assert out.startswith("23 条结果:") and "修复:" in out and "未显示 22 条" in out
+    assert out.startswith("24 条结果:") and "修复:" in out and "未显示 23 条" in out
     assert "results" not in out and "Fix:" not in out
 
 
