@@ -343,12 +343,13 @@ def _row(
 # text formatting could differ), are evaluated on their own. ``per_pod=True`` evaluates
 # every pod on its own: the reference the tests compare with.
 
-_SENTINELS = (  # (Pod field, sentinel): plain strings no real value contains
-    ("name", "irsa-nb-pod-name-5c0f2e9a7d"),
-    ("created", "irsa-nb-pod-created-5c0f2e9a7d"),
-    ("node_name", "irsa-nb-pod-node-5c0f2e9a7d"),
+_TOKEN = "5c0f2e9a7d"  # in every sentinel: plain strings no real value contains
+_SENTINELS = (  # (Pod field, sentinel)
+    ("name", f"irsa-nb-pod-name-{_TOKEN}"),
+    ("created", f"irsa-nb-pod-created-{_TOKEN}"),
+    ("node_name", f"irsa-nb-pod-node-{_TOKEN}"),
 )
-_VOLUME_SENTINEL = "kube-api-access-irsa-nb-5c0f2e9a7d"
+_VOLUME_SENTINEL = f"kube-api-access-irsa-nb-{_TOKEN}"
 _API_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")  # the name Kubernetes generates
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*")
 _OWN = {f for f, _ in _SENTINELS} | {"containers", "init_containers", "token_volumes"}
@@ -500,15 +501,24 @@ def _templates(ctx: Context) -> dict[int, Template | None]:
     return out
 
 
-def _substitute(row: tuple, pairs: list[tuple[str, str]]) -> tuple:
+def _planned(row: tuple) -> tuple[tuple, tuple[int, ...]]:
+    """A template row and the cells that name a sentinel (the pod column at least)."""
+    return row, tuple(i for i, cell in enumerate(row) if _TOKEN in cell)
+
+
+def _substitute(planned: tuple[tuple, tuple[int, ...]], pairs: list[tuple[str, str]]) -> tuple:
     """A template row for one pod: each sentinel replaced by the pod's own value."""
-    out = []
-    for cell in row:
+    row, plan = planned
+    if not plan:
+        return row
+    cells = list(row)
+    for i in plan:
+        cell = cells[i]
         for sentinel, value in pairs:
             if sentinel in cell:
                 cell = cell.replace(sentinel, value)
-        out.append(cell)
-    return tuple(out)
+        cells[i] = cell
+    return tuple(cells)
 
 
 def _shared_pod_rows(
@@ -522,7 +532,7 @@ def _shared_pod_rows(
     evaluating each pod template once (see above). A template whose evaluation or rendering
     raises is evaluated again on the real pod, so a crash reads exactly as per pod."""
     for t in ctx.targets:
-        done: dict[int, list[tuple] | None] = {}
+        done: dict[int, list[tuple[tuple, tuple[int, ...]]] | None] = {}
         for p in t.pods:
             tpl = templates[id(p)]
             made = None
@@ -531,7 +541,7 @@ def _shared_pod_rows(
                     stand_in = tpl[2]
                     try:
                         done[tpl[0]] = [
-                            row(chk, f, t, stand_in) for f in chk.func(ctx, t, stand_in)
+                            _planned(row(chk, f, t, stand_in)) for f in chk.func(ctx, t, stand_in)
                         ]
                     except Exception:
                         done[tpl[0]] = None
