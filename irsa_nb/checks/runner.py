@@ -66,10 +66,10 @@ def run_checks(
     lang
         ``"en"`` or ``"zh"`` for titles, details and remediation.
     per_pod
-        Evaluate the pod-scope checks on every pod. By default pods of one template (same
-        service account and spec, differing only in name, creation time and node, with no
-        in-pod evidence) are evaluated once and the rows fanned out: the same result, faster
-        (see :func:`_shared_pod_rows`).
+        Evaluate the pod-scope checks on every pod. By default replicas that differ only in
+        their name, creation time, node and generated token volume, with no in-pod evidence,
+        are evaluated once and each gets the rows with its own values: the same result,
+        faster.
 
     Returns
     -------
