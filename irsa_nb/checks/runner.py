@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -13,7 +15,7 @@ import pyarrow as pa
 
 from .. import text
 from ..inventory import Cluster, Gap, Inventory, pods_by_service_account
-from ..k8s import Pod
+from ..k8s import Container, EnvVar, Pod, TokenVolume
 from ..sdks import normalize_sdk
 from .helpers import shape_error
 from .registry import (
@@ -43,6 +45,7 @@ def run_checks(
     *,
     checks: Iterable[str] | None = None,
     lang: str = "en",
+    per_pod: bool = False,
 ) -> pd.DataFrame:
     """Run the IRSA checks and return one row per finding.
 
@@ -62,6 +65,11 @@ def run_checks(
         Only these check ids (default: all registered).
     lang
         ``"en"`` or ``"zh"`` for titles, details and remediation.
+    per_pod
+        Evaluate the pod-scope checks on every pod. By default replicas that differ only in
+        their name, creation time, node and generated token volume, with no in-pod evidence,
+        are evaluated once and each gets the rows with its own values: the same result,
+        faster.
 
     Returns
     -------
@@ -106,8 +114,11 @@ def run_checks(
     # Arrow chunks per check, so the Python row objects never all live at once, and joined
     # without a copy.
     chunks = [_columns(rows)]
+    templates = None  # per_pod: None, each pod on its own
     for chk in selected:
-        chunks.append(_columns(_check_rows(chk, ctx, base, lang)))
+        if chk.scope == "pod" and templates is None and not per_pod:
+            templates = _templates(ctx)
+        chunks.append(_columns(_check_rows(chk, ctx, base, lang, templates)))
     return pd.DataFrame(
         {
             col: pd.Series(pa.chunked_array([c[i] for c in chunks], _TEXT), dtype="str")
@@ -156,12 +167,21 @@ def _statuses_for(
     return out
 
 
-def _check_rows(chk: Check, ctx: Context, base: dict[str, Any], lang: str) -> list[tuple]:
+def _check_rows(
+    chk: Check,
+    ctx: Context,
+    base: dict[str, Any],
+    lang: str,
+    templates: dict[int, Template | None] | None = None,
+) -> list[tuple]:
     """The rows of one check; a bug in it becomes one ERROR row instead of losing the rest."""
     rows: list[tuple] = []
     try:
-        for f, t, p in _findings(chk, ctx):
-            rows.append(_row(chk, f, t, p, base, lang))
+        if chk.scope == "pod" and templates is not None:
+            _shared_pod_rows(chk, ctx, templates, partial(_row, base=base, lang=lang), rows)
+        else:
+            for f, t, p in _findings(chk, ctx):
+                rows.append(_row(chk, f, t, p, base, lang))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         first = error.splitlines()[0][:300]  # one line, even for a huge message
@@ -308,3 +328,227 @@ def _row(
         chk.doc_url,
         json.dumps(f.evidence, sort_keys=True, default=str) if f.evidence else "",
     )
+
+
+# --- pod-scope checks once per pod template ----------------------------------------------
+#
+# Replicas of one ReplicaSet, StatefulSet, DaemonSet or Job differ in their name, creation
+# time, node and generated ``kube-api-access-xxxxx`` token volume. The pod-scope checks read
+# the name and creation time only to copy them into text and evidence (restart command,
+# "created", the pod column) and to look up in-pod evidence (--exec) by pod name; they read
+# no node, and the volume name only to match mounts to volumes. So each distinct (target,
+# pod with those values replaced by sentinels) is evaluated and rendered once, and every pod
+# of it gets those rows with the sentinels replaced by its own values. Pods with in-pod
+# evidence or shape errors, or values outside a plain character set (where JSON escaping or
+# text formatting could differ), are evaluated on their own. ``per_pod=True`` evaluates
+# every pod on its own: the reference the tests compare with.
+
+_TOKEN = "5c0f2e9a7d"  # in every sentinel: plain strings no real value contains
+_SENTINELS = (  # (Pod field, sentinel)
+    ("name", f"irsa-nb-pod-name-{_TOKEN}"),
+    ("created", f"irsa-nb-pod-created-{_TOKEN}"),
+    ("node_name", f"irsa-nb-pod-node-{_TOKEN}"),
+)
+_VOLUME_SENTINEL = f"kube-api-access-irsa-nb-{_TOKEN}"
+_API_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")  # the name Kubernetes generates
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*")
+_OWN = {f for f, _ in _SENTINELS} | {"containers", "init_containers", "token_volumes"}
+_FIELDS = tuple(f.name for f in dataclasses.fields(Pod) if f.name not in _OWN)
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a hashable, order-preserving key: dicts by item, dataclasses by field;
+    numbers keep their type (``True``, ``1`` and ``1.0`` are equal but read apart)."""
+    if isinstance(value, str) or value is None or type(value) is EnvVar:  # EnvVar: strings
+        return value
+    if isinstance(value, int | float):
+        return (type(value).__name__, value)
+    if isinstance(value, dict):
+        return ("dict", *((_frozen(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, tuple | list):
+        return (type(value).__name__, *(_frozen(v) for v in value))
+    names = _DATACLASS_FIELDS.get(type(value))
+    if names is None:
+        if not dataclasses.is_dataclass(value):
+            raise TypeError(f"no template key for {type(value).__name__}")
+        names = _DATACLASS_FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    return (type(value).__name__, *(_frozen(getattr(value, n)) for n in names))
+
+
+def _volumes_renamed(p: Pod, volume: str | None) -> tuple[dict[str, TokenVolume], tuple, tuple]:
+    """``p``'s token volumes and containers with token volume ``volume`` renamed to the
+    sentinel where volumes are named: its key and name, and the containers' mounts."""
+    if volume is None:
+        return p.token_volumes, p.containers, p.init_containers
+
+    def one(name: str) -> str:
+        return _VOLUME_SENTINEL if name == volume else name
+
+    def mounted(cs: tuple[Container, ...]) -> tuple[Container, ...]:
+        return tuple(
+            dataclasses.replace(c, mounts={k: one(v) for k, v in c.mounts.items()})
+            if volume in c.mounts.values()
+            else c
+            for c in cs
+        )
+
+    vols = {one(k): dataclasses.replace(v, name=one(v.name)) for k, v in p.token_volumes.items()}
+    return vols, mounted(p.containers), mounted(p.init_containers)
+
+
+def _typed(value: Any) -> Any:
+    """A scalar for a key: strings and None as they are, others with their type."""
+    return value if value is None or type(value) is str else (type(value).__name__, value)
+
+
+#: The fields :func:`_template_key` reads one by one; when a model class gains a field, the
+#: key falls back to :func:`_frozen` of the whole pod.
+_KEYED = {
+    Container: (
+        "name", "image", "init", "env", "env_from", "mounts", "run_as_user", "run_as_group",
+        "run_as_non_root",
+    ),
+    TokenVolume: ("name", "audience", "expiration_seconds", "path"),
+    EnvVar: ("name", "value", "source"),
+}  # fmt: skip
+_KNOWN = all(tuple(f.name for f in dataclasses.fields(t)) == n for t, n in _KEYED.items())
+
+
+def _template_key(p: Pod, volume: str | None) -> tuple:
+    """What the pod-scope checks can read of ``p`` besides its own values (see above), with
+    the generated token volume ``volume`` renamed, as a hashable key. The model's string
+    maps (annotations, node selector, env, mounts) hold strings only."""
+    if not _KNOWN:
+        vols, containers, inits = _volumes_renamed(p, volume)
+        return _frozen(
+            dataclasses.replace(p, token_volumes=vols, containers=containers, init_containers=inits)
+        )
+
+    def one(name: str) -> str:
+        return _VOLUME_SENTINEL if name == volume else name
+
+    def containers(cs: tuple[Container, ...]) -> tuple:
+        return tuple(
+            (
+                c.name,
+                c.image,
+                _typed(c.init),
+                tuple((k, v.name, v.value, v.source) for k, v in c.env.items()),
+                c.env_from,
+                tuple((k, one(v)) for k, v in c.mounts.items()),
+                _typed(c.run_as_user),
+                _typed(c.run_as_group),
+                _typed(c.run_as_non_root),
+            )
+            for c in cs
+        )
+
+    return (
+        tuple(_frozen(getattr(p, f)) for f in _FIELDS),
+        tuple(
+            (one(k), one(v.name), v.audience, _typed(v.expiration_seconds), v.path)
+            for k, v in p.token_volumes.items()
+        ),
+        containers(p.containers),
+        containers(p.init_containers),
+    )
+
+
+def _own_values(p: Pod) -> tuple[list[tuple[str, str]], str | None] | None:
+    """``p``'s (sentinel, value) pairs and its generated token volume, or None when ``p``
+    must be evaluated on its own."""
+    pairs = [(sentinel, getattr(p, f)) for f, sentinel in _SENTINELS]
+    api = [n for n in p.token_volumes if _API_VOLUME.fullmatch(n)]
+    volume = api[0] if len(api) == 1 else None
+    if volume is not None:
+        pairs.append((_VOLUME_SENTINEL, volume))
+    if not all(_PLAIN.fullmatch(v) for _, v in pairs):
+        return None
+    return pairs, volume
+
+
+#: A target pod's template: its number, its own (sentinel, value) pairs, and the pod all
+#: pods of the template are evaluated as.
+Template = tuple[int, list[tuple[str, str]], Pod]
+
+
+def _templates(ctx: Context) -> dict[int, Template | None]:
+    """Each target pod's template (by ``id``), or None for a pod evaluated on its own."""
+    with_facts = {(ns, name) for ns, name, _ in ctx.inventory.exec_facts}
+    stand_ins: dict[tuple, tuple[int, Pod]] = {}
+    out: dict[int, Template | None] = {}
+    for t in ctx.targets:
+        for p in t.pods:
+            own = None if p.shape_errors or (p.namespace, p.name) in with_facts else _own_values(p)
+            if own is None:
+                out[id(p)] = None
+                continue
+            pairs, volume = own
+            key = _template_key(p, volume)
+            if key not in stand_ins:
+                vols, containers, inits = _volumes_renamed(p, volume)
+                stand_in = dataclasses.replace(
+                    p,
+                    token_volumes=vols,
+                    containers=containers,
+                    init_containers=inits,
+                    **{f: sentinel for f, sentinel in _SENTINELS},
+                )
+                stand_ins[key] = (len(stand_ins), stand_in)
+            number, stand_in = stand_ins[key]
+            out[id(p)] = (number, pairs, stand_in)
+    return out
+
+
+def _planned(row: tuple) -> tuple[tuple, tuple[int, ...]]:
+    """A template row and the cells that name a sentinel (the pod column at least)."""
+    return row, tuple(i for i, cell in enumerate(row) if _TOKEN in cell)
+
+
+def _substitute(planned: tuple[tuple, tuple[int, ...]], pairs: list[tuple[str, str]]) -> tuple:
+    """A template row for one pod: each sentinel replaced by the pod's own value."""
+    row, plan = planned
+    if not plan:
+        return row
+    cells = list(row)
+    for i in plan:
+        cell = cells[i]
+        for sentinel, value in pairs:
+            if sentinel in cell:
+                cell = cell.replace(sentinel, value)
+        cells[i] = cell
+    return tuple(cells)
+
+
+def _shared_pod_rows(
+    chk: Check,
+    ctx: Context,
+    templates: dict[int, Template | None],
+    row: Callable[..., tuple],
+    rows: list[tuple],
+) -> None:
+    """Append the rows of pod-scope ``chk`` to ``rows``, as per-pod evaluation would give them,
+    evaluating each pod template once (see above). A template whose evaluation or rendering
+    raises is evaluated again on the real pod, so a crash reads exactly as per pod."""
+    for t in ctx.targets:
+        done: dict[int, list[tuple[tuple, tuple[int, ...]]] | None] = {}
+        for p in t.pods:
+            tpl = templates[id(p)]
+            made = None
+            if tpl is not None:
+                if tpl[0] not in done:
+                    stand_in = tpl[2]
+                    try:
+                        done[tpl[0]] = [
+                            _planned(row(chk, f, t, stand_in)) for f in chk.func(ctx, t, stand_in)
+                        ]
+                    except Exception:
+                        done[tpl[0]] = None
+                made = done[tpl[0]]
+            if made is None or tpl is None:
+                unreadable = shape_error(p)
+                for f in [unreadable] if unreadable else chk.func(ctx, t, p):
+                    rows.append(row(chk, f, t, p))
+            else:
+                rows.extend(_substitute(r, tpl[1]) for r in made)
