@@ -28,21 +28,9 @@ from .registry import (
 from .runner import TargetNotFound, run_checks
 
 # Each module's checks: its functions named like a <check_id>.yaml beside it.
-for _module in (
-    discovery,
-    in_pod,
-    namespaces,
-    oidc,
-    pod,
-    precedence,
-    probe,
-    role,
-    sdk,
-    service_account,
-    sts,
-    trust_scope,
-    webhook,
-):
+MODULES = (discovery, in_pod, namespaces, oidc, pod, precedence, probe, role, sdk)
+MODULES += (service_account, sts, trust_scope, webhook)
+for _module in MODULES:
     register(_module)
 
 __all__ = [

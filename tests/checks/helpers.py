@@ -195,3 +195,28 @@ def zh_outcome(docs: dict, check_id: str, key: str, **where: Any) -> pd.Series:
     assert_rendered(row.detail)
     assert_rendered(row.remediation or "", sentence=False)
     return row
+
+
+def no_service_account(namespace: str, service_account: str) -> tuple:
+    """The whole-outcome case (where, status, key, detail, evidence) of a check skipping a
+    service account that does not exist."""
+    return (
+        {"namespace": namespace, "service_account": service_account},
+        "SKIP",
+        "_no_service_account",
+        f"Service account {namespace}/{service_account} does not exist, so there is nothing "
+        "to check here (see service_account_exists).",
+        {},
+    )
+
+
+def no_role_annotation(namespace: str, service_account: str) -> tuple:
+    """The whole-outcome case of a check skipping a service account without a role."""
+    return (
+        {"namespace": namespace, "service_account": service_account},
+        "SKIP",
+        "_no_role_annotation",
+        f"Service account {namespace}/{service_account} has no eks.amazonaws.com/role-arn "
+        "annotation, so there is no role to check (see service_account_role_annotation).",
+        {},
+    )

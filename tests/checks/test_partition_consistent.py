@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import demo_docs, one, only, outcome, results, role_arn
+from tests.checks.helpers import (
+    demo_docs,
+    no_role_annotation,
+    no_service_account,
+    one,
+    only,
+    outcome,
+    results,
+    role_arn,
+)
 
 
 def test_partition_mismatch_fails_naming_the_arns():
@@ -128,22 +137,8 @@ DEMO_OUTCOMES = [
             "cluster_partition": "aws",
         },
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
-    (
-        {"namespace": "shop", "service_account": "reports"},
-        "SKIP",
-        "_no_role_annotation",
-        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
-        "no role to check (see service_account_role_annotation).",
-        {},
-    ),
+    no_service_account("shop", "order"),
+    no_role_annotation("shop", "reports"),
 ]
 
 

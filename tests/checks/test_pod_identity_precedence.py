@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.bundle import CallFailed
-from tests.checks.helpers import demo_docs, one, only, outcome, results
+from tests.checks.helpers import (
+    demo_docs,
+    no_role_annotation,
+    no_service_account,
+    one,
+    only,
+    outcome,
+    results,
+)
 
 
 def test_pod_identity_association_for_the_annotated_service_account_fails():
@@ -80,22 +88,8 @@ DEMO_OUTCOMES = [
             "pods_with_pod_identity_env": ["fulfillment-3c2b1a0f9-d4f5g"],
         },
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
-    (
-        {"namespace": "shop", "service_account": "reports"},
-        "SKIP",
-        "_no_role_annotation",
-        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
-        "no role to check (see service_account_role_annotation).",
-        {},
-    ),
+    no_service_account("shop", "order"),
+    no_role_annotation("shop", "reports"),
 ]
 
 

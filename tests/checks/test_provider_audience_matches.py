@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.bundle import provider_path
-from tests.checks.helpers import PROVIDER, demo_docs, only, outcome, results
+from tests.checks.helpers import (
+    PROVIDER,
+    demo_docs,
+    no_role_annotation,
+    no_service_account,
+    only,
+    outcome,
+    results,
+)
 
 
 def test_audience_pass_and_typo_fail(demo):
@@ -47,22 +55,8 @@ DEMO_OUTCOMES = [
         "does not accept audience sts.amazon.com (ClientIDList: sts.amazonaws.com).",
         {"audiences": ["sts.amazon.com"], "client_id_list": ["sts.amazonaws.com"]},
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
-    (
-        {"namespace": "shop", "service_account": "reports"},
-        "SKIP",
-        "_no_role_annotation",
-        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
-        "no role to check (see service_account_role_annotation).",
-        {},
-    ),
+    no_service_account("shop", "order"),
+    no_role_annotation("shop", "reports"),
 ]
 
 

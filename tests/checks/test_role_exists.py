@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.bundle import CallFailed, role_path
-from tests.checks.helpers import demo_docs, only, outcome, results, sa_doc
+from tests.checks.helpers import (
+    demo_docs,
+    no_role_annotation,
+    no_service_account,
+    only,
+    outcome,
+    results,
+    sa_doc,
+)
 
 
 def test_role_exists_pass_and_nosuchentity_fail(demo):
@@ -73,22 +81,8 @@ DEMO_OUTCOMES = [
             )
         },
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
-    (
-        {"namespace": "shop", "service_account": "reports"},
-        "SKIP",
-        "_no_role_annotation",
-        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
-        "no role to check (see service_account_role_annotation).",
-        {},
-    ),
+    no_service_account("shop", "order"),
+    no_role_annotation("shop", "reports"),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import demo_docs, only, outcome, results, sa_doc
+from tests.checks.helpers import demo_docs, no_service_account, only, outcome, results, sa_doc
 
 
 def test_role_annotation_missing_and_malformed_fail(demo):
@@ -57,14 +57,7 @@ DEMO_OUTCOMES = [
         "arn:aws:iam::111122223333:role/my-role.",
         {"annotation": "arn:aws:iam:::111122223333:role/irsa-inventory"},
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
+    no_service_account("shop", "order"),
     (
         {"namespace": "shop", "service_account": "reports"},
         "FAIL",

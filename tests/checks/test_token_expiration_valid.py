@@ -6,7 +6,18 @@ from __future__ import annotations
 import pytest
 
 from irsa_nb.checks.webhook import parse_go_int64
-from tests.checks.helpers import add_pod, add_sa, demo_docs, irsa_pod, one, only, outcome, results
+from tests.checks.helpers import (
+    add_pod,
+    add_sa,
+    demo_docs,
+    irsa_pod,
+    no_role_annotation,
+    no_service_account,
+    one,
+    only,
+    outcome,
+    results,
+)
 
 
 def _expiry(value, where="sa", volume=None, pods=(True,)):
@@ -123,22 +134,8 @@ DEMO_OUTCOMES = [
             "projected_expiration_seconds": {"batch-0f9e8d7c6-x2c3v": 86400},
         },
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
-    (
-        {"namespace": "shop", "service_account": "reports"},
-        "SKIP",
-        "_no_role_annotation",
-        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
-        "no role to check (see service_account_role_annotation).",
-        {},
-    ),
+    no_service_account("shop", "order"),
+    no_role_annotation("shop", "reports"),
 ]
 
 

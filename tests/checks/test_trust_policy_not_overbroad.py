@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.checks.helpers import ISSUER, demo_docs, evidence, one, only, outcome, results
+from tests.checks.helpers import (
+    ISSUER,
+    demo_docs,
+    evidence,
+    no_role_annotation,
+    no_service_account,
+    one,
+    only,
+    outcome,
+    results,
+)
 
 
 def _with_condition(condition):
@@ -194,22 +204,8 @@ DEMO_OUTCOMES = [
         "be checked (see role_exists).",
         {},
     ),
-    (
-        {"namespace": "shop", "service_account": "order"},
-        "SKIP",
-        "_no_service_account",
-        "Service account shop/order does not exist, so there is nothing to check here (see "
-        "service_account_exists).",
-        {},
-    ),
-    (
-        {"namespace": "shop", "service_account": "reports"},
-        "SKIP",
-        "_no_role_annotation",
-        "Service account shop/reports has no eks.amazonaws.com/role-arn annotation, so there is "
-        "no role to check (see service_account_role_annotation).",
-        {},
-    ),
+    no_service_account("shop", "order"),
+    no_role_annotation("shop", "reports"),
 ]
 
 
