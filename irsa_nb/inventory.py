@@ -478,17 +478,12 @@ class Inventory:
         gap = self.gap(path)
         if gap:
             return gap
-        try:
-            r = self.documents[path]["Role"]
-            arn, trust = r["Arn"], r.get("AssumeRolePolicyDocument")
-            parsed = parse_arn(arn)
-            if parsed.service != "iam" or not parsed.resource.startswith("role/"):
-                raise ArnError(f"{arn!r} is not an IAM role ARN")
-        except (KeyError, TypeError, AttributeError, ArnError) as exc:
-            why = f" ({exc})" if isinstance(exc, ArnError) else ""
-            return Gap(path, "invalid", f"{path} is not `aws iam get-role` output{why}", "")
-        if isinstance(trust, str):
-            trust = urllib.parse.unquote(trust)
+        doc = self.documents.get(path)
+        r = doc.get("Role") if isinstance(doc, Mapping) else None
+        read = _arn_and_trust(r, path, f"{path} is not `aws iam get-role` output")
+        if isinstance(read, Gap):
+            return read
+        arn, trust = read
         attached = self._policy_list(
             name, "list-attached-role-policies", "AttachedPolicies", "PolicyArn"
         )
@@ -721,11 +716,9 @@ def _natural(path: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
 
 
-def _role_from_detail(name: str, r: Mapping[str, Any]) -> Role | Gap:
-    """A :class:`Role` from one RoleDetailList entry (what get-role and the two policy lists
-    say, in one object; it has no MaxSessionDuration)."""
-    path = bundle.AUTHORIZATION_DETAILS
-    what = f"{path} is not `aws iam get-account-authorization-details` output"
+def _arn_and_trust(r: Any, path: str, what: str) -> tuple[str, Any] | Gap:
+    """A role object's ARN (checked to be an IAM role's) and trust policy (URL-decoded when
+    it is a string), or an ``invalid`` gap of ``path`` saying ``what``."""
     try:
         arn, trust = r["Arn"], r.get("AssumeRolePolicyDocument")
         parsed = parse_arn(arn)
@@ -734,8 +727,18 @@ def _role_from_detail(name: str, r: Mapping[str, Any]) -> Role | Gap:
     except (KeyError, TypeError, AttributeError, ArnError) as exc:
         why = f" ({exc})" if isinstance(exc, ArnError) else ""
         return Gap(path, "invalid", f"{what}{why}", "")
-    if isinstance(trust, str):
-        trust = urllib.parse.unquote(trust)
+    return arn, urllib.parse.unquote(trust) if isinstance(trust, str) else trust
+
+
+def _role_from_detail(name: str, r: Mapping[str, Any]) -> Role | Gap:
+    """A :class:`Role` from one RoleDetailList entry (what get-role and the two policy lists
+    say, in one object; it has no MaxSessionDuration)."""
+    path = bundle.AUTHORIZATION_DETAILS
+    what = f"{path} is not `aws iam get-account-authorization-details` output"
+    read = _arn_and_trust(r, path, what)
+    if isinstance(read, Gap):
+        return read
+    arn, trust = read
 
     def names(key: str, field_: str) -> tuple[str, ...] | Gap:
         try:
