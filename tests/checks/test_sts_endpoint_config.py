@@ -391,3 +391,16 @@ def test_aws_default_region_alone_gives_botocore_its_region():
     assert calls["boto3 1.40+"] == REGIONAL and calls["Go SDK v1"] == GLOBAL
     boto = _row(docs, sdk={"boto3": "1.40.0"})
     assert boto.status == "PASS" and REGIONAL in boto.detail
+
+
+def test_without_the_cluster_description_it_skips_naming_it():
+    docs = demo_docs()
+    del docs["aws/eks/describe-cluster.json"]
+    df = results(docs, "sts_endpoint_config", namespace="shop", service_account="checkout")
+    outcome(
+        one(df, pod="checkout-7d4b9c6f5-k2x9p"),
+        "SKIP",
+        "_not_collected",
+        "Not collected: the cluster description (aws/eks/describe-cluster.json); this could not "
+        "be checked.",
+    )

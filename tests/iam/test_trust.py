@@ -1303,3 +1303,44 @@ def test_a_principal_given_as_a_plain_string_is_refused_quoting_it() -> None:
         "\"arn:aws:iam::111122223333:oidc-provider/...\"}, got 'arn:aws:iam::1:root'"
     )
     assert "'arn:aws:iam::1:root'" in err.value.message.in_lang("zh")
+
+
+# --------------------------------------------------------------------------- mutation survivors
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "state"),
+    [(SUB_KEY, "true", "present"), (f"{ISSUER}:amr", "false", "absent")],
+)
+def test_a_failed_null_condition_says_whether_the_key_was_present(key, value, state) -> None:
+    """Null: "true" requires the key to be absent from the request context, "false" present
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null);
+    the web identity request carries sub, not amr."""
+    d = evaluate_trust(policy(statement(condition={"Null": {key: value}})), REQUEST)
+    assert not d.allowed
+    assert d.reason == f"statement 1 requires {key} Null {value} but the key is {state}"
+
+
+def test_a_boolean_where_strings_belong_is_named_a_boolean() -> None:
+    with pytest.raises(PolicyError) as info:
+        evaluate_trust(policy(statement(action=True)), REQUEST)
+    assert str(info.value) == (
+        "statement 1: Action must be a string or a list of strings, got a boolean"
+    )
+
+
+def test_a_wildcard_sub_after_an_exact_aud_in_the_same_statement_is_still_found() -> None:
+    """Each operator of a statement is judged: the StringEquals on aud before the StringLike
+    on sub does not end the look at the statement."""
+    doc = policy(
+        statement(
+            condition={
+                "StringEquals": {AUD_KEY: AUD},
+                "StringLike": {SUB_KEY: "system:serviceaccount:*:*"},
+            }
+        )
+    )
+    assert overbroad_findings(doc, ISSUER) == [
+        f"statement 1 lets {SUB_KEY} match system:serviceaccount:*:* (StringLike), which also "
+        "matches service accounts in other namespaces."
+    ]
