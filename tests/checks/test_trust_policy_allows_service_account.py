@@ -361,3 +361,20 @@ def test_a_token_without_times_matches_and_shows_unknown_times():
     row = outcome(one(_token_rows(docs)), "PASS", "token_matches")
     ev = evidence(row)
     assert (ev["exp"], ev["iat"], ev["checked_at"]) == ("?", "?", "2025-12-06T05:46:40Z")
+
+
+def test_a_differing_token_whose_allow_depends_on_the_source_ip_is_undecided():
+    """A real token with another aud, a policy that does not constrain aud, and a Deny on
+    aws:SourceIp (unknown from the evidence: "the IP address of the requester",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip):
+    WARN token_undecided, never PASS or FAIL."""
+    docs = _with_token(aud=("other",))
+    doc = docs[role_path("get-role", "irsa-checkout")]["Role"]["AssumeRolePolicyDocument"]
+    equals = doc["Statement"][0]["Condition"]["StringEquals"]
+    doc["Statement"][0]["Condition"] = {
+        "StringEquals": {k: v for k, v in equals.items() if k.endswith(":sub")}
+    }
+    doc["Statement"].append(_deny({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))
+    row = outcome(one(_token_rows(docs)), "WARN", "token_undecided")
+    assert "aud other (expected sts.amazonaws.com)" in row.detail
+    assert "statement 2's condition IpAddress on aws:SourceIp" in row.detail
