@@ -12,6 +12,7 @@ from tests.checks.helpers import (
     one,
     only,
     outcome,
+    pod_doc,
     results,
     role_arn,
 )
@@ -147,3 +148,26 @@ DEMO_OUTCOMES = [
 )
 def test_each_demo_outcome_whole(demo, where, status, key, detail, ev):
     outcome(only(demo, "partition_consistent", **where), status, key, detail, ev)
+
+
+def test_a_malformed_annotation_does_not_hide_a_pod_arn_of_another_partition():
+    """The annotation is checked first; a malformed one is skipped (service_account_role_annotation
+    reports it), and the pod's AWS_ROLE_ARN after it is still judged."""
+    docs = demo_docs()
+    for sa in docs["k8s/serviceaccounts.json"]["items"]:
+        if sa["metadata"]["namespace"] == "shop" and sa["metadata"]["name"] == "checkout":
+            sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] = "arn:aws:iam::role/x"
+    cn = "arn:aws-cn:iam::111122223333:role/irsa-checkout"
+    pod = pod_doc(docs, "checkout-")
+    for c in pod["spec"]["containers"]:
+        for e in c.get("env", []):
+            if e["name"] == "AWS_ROLE_ARN":
+                e["value"] = cn
+    df = results(docs, "partition_consistent", namespace="shop", service_account="checkout")
+    outcome(
+        one(df),
+        "FAIL",
+        "mismatch",
+        f"Cluster shop-prod is in partition aws, but AWS_ROLE_ARN of pod "
+        f"{pod['metadata']['name']} {cn} (partition aws-cn).",
+    )
