@@ -391,18 +391,15 @@ class Inventory:
         newest first (opt-in ``--cloudtrail``); None when they were not looked up, a Gap when
         the lookup failed. ``web_identity_lookup_partial`` says whether it was cut short."""
         path = bundle.CLOUDTRAIL_WEB_IDENTITY
-        if path not in self.documents:
-            return None
-        gap = self.gap(path)
-        if gap:
-            return gap
-        doc = self.documents[path]
+        doc = self._opt_in_object(path)
         if not isinstance(doc, dict):
-            return Gap(path, "invalid", "not a JSON object", self._command(path))
-        calls = self._cache.get(path)
-        if calls is None:
-            calls = self._cache[path] = web_identity_calls(doc)
-        return tuple(c for c in calls if c.role_arn == role_arn)
+            return doc
+        by_role = self._cache.get(path)
+        if by_role is None:  # read and grouped once, asked once per service account
+            by_role = self._cache[path] = {}
+            for c in web_identity_calls(doc):
+                by_role.setdefault(c.role_arn, []).append(c)
+        return tuple(by_role.get(role_arn, ()))
 
     @property
     def web_identity_lookup_partial(self) -> bool:
@@ -413,7 +410,12 @@ class Inventory:
     def simulation(self, role: str) -> tuple[SimulationResult, ...] | Gap | None:
         """IAM's policy simulation for role ``role`` (a name; opt-in ``--action``); None
         when it was not simulated, a Gap when the simulation failed."""
-        path = bundle.role_path(bundle.SIMULATE, role)
+        doc = self._opt_in_object(bundle.role_path(bundle.SIMULATE, role))
+        return simulation_results(doc) if isinstance(doc, dict) else doc
+
+    def _opt_in_object(self, path: str) -> dict[str, Any] | Gap | None:
+        """The JSON object at ``path`` of an opt-in collection: None when it was not
+        collected, a Gap when it failed or is not an object."""
         if path not in self.documents:
             return None
         gap = self.gap(path)
@@ -422,7 +424,7 @@ class Inventory:
         doc = self.documents[path]
         if not isinstance(doc, dict):
             return Gap(path, "invalid", "not a JSON object", self._command(path))
-        return simulation_results(doc)
+        return doc
 
     @property
     def issuer_chain(self) -> list[bytes] | Gap:
