@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .sdks import version_tuple
 
@@ -404,14 +405,28 @@ def resolve_any(env: Env, node_region: str | None = None) -> list[StsCall]:
     return [f(env, node_region) for _, f in ANY_SDK]
 
 
+#: Every environment variable the resolvers above read.
+READS = ("AWS_DEFAULT_REGION", "AWS_REGION", "AMAZON_REGION", STS_ENV, "AWS_SDK_LOAD_CONFIG")
+
+
 def calls_for(
     env: Env, sdk: Mapping[str, str | None] | None = None, node_region: str | None = None
 ) -> list[StsCall]:
     """The calls of the SDKs given (``{key: version}``, canonical keys), else of every
-    family (:func:`resolve_any`)."""
+    family (:func:`resolve_any`). Replicas share their environment: each distinct
+    (variables read, SDKs, node Region) is resolved once."""
+    values = tuple(env.get(name) for name in READS)
+    return list(_calls_for(values, tuple(sdk.items()) if sdk else (), node_region))
+
+
+@lru_cache(maxsize=4096)
+def _calls_for(
+    values: tuple[str | None, ...], sdk: tuple[tuple[str, str | None], ...], node_region: str | None
+) -> tuple[StsCall, ...]:
+    env = {name: v for name, v in zip(READS, values, strict=True) if v is not None}
     if sdk:
-        return [resolve(k, v, env, node_region) for k, v in sdk.items()]
-    return resolve_any(env, node_region)
+        return tuple(resolve(k, v, env, node_region) for k, v in sdk)
+    return tuple(resolve_any(env, node_region))
 
 
 def failing(calls: list[StsCall], ok: Callable[[StsCall], bool]) -> list[str]:

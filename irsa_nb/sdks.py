@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -86,6 +87,7 @@ SDK_ALIASES = {
 }
 
 
+@lru_cache(maxsize=1024)
 def version_tuple(version: str) -> tuple[int, ...]:
     """``"1.9.220"`` → ``(1, 9, 220)``; a leading ``v`` and suffixes like ``-rc1`` are ignored."""
     m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", version)

@@ -155,3 +155,48 @@ def test_unknown_sdk_lists_every_family_and_summary_names_the_exceptions():
     )
     assert calls_for({"AWS_REGION": "x"}, {"go2": "1.0.0"})[0].sdk == "Go SDK v2"
     assert resolve("cpp", "1.11.0", {}).scope == "unknown"
+
+
+class _Recording(dict):
+    """An environment that records every variable a resolver reads."""
+
+    read: set[str]
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize(
+    "sdk",
+    [None, {"boto3": "1.9.0"}, {"awscli": "1.30.0"}, {"awscli": "2.1.0"}, {"go": None},
+     {"go2": None}, {"java": "1.12"}, {"java2": None}, {"node": "2.1"}, {"node": "3.0"},
+     {"dotnet": "3.7"}, {"dotnet": "4.0"}, {"ruby": None}, {"php": None}, {"cpp": "1.9"}],
+)  # fmt: skip
+def test_calls_for_resolves_once_per_distinct_variables_it_reads(sdk):
+    """calls_for resolves each distinct set of the variables in READS once (replicas share
+    their environment); the cache would give wrong answers if a resolver read any other."""
+    from irsa_nb.sdk_endpoints import READS
+
+    env = _Recording(
+        AWS_REGION="eu-west-1", AWS_SDK_LOAD_CONFIG="1", AWS_STS_REGIONAL_ENDPOINTS="legacy",
+        AMAZON_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", HOME="/root",
+    )  # fmt: skip
+    env.read = set()
+    direct = (
+        [resolve(k, v, env, "cn-north-1") for k, v in sdk.items()]
+        if sdk
+        else resolve_any(env, "cn-north-1")
+    )
+    assert env.read <= set(READS)
+    assert calls_for(dict(env, PATH="/bin"), sdk, "cn-north-1") == direct
+    changed = dict(env, AWS_REGION="us-west-2")
+    assert calls_for(changed, sdk, "cn-north-1") == (
+        [resolve(k, v, changed, "cn-north-1") for k, v in sdk.items()]
+        if sdk
+        else resolve_any(changed, "cn-north-1")
+    )
