@@ -32,6 +32,7 @@ from .iam.arn import (
     partition_for_region,
 )
 from .iam.arn import role_name as arn_role_name
+from .iam.trust import Policy, PolicyError, parse_policy
 from .k8s import Pod, ServiceAccount, _d, _l, items_of
 from .trail import SimulationResult, WebIdentityCall, simulation_results, web_identity_calls
 
@@ -83,6 +84,25 @@ class Role:
     attached: tuple[str, ...] | Gap  # policy ARNs
     inline: tuple[str, ...] | Gap  # policy names
     max_session_duration: int | None = None
+
+    def trust(self) -> Policy:
+        """The trust policy parsed (:func:`~irsa_nb.iam.trust.parse_policy`) once per role.
+
+        Raises
+        ------
+        PolicyError
+            If it cannot be evaluated.
+        """
+        parsed = self.__dict__.get("_trust")
+        if parsed is None:
+            try:
+                parsed = parse_policy(self.trust_policy)
+            except PolicyError as exc:
+                parsed = exc
+            self.__dict__["_trust"] = parsed  # a cache beside the frozen fields
+        if isinstance(parsed, PolicyError):
+            raise PolicyError(*parsed.args)
+        return parsed
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .sdks import version_tuple
 
@@ -139,14 +139,14 @@ class StsCall:
     mode: str | None  # AWS_STS_REGIONAL_ENDPOINTS in effect: "legacy", "regional" or None
     why: str  # one English sentence
 
-    @property
+    @cached_property
     def partition(self) -> str | None:
         """The partition of the endpoint called (None when none is called)."""
         if self.endpoint is None:
             return None
         return "aws" if self.endpoint == GLOBAL_ENDPOINT else partition_of(self.region or "")
 
-    @property
+    @cached_property
     def source_is_env(self) -> bool:
         """Whether the region came from an environment variable of the container."""
         return self.region_source.startswith(("AWS_", "AMAZON_"))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from ..exec_facts import facts_for
 from ..iam.arn import ArnError, issuer_host_path, oidc_provider_arn, parse_arn
 from ..iam.arn import role_name as arn_role_name
-from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust, parse_policy
+from ..iam.trust import PolicyError, WebIdentityRequest, evaluate_trust
 from ..inventory import Cluster, Gap, Role
 from ..sdk_endpoints import GLOBAL_ENDPOINT, calls_for
 from ..text import Msg
@@ -84,7 +84,7 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
     key = (role.name, request, region)
     if key not in ctx.cache:
         try:
-            ctx.cache[key] = evaluate_trust(role.trust_policy, request, requested_region=region)
+            ctx.cache[key] = evaluate_trust(role.trust(), request, requested_region=region)
         except PolicyError as exc:
             ctx.cache[key] = exc
     decision = ctx.cache[key]
@@ -94,9 +94,8 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
         "aud": request.aud,
         "provider_arn": request.provider_arn,
         "issuer": request.issuer,
-        "trust_json": _suggested_trust(request),
     }
-    ev = {"trust_policy": _as_json(role.trust_policy), "request": vars(request)}
+    ev = {"trust_policy": _as_json(role), "request": vars(request)}
     if isinstance(decision, PolicyError):
         yield Finding("ERROR", "invalid_policy", {**params, "reason": decision.message}, ev)
     elif decision.allowed:
@@ -107,7 +106,8 @@ def trust_policy_allows_service_account(ctx: Context, target: Subject) -> Iterat
         keys = sorted({c.split(" ", 1)[1] for c in decision.undecided})
         yield Finding("WARN", "undecided", {**params, "reason": decision.reason, "keys": keys}, ev)
     else:
-        yield Finding("FAIL", "denied", {**params, "reason": decision.reason}, ev)
+        fix = {"trust_json": _suggested_trust(request)}  # the denied remediation's only
+        yield Finding("FAIL", "denied", {**params, "reason": decision.reason, **fix}, ev)
     yield from _real_tokens(ctx, target, role, request, account, cl.partition, params, region)
 
 
@@ -196,7 +196,7 @@ def _real_tokens(
         try:
             decisions = [
                 evaluate_trust(
-                    role.trust_policy,
+                    role.trust(),
                     WebIdentityRequest(
                         provider_arn=oidc_provider_arn(partition, account, tok.iss)
                         if tok.iss
@@ -223,11 +223,12 @@ def _real_tokens(
             yield Finding("FAIL", "token_denied", {**params, "reason": reason}, ev, pod=pod)
 
 
-def _as_json(policy: object) -> object:
+def _as_json(role: Role) -> object:
+    """The role's trust policy for evidence: normalised, else as collected."""
     try:
-        return parse_policy(policy)  # type: ignore[arg-type]
+        return role.trust()
     except PolicyError:
-        return policy
+        return role.trust_policy
 
 
 def _suggested_trust(req: WebIdentityRequest) -> str:

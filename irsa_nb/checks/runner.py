@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import pandas as pd
@@ -316,7 +316,7 @@ def _row(
     )
     return (
         chk.id,
-        text.render(lang, (chk.id, "title"), {}) or chk.id,
+        _title(lang, chk.id),
         f.status,
         chk.severity,
         params.get("namespace", "") if target or pod else "",
@@ -326,8 +326,16 @@ def _row(
         detail,
         remediation,
         chk.doc_url,
-        json.dumps(f.evidence, sort_keys=True, default=str) if f.evidence else "",
+        _evidence_json(f.evidence) if f.evidence else "",
     )
+
+
+_evidence_json = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
+@cache
+def _title(lang: str, check_id: str) -> str:
+    return text.render(lang, (check_id, "title"), {}) or check_id
 
 
 # --- pod-scope checks once per pod template ----------------------------------------------
@@ -350,6 +358,7 @@ _SENTINELS = (  # (Pod field, sentinel)
     ("node_name", f"irsa-nb-pod-node-{_TOKEN}"),
 )
 _VOLUME_SENTINEL = f"kube-api-access-irsa-nb-{_TOKEN}"
+_ORDER = (*(sentinel for _, sentinel in _SENTINELS), _VOLUME_SENTINEL)
 _API_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")  # the name Kubernetes generates
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*")
 _OWN = {f for f, _ in _SENTINELS} | {"containers", "init_containers", "token_volumes"}
@@ -455,22 +464,23 @@ def _template_key(p: Pod, volume: str | None) -> tuple:
     )
 
 
-def _own_values(p: Pod) -> tuple[list[tuple[str, str]], str | None] | None:
-    """``p``'s (sentinel, value) pairs and its generated token volume, or None when ``p``
-    must be evaluated on its own."""
-    pairs = [(sentinel, getattr(p, f)) for f, sentinel in _SENTINELS]
+def _own_values(p: Pod) -> tuple[tuple[str, ...], str | None] | None:
+    """``p``'s own values in the order of :data:`_ORDER` (its generated token volume last,
+    empty when it has none) and that volume, or None when ``p`` must be evaluated on its
+    own."""
     api = [n for n in p.token_volumes if _API_VOLUME.fullmatch(n)]
     volume = api[0] if len(api) == 1 else None
-    if volume is not None:
-        pairs.append((_VOLUME_SENTINEL, volume))
-    if not all(_PLAIN.fullmatch(v) for _, v in pairs):
+    values = (*(getattr(p, f) for f, _ in _SENTINELS), volume or "")
+    if not all(_PLAIN.fullmatch(v) for v in values[:-1]) or (
+        volume is not None and not _PLAIN.fullmatch(volume)
+    ):
         return None
-    return pairs, volume
+    return values, volume
 
 
-#: A target pod's template: its number, its own (sentinel, value) pairs, and the pod all
-#: pods of the template are evaluated as.
-Template = tuple[int, list[tuple[str, str]], Pod]
+#: A target pod's template: its number, its own values (:func:`_own_values`), and the pod
+#: all pods of the template are evaluated as.
+Template = tuple[int, tuple[str, ...], Pod]
 
 
 def _templates(ctx: Context) -> dict[int, Template | None]:
@@ -484,7 +494,7 @@ def _templates(ctx: Context) -> dict[int, Template | None]:
             if own is None:
                 out[id(p)] = None
                 continue
-            pairs, volume = own
+            values, volume = own
             key = _template_key(p, volume)
             if key not in stand_ins:
                 vols, containers, inits = _volumes_renamed(p, volume)
@@ -497,27 +507,31 @@ def _templates(ctx: Context) -> dict[int, Template | None]:
                 )
                 stand_ins[key] = (len(stand_ins), stand_in)
             number, stand_in = stand_ins[key]
-            out[id(p)] = (number, pairs, stand_in)
+            out[id(p)] = (number, values, stand_in)
     return out
 
 
-def _planned(row: tuple) -> tuple[tuple, tuple[int, ...]]:
-    """A template row and the cells that name a sentinel (the pod column at least)."""
-    return row, tuple(i for i, cell in enumerate(row) if _TOKEN in cell)
+def _planned(row: tuple) -> tuple[tuple, tuple[tuple[int, str], ...]]:
+    """A template row and, for each cell that names a sentinel (the pod column at least),
+    its index and a format string with ``{0}``... for the values of :data:`_ORDER`."""
+    plan = []
+    for i, cell in enumerate(row):
+        if _TOKEN in cell:
+            fmt = cell.replace("{", "{{").replace("}", "}}")
+            for n, sentinel in enumerate(_ORDER):
+                fmt = fmt.replace(sentinel, f"{{{n}}}")
+            plan.append((i, fmt))
+    return row, tuple(plan)
 
 
-def _substitute(planned: tuple[tuple, tuple[int, ...]], pairs: list[tuple[str, str]]) -> tuple:
+def _substitute(planned: tuple[tuple, tuple[tuple[int, str], ...]], values: tuple) -> tuple:
     """A template row for one pod: each sentinel replaced by the pod's own value."""
     row, plan = planned
     if not plan:
         return row
     cells = list(row)
-    for i in plan:
-        cell = cells[i]
-        for sentinel, value in pairs:
-            if sentinel in cell:
-                cell = cell.replace(sentinel, value)
-        cells[i] = cell
+    for i, fmt in plan:
+        cells[i] = fmt.format(*values)
     return tuple(cells)
 
 
@@ -532,7 +546,7 @@ def _shared_pod_rows(
     evaluating each pod template once (see above). A template whose evaluation or rendering
     raises is evaluated again on the real pod, so a crash reads exactly as per pod."""
     for t in ctx.targets:
-        done: dict[int, list[tuple[tuple, tuple[int, ...]]] | None] = {}
+        done: dict[int, list[tuple[tuple, tuple[tuple[int, str], ...]]] | None] = {}
         for p in t.pods:
             tpl = templates[id(p)]
             made = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..iam.arn import ArnError, parse_arn
-from ..iam.trust import PolicyError, parse_policy
+from ..iam.trust import PolicyError
 from ..inventory import Cluster, Gap, Role
 from ..k8s import IRSA_ENV_VARS, Container, Pod
 from ..sdk_endpoints import (
@@ -245,7 +245,7 @@ def _sts_mismatches(cl: Cluster, pods: list[Pod], sdk: dict[str, str]) -> list[t
 
 def _federated(role: Role) -> list[str]:
     try:
-        doc = parse_policy(role.trust_policy)
+        doc = role.trust()
     except PolicyError:
         return []
     out: list[str] = []

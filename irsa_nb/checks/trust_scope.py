@@ -29,8 +29,8 @@ def trust_policy_not_overbroad(ctx: Context, target: Subject) -> Iterator[Findin
         "sub": f"system:serviceaccount:{target.namespace}:{target.name}",
     }
     try:
-        findings = overbroad_findings(role.trust_policy, cl.issuer)
-        unmatchable = unmatchable_statements(role.trust_policy, cl.issuer)
+        findings = overbroad_findings(role.trust(), cl.issuer)
+        unmatchable = unmatchable_statements(role.trust(), cl.issuer)
     except PolicyError as exc:
         yield Finding("ERROR", "invalid_policy", {**params, "reason": exc.message})
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from irsa_nb.text import Msg
@@ -122,6 +123,11 @@ def parse_arn(text: str) -> Arn:
     """
     if not isinstance(text, str):
         raise _fail(text, "not_string", type=type(text).__name__)
+    return _parse(text)
+
+
+@lru_cache(maxsize=16384)  # an inventory names the same few thousand ARNs many times
+def _parse(text: str) -> Arn:
     if not text:
         raise _fail(text, "empty")
     ws = _WHITESPACE_RE.search(text)

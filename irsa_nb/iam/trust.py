@@ -403,7 +403,12 @@ def _normalise_statement(raw: Any, index: int) -> dict[str, Any]:
     return out
 
 
-def parse_policy(doc: dict[str, Any] | str) -> dict[str, Any]:
+class Policy(dict):
+    """A trust-policy document as :func:`parse_policy` returns it (a plain ``dict`` otherwise):
+    passed to :func:`parse_policy` again, it is returned as is."""
+
+
+def parse_policy(doc: dict[str, Any] | str) -> Policy:
     """Validate and normalise a trust-policy document.
 
     Accepts a dict (what boto3 and the AWS CLI return), a JSON string, or the URL-encoded
@@ -418,6 +423,8 @@ def parse_policy(doc: dict[str, Any] | str) -> dict[str, Any]:
     PolicyError
         If the document cannot be evaluated; the message names the statement (1-based).
     """
+    if type(doc) is Policy:
+        return doc
     data = _decode_text(doc) if isinstance(doc, str) else doc
     if not isinstance(data, dict):
         raise PolicyError(Msg("_policy.not_object", kind=_kind(data)))
@@ -428,7 +435,7 @@ def parse_policy(doc: dict[str, Any] | str) -> dict[str, Any]:
         raw = [raw]
     if not isinstance(raw, list):
         raise PolicyError(Msg("_policy.statement_shape", kind=_kind(raw)))
-    out = dict(data)
+    out = Policy(data)
     out["Statement"] = [_normalise_statement(s, i) for i, s in enumerate(raw, 1)]
     return out
 

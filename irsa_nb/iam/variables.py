@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from .context import Known, Unknown
 
@@ -38,6 +39,7 @@ _DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 
+@lru_cache(maxsize=8192)
 def pattern(value: str) -> Pattern:
     """Tokens of ``value`` with ``*`` and ``?`` as wildcards."""
     return tuple(ANY if c == "*" else ONE if c == "?" else c for c in value)
