@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache, partial
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
@@ -172,7 +173,7 @@ def _check_rows(
     ctx: Context,
     base: dict[str, Any],
     lang: str,
-    templates: dict[int, Template | None] | None = None,
+    templates: Templates | None = None,
 ) -> list[tuple]:
     """The rows of one check; a bug in it becomes one ERROR row instead of losing the rest."""
     rows: list[tuple] = []
@@ -202,7 +203,12 @@ def _columns(rows: list[tuple]) -> list[pa.Array]:
     """The rows as one Arrow string array per result column."""
     if not rows:
         return [pa.array([], _TEXT)] * len(RESULT_COLUMNS)
-    return [pa.array(col, _TEXT, memory_pool=_POOL) for col in zip(*rows, strict=True)]
+    # A column at a time: zip(*rows) would hold an iterator per row, enough tracked objects
+    # to set off full garbage collections of the whole inventory.
+    return [
+        pa.array(list(map(itemgetter(i), rows)), _TEXT, memory_pool=_POOL)
+        for i in range(len(RESULT_COLUMNS))
+    ]
 
 
 def _select_checks(ids: Iterable[str] | None) -> list[Check]:
@@ -359,6 +365,8 @@ _SENTINELS = (  # (Pod field, sentinel)
 )
 _VOLUME_SENTINEL = f"kube-api-access-irsa-nb-{_TOKEN}"
 _ORDER = (*(sentinel for _, sentinel in _SENTINELS), _VOLUME_SENTINEL)
+#: The result columns a pod's own values can appear in.
+_POD_CELLS = tuple(RESULT_COLUMNS.index(c) for c in ("pod", "detail", "remediation", "evidence"))
 _API_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")  # the name Kubernetes generates
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*")
 _OWN = {f for f, _ in _SENTINELS} | {"containers", "init_containers", "token_volumes"}
@@ -478,16 +486,19 @@ def _own_values(p: Pod) -> tuple[tuple[str, ...], str | None] | None:
     return values, volume
 
 
-#: A target pod's template: its number, its own values (:func:`_own_values`), and the pod
-#: all pods of the template are evaluated as.
-Template = tuple[int, tuple[str, ...], Pod]
+#: Each target pod's template (by ``id``): its number and the pod's own values
+#: (:func:`_own_values`), or None for a pod evaluated on its own; and by number, the pod all
+#: pods of the template are evaluated as. Kept apart so that the per-pod entries hold no
+#: object the garbage collector tracks.
+Templates = tuple[dict[int, tuple[int, tuple[str, ...]] | None], list[Pod]]
 
 
-def _templates(ctx: Context) -> dict[int, Template | None]:
-    """Each target pod's template (by ``id``), or None for a pod evaluated on its own."""
+def _templates(ctx: Context) -> Templates:
+    """The target pods' templates (see :data:`Templates`)."""
     with_facts = {(ns, name) for ns, name, _ in ctx.inventory.exec_facts}
-    stand_ins: dict[tuple, tuple[int, Pod]] = {}
-    out: dict[int, Template | None] = {}
+    numbers: dict[tuple, int] = {}
+    stand_ins: list[Pod] = []
+    out: dict[int, tuple[int, tuple[str, ...]] | None] = {}
     for t in ctx.targets:
         for p in t.pods:
             own = None if p.shape_errors or (p.namespace, p.name) in with_facts else _own_values(p)
@@ -496,26 +507,28 @@ def _templates(ctx: Context) -> dict[int, Template | None]:
                 continue
             values, volume = own
             key = _template_key(p, volume)
-            if key not in stand_ins:
+            number = numbers.setdefault(key, len(stand_ins))
+            if number == len(stand_ins):
                 vols, containers, inits = _volumes_renamed(p, volume)
-                stand_in = dataclasses.replace(
-                    p,
-                    token_volumes=vols,
-                    containers=containers,
-                    init_containers=inits,
-                    **{f: sentinel for f, sentinel in _SENTINELS},
+                stand_ins.append(
+                    dataclasses.replace(
+                        p,
+                        token_volumes=vols,
+                        containers=containers,
+                        init_containers=inits,
+                        **{f: sentinel for f, sentinel in _SENTINELS},
+                    )
                 )
-                stand_ins[key] = (len(stand_ins), stand_in)
-            number, stand_in = stand_ins[key]
-            out[id(p)] = (number, values, stand_in)
-    return out
+            out[id(p)] = (number, values)
+    return out, stand_ins
 
 
 def _planned(row: tuple) -> tuple[tuple, tuple[tuple[int, str], ...]]:
     """A template row and, for each cell that names a sentinel (the pod column at least),
     its index and a format string with ``{0}``... for the values of :data:`_ORDER`."""
     plan = []
-    for i, cell in enumerate(row):
+    for i in _POD_CELLS:
+        cell = row[i]
         if _TOKEN in cell:
             fmt = cell.replace("{", "{{").replace("}", "}}")
             for n, sentinel in enumerate(_ORDER):
@@ -538,28 +551,30 @@ def _substitute(planned: tuple[tuple, tuple[tuple[int, str], ...]], values: tupl
 def _shared_pod_rows(
     chk: Check,
     ctx: Context,
-    templates: dict[int, Template | None],
+    templates: Templates,
     row: Callable[..., tuple],
     rows: list[tuple],
 ) -> None:
     """Append the rows of pod-scope ``chk`` to ``rows``, as per-pod evaluation would give them,
     evaluating each pod template once (see above). A template whose evaluation or rendering
     raises is evaluated again on the real pod, so a crash reads exactly as per pod."""
+    of_pod, stand_ins = templates
     for t in ctx.targets:
         done: dict[int, list[tuple[tuple, tuple[tuple[int, str], ...]]] | None] = {}
         for p in t.pods:
-            tpl = templates[id(p)]
+            tpl = of_pod[id(p)]
             made = None
             if tpl is not None:
-                if tpl[0] not in done:
-                    stand_in = tpl[2]
+                number = tpl[0]
+                if number not in done:
+                    stand_in = stand_ins[number]
                     try:
-                        done[tpl[0]] = [
+                        done[number] = [
                             _planned(row(chk, f, t, stand_in)) for f in chk.func(ctx, t, stand_in)
                         ]
                     except Exception:
-                        done[tpl[0]] = None
-                made = done[tpl[0]]
+                        done[number] = None
+                made = done[number]
             if made is None or tpl is None:
                 unreadable = shape_error(p)
                 for f in [unreadable] if unreadable else chk.func(ctx, t, p):

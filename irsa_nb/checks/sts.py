@@ -189,9 +189,10 @@ def partition_consistent(ctx: Context, target: Subject) -> Iterator[Finding]:
     for p in target.pods:
         for c in p.all_containers:
             value = c.env_value("AWS_ROLE_ARN")
-            what = Msg("_partition.pod_env", pod=p.name)
-            if value and (what, value) not in arns:
-                arns.append((what, value))
+            if value:
+                what = Msg("_partition.pod_env", pod=p.name)
+                if (what, value) not in arns:
+                    arns.append((what, value))
     role = annotated_role(ctx, target)
     if isinstance(role, Role):
         federated = Msg("_partition.federated")
