@@ -13,6 +13,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -55,7 +56,7 @@ class Subject:
     pods: list[Pod]
     requested: bool = False  # named explicitly by the user
 
-    @property
+    @cached_property
     def role_arn(self) -> str | None:
         return self.sa.role_arn if self.sa else None
 
