@@ -432,10 +432,11 @@ _KEYED = {
 _KNOWN = all(tuple(f.name for f in dataclasses.fields(t)) == n for t, n in _KEYED.items())
 
 
-def _template_key(p: Pod, volume: str | None) -> tuple:
+def _template_key(p: Pod, volume: str | None, memo: dict[int, tuple]) -> tuple:
     """What the pod-scope checks can read of ``p`` besides its own values (see above), with
     the generated token volume ``volume`` renamed, as a hashable key. The model's string
-    maps (annotations, node selector, env, mounts) hold strings only."""
+    maps (annotations, node selector, env, mounts) hold strings only. ``memo`` keeps the
+    key of each env mapping by ``id``: replicas share one (while the pods live)."""
     if not _KNOWN:
         vols, containers, inits = _volumes_renamed(p, volume)
         return _frozen(
@@ -445,13 +446,21 @@ def _template_key(p: Pod, volume: str | None) -> tuple:
     def one(name: str) -> str:
         return _VOLUME_SENTINEL if name == volume else name
 
+    def env(mapping: dict[str, EnvVar]) -> tuple:
+        key = memo.get(id(mapping))
+        if key is None:
+            key = memo[id(mapping)] = tuple(
+                (k, v.name, v.value, v.source) for k, v in mapping.items()
+            )
+        return key
+
     def containers(cs: tuple[Container, ...]) -> tuple:
         return tuple(
             (
                 c.name,
                 c.image,
                 _typed(c.init),
-                tuple((k, v.name, v.value, v.source) for k, v in c.env.items()),
+                env(c.env),
                 c.env_from,
                 tuple((k, one(v)) for k, v in c.mounts.items()),
                 _typed(c.run_as_user),
@@ -499,6 +508,7 @@ def _templates(ctx: Context) -> Templates:
     numbers: dict[tuple, int] = {}
     stand_ins: list[Pod] = []
     out: dict[int, tuple[int, tuple[str, ...]] | None] = {}
+    memo: dict[int, tuple] = {}
     for t in ctx.targets:
         for p in t.pods:
             own = None if p.shape_errors or (p.namespace, p.name) in with_facts else _own_values(p)
@@ -506,7 +516,7 @@ def _templates(ctx: Context) -> Templates:
                 out[id(p)] = None
                 continue
             values, volume = own
-            key = _template_key(p, volume)
+            key = _template_key(p, volume, memo)
             number = numbers.setdefault(key, len(stand_ins))
             if number == len(stand_ins):
                 vols, containers, inits = _volumes_renamed(p, volume)
