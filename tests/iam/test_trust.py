@@ -795,8 +795,21 @@ def test_parse_policy_normalises_shapes() -> None:
             }
         ],
     }
-    assert parse_policy(parsed) == parsed
+    assert parse_policy(parsed) is parsed  # already normalised: not parsed again
+    assert parse_policy(dict(parsed)) == parsed  # a plain dict of the same is normalised
     assert raw["Statement"]["Principal"] == "*"  # input untouched
+
+
+def test_role_parses_its_trust_policy_once() -> None:
+    from irsa_nb.inventory import Role
+
+    good = Role("app", f"arn:aws:iam::{ACCOUNT}:role/app", policy(statement()), (), ())
+    assert good.trust() is good.trust()
+    assert good.trust() == parse_policy(good.trust_policy)
+    bad = Role("bad", f"arn:aws:iam::{ACCOUNT}:role/bad", {"Statement": 3}, (), ())
+    for _ in range(2):  # the same error every time, not a cached None
+        with pytest.raises(PolicyError, match="Statement"):
+            bad.trust()
 
 
 def test_parse_policy_adds_empty_condition() -> None:
