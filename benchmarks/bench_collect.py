@@ -679,7 +679,8 @@ def memory_main(args: argparse.Namespace) -> None:
             f"run_checks {r['checks_s']:.2f} s = {r['total_s']:.2f} s (rounds "
             + ", ".join(f"{t:.2f}" for t in r["rounds"])
             + f"); peak RSS after collect {r['collect_vmhwm_mb']:.0f} MB, collect + checks "
-            f"{r['vmhwm_mb']:.0f} MB (rounds " + ", ".join(f"{m:.0f}" for m in r["peaks"])
+            f"{r['vmhwm_mb']:.0f} MB (rounds "
+            + ", ".join(f"{m:.0f}" for m in r["peaks"])
             + f"); {r['pods']} pods, {r['service_accounts']} SAs, {r['roles']} roles, "
             f"{r['rows']} rows; servers set up in {r['setup_s']:.0f} s"
         )

@@ -450,9 +450,12 @@ def _share(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
 def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
     """``value`` (parsed JSON), or the equal value ``memo`` met first (children first).
 
-    A dict or list is keyed by its entries: strings (already shared) by value, containers by
-    the id of their shared copy (kept alive by ``memo``), other scalars by type and value
-    (``1``, ``1.0`` and ``True`` differ in JSON). Parts nested deeper than a pod's own
+    A dict or list is identified by its entries: strings (already shared) by value, containers
+    by the id of their shared copy (kept alive by ``memo``), other scalars by type and value
+    (``1``, ``1.0`` and ``True`` differ in JSON). ``memo`` keeps the hash of that key, not
+    the key (most parts of 20,000 pods are met once: the keys were a third of the collector's
+    peak); a value found under the hash is compared entry by entry, and a different value
+    with the same hash is kept under its whole key. Parts nested deeper than a pod's own
     fields are kept as they are.
     """
     if isinstance(value, str):
@@ -472,7 +475,32 @@ def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
             key.append(id(x))
         else:
             key += (type(x), x)
-    return memo.setdefault(tuple(key), value)
+    whole = tuple(key)
+    digest = hash(whole)  # an int: never equal to the strings memo also holds
+    found = memo.get(digest)
+    if found is None:
+        memo[digest] = value
+        return value
+    if _same_entries(found, value):
+        return found
+    return memo.setdefault(whole, value)  # a hash collision: rare
+
+
+def _same_entries(a: Any, b: Any) -> bool:
+    """Whether two parsed containers whose parts are shared have the same entries, in the
+    same order: the same shared containers, strings and other scalars of one type and value."""
+    if type(a) is not type(b) or len(a) != len(b):
+        return False
+    if isinstance(a, dict):
+        pairs: Iterable[tuple[Any, Any]] = zip(a.items(), b.items(), strict=True)
+    else:
+        pairs = zip(enumerate(a), enumerate(b), strict=True)
+    for (ka, x), (kb, y) in pairs:
+        if ka != kb:
+            return False
+        if x is not y and (isinstance(x, (dict, list)) or type(x) is not type(y) or x != y):
+            return False
+    return True
 
 
 def _slim_name(obj: dict[str, Any]) -> dict[str, Any]:
