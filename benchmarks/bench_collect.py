@@ -629,7 +629,7 @@ def memory_point(args: argparse.Namespace, pods: int, sas: int, roles: int) -> d
     size = dict(n_service_accounts=sas, n_pods=pods, n_roles=roles, **_WORLDS[args.world])
     t0 = time.perf_counter()
     with (
-        FakeKubeProcess(synthetic=size) as kube,
+        FakeKubeProcess(synthetic=size, start_timeout=1800) as kube,
         HttpsIssuer(path="/id/BENCH") as issuer,
     ):  # fmt: skip
         srv = subprocess.Popen(
