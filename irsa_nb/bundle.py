@@ -537,10 +537,20 @@ def _share_parsed(memo: dict[Any, Any]) -> Any:
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = dict(pairs)
+        key: list[Any] = ["{"]
         for k, x in obj.items():
-            if isinstance(x, list):  # objects in it are shared already; lists are not
-                obj[k] = _shared_list(x, memo, 0)
-        return _intern(obj, memo)
+            key.append(k)
+            if isinstance(x, str):
+                obj[k] = x = memo.setdefault(x, x)
+                key.append(x)
+            elif isinstance(x, dict):  # shared already
+                key.append(id(x))
+            elif isinstance(x, list):  # its objects are shared already, not the list
+                obj[k] = x = _shared_list(x, memo, 0)
+                key.append(id(x))
+            else:
+                key += (type(x), x)
+        return _found(memo, tuple(key), obj)
 
     return hook
 
