@@ -29,6 +29,12 @@ Run: .venv/bin/python benchmarks/bench_collect.py [--pods N --sas N --roles N --
 over 8 connections), the collector reading roles one by one (before the bulk read) and the
 collector reading them with get-account-authorization-details: wall time, requests by
 operation, CPU and peak RSS. ``--crossover`` adds the per-role/bulk threshold measurement.
+
+``--memory`` (see :func:`memory_main`): issue 16's all-IRSA world (every service account
+annotated, the pods of one replicas of a template: ``--world irsa``) at 20,000 pods / 5,000
+service accounts / 1,000 roles and at 100,000 / 20,000 / 5,000 (``--points``), moto and the
+fake Kubernetes API without added latency: peak RSS (VmHWM) after collect and after
+``run_checks``, wall times, and the time ratio between the points against the pod ratio.
 """
 
 from __future__ import annotations
@@ -57,6 +63,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+#: synthetic_cluster keywords of the worlds: the standard one, issue 16's all-IRSA one
+_WORLDS: dict[str, dict[str, Any]] = {
+    "standard": {},
+    "irsa": {"irsa_fraction": 1.0, "replica_templates": True},
+}
 
 
 # ------------------------------------------------------------------ IAM/EKS responder
@@ -458,7 +469,8 @@ def serve_latency(args: argparse.Namespace) -> None:
     kube_url, issuer_url, cfg_dir = args.serve_latency
     eks_models.ENDPOINT_TEMPLATE = kube_url + "/"
     eks_models.ISSUER_TEMPLATE = issuer_url
-    data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles)
+    data = synthetic_cluster(n_service_accounts=args.sas, n_pods=0, n_roles=args.roles,
+                             **_WORLDS[args.world])  # fmt: skip
     moto = MotoServer().start()
     seeded = seed_aws(moto.url, data)  # sequential: moto's create_role races with threads
     proxy = ThrottleProxy(moto.url, latency_seconds=args.aws_latency_ms / 1000)
@@ -606,6 +618,83 @@ def latency_main(args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+# ------------------------------------------------------------------ memory mode
+def memory_point(args: argparse.Namespace, pods: int, sas: int, roles: int) -> dict[str, Any]:
+    """One collect + run_checks (fresh process) on a world of that size, moto and the fake
+    Kubernetes API with no added latency."""
+    from tests.servers.fake_kube import FakeKubeProcess
+    from tests.servers.tls import HttpsIssuer
+
+    tmp = Path(tempfile.mkdtemp(prefix="irsa-bench-memory-"))
+    size = dict(n_service_accounts=sas, n_pods=pods, n_roles=roles, **_WORLDS[args.world])
+    t0 = time.perf_counter()
+    with (
+        FakeKubeProcess(synthetic=size, start_timeout=1800) as kube,
+        HttpsIssuer(path="/id/BENCH") as issuer,
+    ):  # fmt: skip
+        srv = subprocess.Popen(
+            [sys.executable, __file__, "--sas", str(sas), "--roles", str(roles),
+             "--world", args.world, "--aws-latency-ms", "0",
+             "--serve-latency", kube.url, issuer.issuer, str(tmp / "aws")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        aws_env = json.loads(srv.stdout.readline())
+        setup = time.perf_counter() - t0
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(aws_env, KUBECONFIG=kube.kubeconfig(tmp / "kubeconfig"),
+                   SSL_CERT_FILE=issuer.ca_file)  # fmt: skip
+        runs = []
+        for _ in range(args.rounds):
+            srv.stdin.write("reset\n")
+            srv.stdin.flush()
+            srv.stdout.readline()
+            runs.append(run_child("collect", env, args.cluster, 0))
+        srv.stdin.write("stop\n")
+        srv.stdin.flush()
+        srv.wait(60)
+    best = min(runs, key=lambda r: r["total_s"])
+    best.update(setup_s=setup, size=(pods, sas, roles), rounds=[r["total_s"] for r in runs],
+                peaks=[r["vmhwm_mb"] for r in runs])  # fmt: skip
+    return best
+
+
+def memory_main(args: argparse.Namespace) -> None:
+    """Peak RSS and wall time of collect + run_checks at each of ``--points``."""
+    import importlib.metadata as md
+
+    points = [tuple(int(x) for x in p.split(":")) for p in args.points.split(",")]
+    results = [memory_point(args, *p) for p in points]
+    versions = ", ".join(f"{n} {md.version(n)}" for n in ("boto3", "kubernetes", "pandas",
+                                                          "pyarrow", "moto"))  # fmt: skip
+    lines = [
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {versions}",
+        f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average "
+        f"{os.getloadavg()[0]:.1f}; world {args.world!r}; best of {args.rounds}",
+    ]
+    for r in results:
+        pods, sas, roles = r["size"]
+        lines.append(
+            f"{pods} pods / {sas} SAs / {roles} roles: collect {r['collect_s']:.2f} s + "
+            f"run_checks {r['checks_s']:.2f} s = {r['total_s']:.2f} s (rounds "
+            + ", ".join(f"{t:.2f}" for t in r["rounds"])
+            + f"); peak RSS after collect {r['collect_vmhwm_mb']:.0f} MB, collect + checks "
+            f"{r['vmhwm_mb']:.0f} MB (rounds "
+            + ", ".join(f"{m:.0f}" for m in r["peaks"])
+            + f"); {r['pods']} pods, {r['service_accounts']} SAs, {r['roles']} roles, "
+            f"{r['rows']} rows; servers set up in {r['setup_s']:.0f} s"
+        )
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        lines.append(
+            f"growth {a['size'][0]} -> {b['size'][0]} pods ({b['size'][0] / a['size'][0]:.1f}x): "
+            f"time {b['total_s'] / a['total_s']:.2f}x (collect "
+            f"{b['collect_s'] / a['collect_s']:.2f}x, run_checks "
+            f"{b['checks_s'] / a['checks_s']:.2f}x), peak RSS {b['vmhwm_mb'] / a['vmhwm_mb']:.2f}x"
+        )
+    print("\n".join(lines))
+
+
 # ------------------------------------------------------------------ main
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -622,7 +711,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--crossover", action="store_true")
     ap.add_argument("--serve-latency", nargs=3, metavar=("KUBE_URL", "ISSUER", "CFG_DIR"))
+    ap.add_argument("--world", choices=sorted(_WORLDS), default="standard")
+    ap.add_argument("--memory", action="store_true", help="the memory mode (see above)")
+    ap.add_argument("--points", default="20000:5000:1000,100000:20000:5000",
+                    help="PODS:SAS:ROLES,... for --memory")  # fmt: skip
     args = ap.parse_args()
+    if args.memory and not args.child:
+        args.world = "irsa" if args.world == "standard" else args.world
+        memory_main(args)
+        return
     if args.serve_latency:
         serve_latency(args)
         return

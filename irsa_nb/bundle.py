@@ -15,7 +15,7 @@ import stat
 import sys
 import tarfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -220,10 +220,13 @@ def read_documents(path: str | Path) -> dict[str, Document]:
             f"{path} holds no aws/ or k8s/ files; see the bundle layout in docs/bundles.md"
         )
     docs: dict[str, Document] = {}
+    memo: dict[Any, Any] = {}  # the Kubernetes lists' repeated parts, one copy each
     for name in sorted(raw):
         if name.endswith(".error.txt"):
             continue
-        docs[_canonical(name)] = _parse(name, raw[name])
+        # each file's bytes are dropped once decoded (a 20,000-pod list is 85 MB of them)
+        docs[_canonical(name)] = _parse(name, raw, memo if _KUBE_LIST.search(name) else None)
+    del memo
     for name in sorted(raw):
         if name.endswith(".error.txt"):
             text = raw[name].decode("utf-8", "replace").strip()
@@ -413,16 +416,26 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _parse(name: str, data: bytes) -> Document:
+#: Kubernetes lists of pods and service accounts, cluster-wide or per namespace: parsed with
+#: their repeated parts shared, as the live collector keeps them
+_KUBE_LIST = re.compile(r"^k8s/(namespaces/[^/]+/)?(pods|serviceaccounts)\.json$")
+
+
+def _parse(name: str, raw: dict[str, bytes], memo: dict[Any, Any] | None = None) -> Document:
+    """Parse ``raw.pop(name)``; with ``memo``, equal JSON objects and arrays are one object."""
+    data = raw.pop(name)
     if name.endswith((".pem", ".txt")):  # PEM chains; in-pod evidence text (k8s/exec/...)
         return data.decode("utf-8", "replace")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return Unreadable(f"{name} is not UTF-8 text")
+    del data
     try:
         if name.endswith((".yaml", ".yml")):
             return yaml.load(text, Loader=_NoAliasLoader)
+        if memo is not None:
+            return json.loads(text, object_pairs_hook=_share_parsed(memo))
         return json.loads(text)
     except json.JSONDecodeError as exc:
         return Unreadable(f"{name} is not valid JSON (line {exc.lineno}: {exc.msg})")
@@ -437,3 +450,144 @@ def _parse(name: str, data: bytes) -> Document:
             return Unreadable(f"{name} holds a number too large to read (over {limit} digits)")
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Unreadable(f"{name} cannot be read ({first})")
+
+
+# --- one copy of repeated parts ------------------------------------------------------
+
+#: The parts of listed objects that repeat across objects (by replica set, workload, node).
+_REPEATED = {
+    "metadata": ("namespace", "labels", "annotations", "ownerReferences"),
+    "spec": (
+        "nodeName", "serviceAccountName", "serviceAccount", "nodeSelector", "securityContext",
+        "initContainers", "containers", "volumes",
+    ),
+}  # fmt: skip
+_MAX_SHARED_DEPTH = 16  # deeper parts (only raw envFrom or valueFrom can be) are not shared
+
+
+def share_repeated(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
+    """Replace the parts of ``obj`` that repeat across objects by one shared copy (in place).
+
+    20,000 pods repeat namespaces, labels, owners, nodes, containers, env entries, mounts,
+    token volumes and phases; each page parses them anew. Names, uids and timestamps are
+    unique, so they are not visited. Collected documents are never modified afterwards.
+    """
+    for part, keys in _REPEATED.items():
+        d = obj.get(part)
+        if isinstance(d, dict):
+            for k in keys:
+                if k in d:
+                    d[k] = _shared(d[k], memo)
+    if "status" in obj:
+        obj["status"] = _shared(obj["status"], memo)
+    return obj
+
+
+def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
+    """``value`` (parsed JSON), or the equal value ``memo`` met first (children first).
+
+    A dict or list is identified by its entries: strings (already shared) by value, containers
+    by the id of their shared copy (kept alive by ``memo``), other scalars by type and value
+    (``1``, ``1.0`` and ``True`` differ in JSON). ``memo`` keeps the hash of that key, not
+    the key (most parts of 20,000 pods are met once: the keys were a third of the collector's
+    peak); a value found under the hash is compared entry by entry, and a different value
+    with the same hash is kept under its whole key. Parts nested deeper than a pod's own
+    fields are kept as they are.
+    """
+    if isinstance(value, str):
+        return memo.setdefault(value, value)
+    if depth > _MAX_SHARED_DEPTH or not isinstance(value, (dict, list)):
+        return value
+    is_dict = isinstance(value, dict)
+    key: list[Any] = ["{" if is_dict else "["]
+    for k, x in value.items() if is_dict else enumerate(value):
+        if is_dict:
+            key.append(k)
+        if isinstance(x, str):
+            value[k] = x = memo.setdefault(x, x)
+            key.append(x)
+        elif isinstance(x, (dict, list)):
+            value[k] = x = _shared(x, memo, depth + 1)
+            key.append(id(x))
+        else:
+            key += (type(x), x)
+    return _found(memo, tuple(key), value)
+
+
+def _same_entries(a: Any, b: Any) -> bool:
+    """Whether two parsed containers whose parts are shared have the same entries, in the
+    same order: the same shared containers, strings and other scalars of one type and value."""
+    if type(a) is not type(b) or len(a) != len(b):
+        return False
+    if isinstance(a, dict):
+        pairs: Iterable[tuple[Any, Any]] = zip(a.items(), b.items(), strict=True)
+    else:
+        pairs = zip(enumerate(a), enumerate(b), strict=True)
+    for (ka, x), (kb, y) in pairs:
+        if ka != kb:
+            return False
+        if x is not y and (isinstance(x, (dict, list)) or type(x) is not type(y) or x != y):
+            return False
+    return True
+
+
+def _share_parsed(memo: dict[Any, Any]) -> Any:
+    """A ``json.loads`` ``object_pairs_hook``: each object (its children first) becomes the
+    equal object ``memo`` met first, so a 20,000-pod list is never held unshared."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        key: list[Any] = ["{"]
+        for k, x in obj.items():
+            key.append(k)
+            if isinstance(x, str):
+                obj[k] = x = memo.setdefault(x, x)
+                key.append(x)
+            elif isinstance(x, dict):  # shared already
+                key.append(id(x))
+            elif isinstance(x, list):  # its objects are shared already, not the list
+                obj[k] = x = _shared_list(x, memo, 0)
+                key.append(id(x))
+            else:
+                key += (type(x), x)
+        return _found(memo, tuple(key), obj)
+
+    return hook
+
+
+def _shared_list(value: list[Any], memo: dict[Any, Any], depth: int) -> list[Any]:
+    if depth < _MAX_SHARED_DEPTH:
+        for i, x in enumerate(value):
+            if isinstance(x, list):
+                value[i] = _shared_list(x, memo, depth + 1)
+    return _intern(value, memo)
+
+
+def _intern(value: dict[str, Any] | list[Any], memo: dict[Any, Any]) -> Any:
+    """``value``, whose containers are shared already, or the equal value met first."""
+    is_dict = isinstance(value, dict)
+    key: list[Any] = ["{" if is_dict else "["]
+    for k, x in value.items() if is_dict else enumerate(value):
+        if is_dict:
+            key.append(k)
+        if isinstance(x, str):
+            value[k] = x = memo.setdefault(x, x)  # type: ignore[index]
+            key.append(x)
+        elif isinstance(x, (dict, list)):
+            key.append(id(x))
+        else:
+            key += (type(x), x)
+    return _found(memo, tuple(key), value)
+
+
+def _found(memo: dict[Any, Any], whole: tuple[Any, ...], value: Any) -> Any:
+    """The value ``memo`` holds under the hash of ``whole`` if it has the same entries as
+    ``value``, else ``value`` (now held)."""
+    digest = hash(whole)  # an int: never equal to the strings memo also holds
+    found = memo.get(digest)
+    if found is None:
+        memo[digest] = value
+        return value
+    if _same_entries(found, value):
+        return found
+    return memo.setdefault(whole, value)  # a hash collision: rare

@@ -806,6 +806,9 @@ def _build_inventory(docs: dict[str, Document], source: str) -> Inventory:
 def load_bundle(path: str | Path) -> Inventory:
     """Load an evidence bundle (directory, ``.tar.gz`` or ``.zip``), or a demo bundle.
 
+    Equal parts of the pod and service-account lists in ``inv.documents`` are one shared
+    object, as in a live collection: copy a document before changing it.
+
     Parameters
     ----------
     path

@@ -314,10 +314,11 @@ class Pod:
         return None
 
     @classmethod
-    def from_k8s(cls, obj: Mapping[str, Any], built: dict[int, Any] | None = None) -> Pod:
+    def from_k8s(cls, obj: Mapping[str, Any], built: dict[Any, Any] | None = None) -> Pod:
         """A pod from raw or slim JSON. Pass one ``built`` dict for many pods: env lists
-        that are one object (the live collector shares repeated parts) then give one
-        shared env mapping."""
+        that are one object (the live collector shares repeated parts) then give one shared
+        env mapping, and equal token volumes, annotations and node selectors are one object
+        (records are never modified)."""
         meta = _d(obj.get("metadata"))
         spec = _d(obj.get("spec"))
         sc = _d(spec.get("securityContext"))
@@ -329,26 +330,32 @@ class Pod:
             for src in _l(_d(v.get("projected")).get("sources")):
                 tok = _d(_d(src).get("serviceAccountToken"))
                 if tok:
-                    volumes[_s(v.get("name"))] = TokenVolume(
-                        _s(v.get("name")),
-                        _s(tok.get("audience")),
-                        _int(tok.get("expirationSeconds")),
-                        _s(tok.get("path")),
+                    volumes[_s(v.get("name"))] = _interned(
+                        built,
+                        TokenVolume(
+                            _s(v.get("name")),
+                            _s(tok.get("audience")),
+                            _int(tok.get("expirationSeconds")),
+                            _s(tok.get("path")),
+                        ),
                     )
         return cls(
             namespace=_s(meta.get("namespace")),
             name=_s(meta.get("name")),
             service_account=_service_account_name(spec),
-            annotations={
-                k: v
-                for k, v in _str_map(meta.get("annotations")).items()
-                if k.startswith(IRSA_PREFIX)
-            },
+            annotations=_interned_map(
+                built,
+                {
+                    k: v
+                    for k, v in _str_map(meta.get("annotations")).items()
+                    if k.startswith(IRSA_PREFIX)
+                },
+            ),
             owner_kind=_s(owner.get("kind")),
             owner_name=_s(owner.get("name")),
             node_name=_s(spec.get("nodeName")),
             host_network=spec.get("hostNetwork") is True,
-            node_selector=_str_map(spec.get("nodeSelector")),
+            node_selector=_interned_map(built, _str_map(spec.get("nodeSelector"))),
             fs_group=_int(sc.get("fsGroup")),
             run_as_user=_int(sc.get("runAsUser")),
             run_as_non_root=sc.get("runAsNonRoot")
@@ -380,7 +387,7 @@ def _env_source(entry: dict) -> str:
     return "value"
 
 
-def _env(entries: Any, built: dict[int, Any] | None) -> dict[str, EnvVar]:
+def _env(entries: Any, built: dict[Any, Any] | None) -> dict[str, EnvVar]:
     """The env entries by name; one dict per ``entries`` object when ``built`` is given."""
     if built is not None and id(entries) in built:
         return built[id(entries)][1]
@@ -395,7 +402,19 @@ def _env(entries: Any, built: dict[int, Any] | None) -> dict[str, EnvVar]:
     return env
 
 
-def _container(raw: Any, init: bool, built: dict[int, Any] | None) -> Container:
+def _interned(built: dict[Any, Any] | None, record: TokenVolume) -> TokenVolume:
+    """The first record equal to ``record`` met with this ``built`` (records are hashable)."""
+    return record if built is None else built.setdefault(record, record)
+
+
+def _interned_map(built: dict[Any, Any] | None, value: dict[str, str]) -> dict[str, str]:
+    """The first mapping equal to ``value`` (same items, same order) met with ``built``."""
+    if built is None:
+        return value
+    return built.setdefault(("map", *value.items()), value)
+
+
+def _container(raw: Any, init: bool, built: dict[Any, Any] | None) -> Container:
     c = _d(raw)
     sc = _d(c.get("securityContext"))
     env = _env(c.get("env"), built)

@@ -28,7 +28,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from .. import bundle
-from ..bundle import CallFailed
+from ..bundle import CallFailed, share_repeated
 from ..k8s import slim_pod, slim_service_account, slim_webhook_configuration
 from ..redact import mask_text
 from . import credential_timeout
@@ -371,7 +371,7 @@ class KubeReader:
                             len(raw) - len(objs),
                             kind,
                         )
-                    items.extend(_share(slim(o), self._shared) for o in objs)
+                    items.extend(share_repeated(slim(o), self._shared) for o in objs)
                     cont = meta.get("continue") or None
                     if cont in seen:  # a broken server or proxy would page forever
                         raise PagingError(
@@ -416,63 +416,6 @@ def _list_parts(page: Any, kind: str) -> tuple[list[Any], dict[str, Any]]:
     if not isinstance(meta.get("continue"), str | None):
         raise PagingError(f"the API server's {kind} list has a continue token that is not text")
     return items or [], meta
-
-
-#: The parts of listed objects that repeat across objects (by replica set, workload, node).
-_REPEATED = {
-    "metadata": ("namespace", "labels", "annotations", "ownerReferences"),
-    "spec": (
-        "nodeName", "serviceAccountName", "serviceAccount", "nodeSelector", "securityContext",
-        "initContainers", "containers", "volumes",
-    ),
-}  # fmt: skip
-_MAX_SHARED_DEPTH = 16  # deeper parts (only raw envFrom or valueFrom can be) are not shared
-
-
-def _share(obj: dict[str, Any], memo: dict[Any, Any]) -> dict[str, Any]:
-    """Replace the parts of ``obj`` that repeat across objects by one shared copy (in place).
-
-    20,000 pods repeat namespaces, labels, owners, nodes, containers, env entries, mounts,
-    token volumes and phases; each page parses them anew. Names, uids and timestamps are
-    unique, so they are not visited. Collected documents are never modified afterwards.
-    """
-    for part, keys in _REPEATED.items():
-        d = obj.get(part)
-        if isinstance(d, dict):
-            for k in keys:
-                if k in d:
-                    d[k] = _shared(d[k], memo)
-    if "status" in obj:
-        obj["status"] = _shared(obj["status"], memo)
-    return obj
-
-
-def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
-    """``value`` (parsed JSON), or the equal value ``memo`` met first (children first).
-
-    A dict or list is keyed by its entries: strings (already shared) by value, containers by
-    the id of their shared copy (kept alive by ``memo``), other scalars by type and value
-    (``1``, ``1.0`` and ``True`` differ in JSON). Parts nested deeper than a pod's own
-    fields are kept as they are.
-    """
-    if isinstance(value, str):
-        return memo.setdefault(value, value)
-    if depth > _MAX_SHARED_DEPTH or not isinstance(value, (dict, list)):
-        return value
-    is_dict = isinstance(value, dict)
-    key: list[Any] = ["{" if is_dict else "["]
-    for k, x in value.items() if is_dict else enumerate(value):
-        if is_dict:
-            key.append(k)
-        if isinstance(x, str):
-            value[k] = x = memo.setdefault(x, x)
-            key.append(x)
-        elif isinstance(x, (dict, list)):
-            value[k] = x = _shared(x, memo, depth + 1)
-            key.append(id(x))
-        else:
-            key += (type(x), x)
-    return memo.setdefault(tuple(key), value)
 
 
 def _slim_name(obj: dict[str, Any]) -> dict[str, Any]:

@@ -324,3 +324,57 @@ def test_a_long_error_is_cut_once_and_reads_back_the_same(tmp_path):
     assert CallFailed(cut.message) == cut
     write_documents({"aws/eks/describe-cluster.json": cut}, tmp_path / "b")
     assert read_documents(tmp_path / "b")["aws/eks/describe-cluster.json"] == cut
+
+
+def test_pod_lists_are_read_with_equal_parts_shared_and_unchanged_values(tmp_path):
+    """pods.json (cluster-wide or per namespace) is parsed with equal objects and arrays as
+    one object, as the live collector keeps them; values, key order and JSON types are those
+    of a plain parse (1, 1.0, true and "1" stay apart), and other documents are not shared."""
+    env = [{"name": "AWS_REGION", "value": "eu-west-1"}, {"name": "N", "value": "1"}]
+    pods = {
+        "apiVersion": "v1",
+        "items": [
+            {"metadata": {"name": f"p{i}", "labels": {"app": "a", "n": n}},
+             "spec": {"containers": [{"name": "c", "env": [dict(e) for e in env]}],
+                      "tolerations": [[1, 2], [1, 2]], "x": [True, 1, 1.0, "1", None]}}
+            for i, n in enumerate([1, 1.0, True, "1", 1])
+        ],
+    }  # fmt: skip
+    other = {"a": {"k": "v"}, "b": {"k": "v"}}
+    files = {
+        "k8s/pods.json": pods,
+        "k8s/namespaces/shop/pods.json": pods,
+        "aws/eks/describe-cluster.json": other,
+    }
+    for rel, doc in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(json.dumps(doc))
+    docs = read_documents(tmp_path)
+    for rel, doc in files.items():
+        assert json.dumps(docs[rel]) == json.dumps(doc)  # same values, order and types
+    for rel in ("k8s/pods.json", "k8s/namespaces/shop/pods.json"):
+        items = docs[rel]["items"]
+        labels = [p["metadata"]["labels"] for p in items]
+        assert labels[0] is labels[4]  # {"app": "a", "n": 1} twice
+        assert len({id(x) for x in labels[:4]}) == 4  # 1, 1.0, true and "1" differ
+        assert [type(x["n"]) for x in labels] == [int, float, bool, str, int]
+        containers = {id(p["spec"]["containers"]) for p in items}
+        assert len(containers) == 1
+        tol = items[0]["spec"]["tolerations"]
+        assert tol[0] is tol[1]
+    assert (
+        docs["aws/eks/describe-cluster.json"]["a"] is not docs["aws/eks/describe-cluster.json"]["b"]
+    )
+
+
+def test_a_different_part_under_the_same_hash_is_kept_apart():
+    """The sharing memo keeps hashes of parts' keys; on a collision the parts are compared,
+    and the second part is kept under its whole key, not merged into the first."""
+    from irsa_nb.bundle import _found
+
+    first, second, third = {"k": "a"}, {"k": "b"}, {"k": "b"}
+    whole = ("{", "k", "b")
+    memo = {hash(whole): first}  # as if {"k": "a"} had the hash of {"k": "b"}'s key
+    assert _found(memo, whole, second) is second
+    assert _found(memo, whole, third) is second
+    assert memo[hash(whole)] is first
