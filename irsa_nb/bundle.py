@@ -498,20 +498,10 @@ def _shared(value: Any, memo: dict[Any, Any], depth: int = 0) -> Any:
         return memo.setdefault(value, value)
     if depth > _MAX_SHARED_DEPTH or not isinstance(value, (dict, list)):
         return value
-    is_dict = isinstance(value, dict)
-    key: list[Any] = ["{" if is_dict else "["]
-    for k, x in value.items() if is_dict else enumerate(value):
-        if is_dict:
-            key.append(k)
-        if isinstance(x, str):
-            value[k] = x = memo.setdefault(x, x)
-            key.append(x)
-        elif isinstance(x, (dict, list)):
-            value[k] = x = _shared(x, memo, depth + 1)
-            key.append(id(x))
-        else:
-            key += (type(x), x)
-    return _found(memo, tuple(key), value)
+    for k, x in value.items() if isinstance(value, dict) else enumerate(value):
+        if isinstance(x, (dict, list)):
+            value[k] = _shared(x, memo, depth + 1)
+    return _intern(value, memo)
 
 
 def _same_entries(a: Any, b: Any) -> bool:
@@ -536,21 +526,11 @@ def _share_parsed(memo: dict[Any, Any]) -> Any:
     equal object ``memo`` met first, so a 20,000-pod list is never held unshared."""
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(pairs)
-        key: list[Any] = ["{"]
+        obj = dict(pairs)  # its objects are shared already, not its lists
         for k, x in obj.items():
-            key.append(k)
-            if isinstance(x, str):
-                obj[k] = x = memo.setdefault(x, x)
-                key.append(x)
-            elif isinstance(x, dict):  # shared already
-                key.append(id(x))
-            elif isinstance(x, list):  # its objects are shared already, not the list
-                obj[k] = x = _shared_list(x, memo, 0)
-                key.append(id(x))
-            else:
-                key += (type(x), x)
-        return _found(memo, tuple(key), obj)
+            if isinstance(x, list):
+                obj[k] = _shared_list(x, memo, 0)
+        return _intern(obj, memo)
 
     return hook
 
