@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from .checks import RESULT_COLUMNS
+from .gcpause import full_gc_deferred
 from .redact import mask_data, mask_text
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,8 @@ def read_evidence(path_or_glob: str | Path) -> pd.DataFrame:
     ------
     FileNotFoundError
         When nothing matches.
+    ValueError
+        When a ``results.json`` is not a list of rows (objects).
 
     Examples
     --------
@@ -357,16 +360,34 @@ def read_evidence(path_or_glob: str | Path) -> pd.DataFrame:
     folders = evidence_folders(path_or_glob)
     if not folders:
         raise FileNotFoundError(f"no evidence folder matches {str(path_or_glob)!r}")
-    frames = []
+    # Column by column: a DataFrame per folder plus a concat (or one DataFrame of every
+    # record) costs more than the rows themselves at 200,000 rows or 5,000 folders, and
+    # each folder's dicts are dropped as soon as their values are in the column lists;
+    # full collections would walk those millions of dicts again and again (2.5 s of 4 s).
+    with full_gc_deferred():
+        return _results_frame(folders)
+
+
+def _results_frame(folders: list[Path]) -> pd.DataFrame:
+    """The rows of every folder's results.json, plus ``run``, as one DataFrame."""
+    values: dict[str, list[Any]] = {c: [] for c in RESULT_COLUMNS}
+    runs: list[str] = []
+    sizes: list[int] = []
     for folder in folders:
         path = folder / RESULTS_JSON
         if not path.is_file():
             continue
-        records = json.loads(path.read_text("utf-8"))
-        df = pd.DataFrame(records, columns=RESULT_COLUMNS)
-        df["run"] = str(folder)
-        frames.append(df)
-    columns = [*RESULT_COLUMNS, "run"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+        rows = json.loads(path.read_text("utf-8"))
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ValueError(f"{path} is not a list of result rows")
+        for column, column_values in values.items():
+            column_values += [r.get(column) for r in rows]
+        runs.append(str(folder))
+        sizes.append(len(rows))
+        del rows
+    if not runs:
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, "run"])
+    # pd.Series infers each column's dtype as pd.DataFrame(records) does (str with pandas 3)
+    columns = {c: pd.Series(values.pop(c), dtype=None) for c in RESULT_COLUMNS}
+    columns["run"] = pd.Series(runs).repeat(sizes).reset_index(drop=True)
+    return pd.DataFrame(columns)
