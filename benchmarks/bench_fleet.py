@@ -2,23 +2,29 @@
 
 The evidence is what a batch over a fleet leaves behind: synthetic clusters of 500 service
 accounts / 2,000 pods / 100 roles, every pod with IRSA, replicas of one template per service
-account (``synthetic_cluster(irsa_fraction=1.0, replica_templates=True)``, about 19,500 rows
+account (``synthetic_cluster(irsa_fraction=1.0, replica_templates=True)``, about 18,100 rows
 each), each really checked (``irsa_nb.run`` on its offline bundle, secrets masked) and written
 with the product's own writers (``irsa_nb.report.save_results`` + ``evidence.write_manifest``)
 in two shapes:
 
 * ``clusters``: one evidence folder per cluster (a runbook over every service account);
 * ``accounts``: one evidence folder per service account (a batch over a targets table; the
-  cluster-wide rows in a folder of their own), so 500 folders per cluster.
+  cluster-wide rows in a folder of their own), so about 450 folders per cluster.
 
-1 cluster gives the 20k-row point, 11 clusters (seeds 0-10) the 200k-row point (18,100 rows each). Prints:
+1 cluster gives the 20k-row point, 11 clusters (seeds 0-10) the 200k-row point. Prints:
 
-* ``read_evidence`` of each set: time (median of 3) and peak RSS (VmHWM) in a fresh process;
-* ``notebooks/irsa_fleet_scan.ipynb`` executed end to end with papermill (``-p evidence``),
-  time and the size of the executed notebook, beside the same notebook on the evidence of
-  the demo bundle (the floor: kernel start, imports, chart) in the same run, and the ratio.
+* ``read_evidence`` of each set in a fresh process: time (median of 3) and peak RSS (VmHWM),
+  beside the design before (a DataFrame per folder, then one concat) and a floor (only
+  ``json.loads`` of every ``results.json``), same run;
+* the fleet views of the 200k ``accounts`` set in this process, one by one, and the pivot
+  rendered unbounded (the design before) for comparison;
+* ``notebooks/irsa_fleet_scan.ipynb`` executed end to end with papermill (``-p evidence``,
+  ``-p output_dir``: Parquet and CSV written too): time and size of the executed notebook,
+  beside the same notebook on the evidence of the demo bundle (359 rows: kernel start,
+  imports, chart), run before and after, and the ratio.
 
 Run: nice -n 10 .venv/bin/python benchmarks/bench_fleet.py [--keep DIR]
+(``--keep DIR`` builds the evidence into DIR once and reuses it on the next run.)
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from irsa_nb.runbook import notebook_path
 from tests.builders.synthetic import synthetic_cluster, write_bundle_files
 
 N_SA, N_PODS, N_ROLES = 500, 2000, 100
+SHAPES = ("clusters", "accounts")
 #: Facts an evidence manifest keeps about its target (as irsa_nb.runbook writes them).
 TARGET_FACTS = ("when", "live", "bundle", "cluster", "account", "region", "issuer", "target")
 
@@ -68,7 +75,7 @@ def write_folder(folder: Path, results, facts: dict, target: dict) -> None:
 
 def build(root: Path, n_clusters: int) -> dict[str, Path]:
     """The two evidence sets of ``n_clusters`` clusters under ``root``; returns their folders."""
-    sets = {"clusters": root / "clusters", "accounts": root / "accounts"}
+    sets = {shape: root / shape for shape in SHAPES}
     for i in range(n_clusters):
         name = f"cluster-{i:02d}"
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,26 +100,71 @@ def build(root: Path, n_clusters: int) -> dict[str, Path]:
     return sets
 
 
-def child_read(path: str) -> None:
-    """Read ``path`` with read_evidence three times; print rows, median time, peak RSS."""
+def per_folder_frames(path: str):
+    """read_evidence as it was: a DataFrame per folder, then one concat (the baseline)."""
+    import pandas as pd
+
+    frames = []
+    for folder in evidence.evidence_folders(path):
+        records = json.loads((folder / evidence.RESULTS_JSON).read_text("utf-8"))
+        df = pd.DataFrame(records, columns=irsa_nb.RESULT_COLUMNS)
+        df["run"] = str(folder)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)[[*irsa_nb.RESULT_COLUMNS, "run"]]
+
+
+def json_floor(path: str) -> list:
+    """Only parse every results.json (the floor of any reader of this format)."""
+    folders = evidence.evidence_folders(path)
+    return [json.loads((f / evidence.RESULTS_JSON).read_text("utf-8")) for f in folders]
+
+
+def child_read(mode: str, path: str) -> None:
+    """Read ``path`` three times (``mode``: new, before, floor); print rows, time, peak RSS."""
+    fn = {"new": irsa_nb.read_evidence, "before": per_folder_frames, "floor": json_floor}[mode]
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
-        df = irsa_nb.read_evidence(path)
+        out = fn(path)
         times.append(time.perf_counter() - t0)
-        rows, mem = len(df), df.memory_usage(deep=True).sum() / 2**20
-        del df
-    print(json.dumps({"rows": rows, "s": statistics.median(times), "peak_mb": vmhwm_mb(),
-                      "frame_mb": mem}))  # fmt: skip
+        rows = len(out) if mode != "floor" else sum(map(len, out))
+        del out
+    print(json.dumps({"rows": rows, "s": statistics.median(times), "peak_mb": vmhwm_mb()}))
 
 
-def read_in_child(path: Path) -> dict:
+def read_in_child(mode: str, path: Path) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True
+        [sys.executable, __file__, "--child", mode, str(path)], capture_output=True, text=True
     )
     if out.returncode:
         raise RuntimeError(out.stderr)
     return json.loads(out.stdout.splitlines()[-1])
+
+
+def views(path: Path) -> None:
+    """Time the fleet views of ``path`` in this process (what the notebook's cells do)."""
+    from irsa_nb.fleet import FleetScan, _styled
+
+    t0 = time.perf_counter()
+    scan = FleetScan.from_evidence(path)
+    print(f"fleet views, 200k accounts ({len(scan.results)} rows), in process:")
+    print(f"  FleetScan.from_evidence: {time.perf_counter() - t0:.2f} s")
+    for name in ("header", "counts", "pivot", "top_failures", "error_codes", "chart"):
+        t0 = time.perf_counter()
+        out = getattr(scan, name)()
+        size = len(out.markup) if hasattr(out, "markup") else 0
+        print(f"  {name}: {time.perf_counter() - t0:.2f} s, {size / 1024:.0f} KB of HTML")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        scan.save(tmp)
+    print(f"  save (fleet.parquet + fleet.csv): {time.perf_counter() - t0:.2f} s")
+    t0 = time.perf_counter()
+    table = scan.pivot_table()
+    markup = _styled(table)
+    print(
+        f"  pivot unbounded (the design before): {len(table)} service accounts, "
+        f"{time.perf_counter() - t0:.2f} s, {len(markup) / 2**20:.1f} MB of HTML"
+    )
 
 
 def notebook(path: Path, out: Path) -> tuple[float, float]:
@@ -137,17 +189,11 @@ def main() -> None:
     print(f"machine: {platform.machine()} {platform.python_version()}, {platform.platform()}")
     print(f"load average at start: {os.getloadavg()[0]:.1f}")
     t0 = time.perf_counter()
-    small = root / "20k" if (root / "20k").is_dir() else None
-    sets = {
-        "20k": {k: root / "20k" / k for k in ("clusters", "accounts")} if small else None,
-        "200k": {k: root / "200k" / k for k in ("clusters", "accounts")}
-        if (root / "200k").is_dir()
-        else None,
-    }
-    if sets["20k"] is None:
-        sets["20k"] = build(root / "20k", 1)
-    if sets["200k"] is None:
-        sets["200k"] = build(root / "200k", 11)
+    sets = {}
+    for size, n_clusters in (("20k", 1), ("200k", 11)):
+        folder = root / size
+        done = folder.is_dir()
+        sets[size] = {k: folder / k for k in SHAPES} if done else build(folder, n_clusters)
     demo = root / "demo"
     if not demo.is_dir():
         result = irsa_nb.run(irsa_nb.Source(bundle="demo"))
@@ -157,12 +203,15 @@ def main() -> None:
     for size in ("20k", "200k"):
         for shape, path in sets[size].items():
             n = len(evidence.evidence_folders(path))
-            r = read_in_child(path)
+            r = {mode: read_in_child(mode, path) for mode in ("new", "before", "floor")}
+            new, before, floor = r["new"], r["before"], r["floor"]
             print(
-                f"read_evidence, {size} ({shape}: {n} folders, {r['rows']} rows): "
-                f"median {r['s']:.2f} s, peak RSS {r['peak_mb']:.0f} MB "
-                f"(frame {r['frame_mb']:.0f} MB)"
+                f"read_evidence, {size} ({shape}: {n} folders, {new['rows']} rows): "
+                f"median {new['s']:.2f} s, peak RSS {new['peak_mb']:.0f} MB; before "
+                f"{before['s']:.2f} s, {before['peak_mb']:.0f} MB ({new['s'] / before['s']:.2f}x); "
+                f"json.loads floor {floor['s']:.2f} s ({new['s'] / floor['s']:.1f}x)"
             )
+    views(sets["200k"]["accounts"])
     out = root / "out"
     out.mkdir(exist_ok=True)
     base, base_mb = notebook(demo, out / "demo.ipynb")
@@ -181,6 +230,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child_read(sys.argv[2])
+        child_read(sys.argv[2], sys.argv[3])
     else:
         main()

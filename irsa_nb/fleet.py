@@ -24,7 +24,8 @@ from typing import Any
 import pandas as pd
 
 from .checks import STATUS_ORDER, STATUSES
-from .pipeline import Run
+from .evidence import read_evidence, read_manifest
+from .pipeline import Options, Run, Source, Target
 from .report import (
     CELL_STYLE,
     PRE_STYLE,
@@ -261,6 +262,40 @@ class FleetScan:
 
     run: Run
 
+    @classmethod
+    def from_evidence(cls, path_or_glob: str | Path, lang: str = "en") -> FleetScan:
+        """The scan of what evidence folders already hold (a batch output folder, a folder,
+        or a glob such as ``"evidence/*"``), read with :func:`irsa_nb.read_evidence`: no
+        check runs again. Each row keeps its ``run`` and gains the ``cluster`` and
+        ``scanned_utc`` its run's manifest records.
+
+        Raises
+        ------
+        FileNotFoundError
+            When no evidence folder matches.
+        """
+        results = read_evidence(path_or_glob)
+        facts = {run: read_manifest(run).get("target", {}) for run in results["run"].unique()}
+        cluster = {run: str(f.get("cluster") or "") for run, f in facts.items()}
+        when = {run: str(f.get("when") or "") for run, f in facts.items()}
+        results = results.assign(
+            cluster=results["run"].map(cluster).astype("str"),
+            scanned_utc=results["run"].map(when).astype("str"),
+        )
+        clusters = sorted(set(cluster.values()) - {""})
+        times = sorted(set(when.values()) - {""})
+        shown = ", ".join(clusters[:5]) + (f", … ({len(clusters)})" if len(clusters) > 5 else "")
+        summary = {
+            "source": str(path_or_glob),
+            "cluster": clusters[0] if len(clusters) == 1 else "",
+            "cluster_text": shown,
+            "when": " – ".join(dict.fromkeys([times[0], times[-1]])) if times else "",
+            "target": {},
+            "runs": len(facts),
+        }
+        options = Options(lang=lang)
+        return cls(Run(Source(), Target(), options, results, summary, None))  # type: ignore[arg-type]
+
     @property
     def results(self) -> pd.DataFrame:
         return self.run.results
@@ -272,6 +307,8 @@ class FleetScan:
     def table(self) -> pd.DataFrame:
         """The full result table plus ``cluster`` and ``scanned_utc`` (for joins across scans)."""
         facts = self.run.facts
+        if {"cluster", "scanned_utc"} <= set(self.results.columns):  # read from evidence
+            return self.results
         return self.results.assign(
             cluster=facts.get("cluster", ""), scanned_utc=facts.get("when", "")
         )
