@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -167,6 +168,11 @@ def views(path: Path) -> None:
     )
 
 
+def children_peak_mb() -> float:
+    """The largest peak RSS of the child processes waited for so far (the kernels), in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def notebook(path: Path, out: Path) -> tuple[float, float]:
     """Execute the fleet notebook on the evidence ``path``; seconds and MB of the output."""
     import papermill as pm
@@ -200,6 +206,20 @@ def main() -> None:
         write_folder(demo / "demo", result.results, result.facts, {})
     print(f"evidence built in {time.perf_counter() - t0:.0f} s")
 
+    out = root / "out"
+    out.mkdir(exist_ok=True)
+    base, base_mb = notebook(demo, out / "demo.ipynb")
+    print(f"fleet notebook, demo evidence (floor): {base:.1f} s, output {base_mb:.1f} MB")
+    for size in ("20k", "200k"):
+        for shape, path in sets[size].items():
+            s, mb = notebook(path, out / f"{size}-{shape}.ipynb")
+            print(
+                f"fleet notebook, {size} ({shape}): {s:.1f} s ({s / base:.1f}x the floor), "
+                f"output {mb:.1f} MB; largest kernel so far {children_peak_mb():.0f} MB"
+            )
+    base2, _ = notebook(demo, out / "demo.ipynb")
+    print(f"fleet notebook, demo evidence again (floor): {base2:.1f} s")
+    print(f"peak RSS of the largest kernel (the 200k accounts run): {children_peak_mb():.0f} MB")
     for size in ("20k", "200k"):
         for shape, path in sets[size].items():
             n = len(evidence.evidence_folders(path))
@@ -212,19 +232,6 @@ def main() -> None:
                 f"json.loads floor {floor['s']:.2f} s ({new['s'] / floor['s']:.1f}x)"
             )
     views(sets["200k"]["accounts"])
-    out = root / "out"
-    out.mkdir(exist_ok=True)
-    base, base_mb = notebook(demo, out / "demo.ipynb")
-    print(f"fleet notebook, demo evidence (floor): {base:.1f} s, output {base_mb:.1f} MB")
-    for size in ("20k", "200k"):
-        for shape, path in sets[size].items():
-            s, mb = notebook(path, out / f"{size}-{shape}.ipynb")
-            print(
-                f"fleet notebook, {size} ({shape}): {s:.1f} s ({s / base:.1f}x the floor), "
-                f"output {mb:.1f} MB"
-            )
-    base2, _ = notebook(demo, out / "demo.ipynb")
-    print(f"fleet notebook, demo evidence again (floor): {base2:.1f} s")
     tmp_dir.cleanup()
 
 
