@@ -19,7 +19,8 @@ in two shapes:
 * the fleet views of the 200k ``accounts`` set in this process, one by one, and the pivot
   rendered unbounded (the design before) for comparison;
 * ``notebooks/irsa_fleet_scan.ipynb`` executed end to end with papermill (``-p evidence``,
-  ``-p output_dir``: Parquet and CSV written too): time and size of the executed notebook,
+  ``-p output_dir``: Parquet and CSV written too; once more at 200k without ``output_dir``):
+  time, size of the executed notebook and the largest kernel's peak RSS,
   beside the same notebook on the evidence of the demo bundle (359 rows: kernel start,
   imports, chart), run before and after, and the ratio.
 
@@ -173,15 +174,16 @@ def children_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def notebook(path: Path, out: Path) -> tuple[float, float]:
-    """Execute the fleet notebook on the evidence ``path``; seconds and MB of the output."""
+def notebook(path: Path, out: Path, save: bool = True) -> tuple[float, float]:
+    """Execute the fleet notebook on the evidence ``path`` (with ``save``, writing the full
+    table into ``output_dir``); seconds and MB of the executed notebook."""
     import papermill as pm
 
     t0 = time.perf_counter()
     pm.execute_notebook(
         str(notebook_path("irsa_fleet_scan.ipynb")),
         str(out),
-        parameters={"evidence": str(path), "output_dir": str(out.with_suffix(""))},
+        parameters={"evidence": str(path), "output_dir": str(out.with_suffix("")) if save else ""},
         kernel_name="python3",
         progress_bar=False,
     )
@@ -217,6 +219,8 @@ def main() -> None:
                 f"fleet notebook, {size} ({shape}): {s:.1f} s ({s / base:.1f}x the floor), "
                 f"output {mb:.1f} MB; largest kernel so far {children_peak_mb():.0f} MB"
             )
+    s, _ = notebook(sets["200k"]["accounts"], out / "200k-accounts-nosave.ipynb", save=False)
+    print(f"fleet notebook, 200k (accounts), no output_dir: {s:.1f} s ({s / base:.1f}x the floor)")
     base2, _ = notebook(demo, out / "demo.ipynb")
     print(f"fleet notebook, demo evidence again (floor): {base2:.1f} s")
     print(f"peak RSS of the largest kernel (the 200k accounts run): {children_peak_mb():.0f} MB")
