@@ -2,7 +2,9 @@
 
 Backs ``notebooks/irsa_fleet_scan.ipynb``: counts by check and status, a service account ×
 check pivot of the worst status, the most common failures with a remediation, a chart, and
-the full table as Parquet/CSV for further analysis. All text shown is HTML-escaped.
+the full table as Parquet/CSV for further analysis, of a run or of the rows evidence folders
+hold (:meth:`FleetScan.from_evidence`). All text shown is HTML-escaped; the views stay
+bounded however many rows there are (column-wise work, the pivot's worst ``max_rows``).
 
 Examples
 --------

@@ -101,9 +101,8 @@ def test_top_failures_view_names_at_most_twenty_service_accounts_and_counts_the_
     markup = scan.top_failures()._repr_mimebundle_()["text/html"]
     assert "ns/sa-019" in markup and "ns/sa-020" not in markup
     assert "… and 10 more" in markup
-    assert "……另有 10 个" in FleetScan(
-        Run(Source(bundle="x"), Target(), Options(lang="zh"), scan.results, {"target": {}}, None)
-    ).top_failures()._repr_mimebundle_()["text/html"]
+    zh = Run(Source(bundle="x"), Target(), Options(lang="zh"), scan.results, {"target": {}}, None)
+    assert "……另有 10 个" in FleetScan(zh).top_failures()._repr_mimebundle_()["text/html"]
 
 
 def test_fleet_scan_of_evidence_keeps_each_run_and_its_cluster(demo_run, tmp_path):
