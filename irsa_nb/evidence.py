@@ -368,6 +368,8 @@ def read_evidence(path_or_glob: str | Path) -> pd.DataFrame:
 
 #: Rows per DataFrame chunk of :func:`read_evidence`.
 CHUNK_ROWS = 20_000
+#: The dtype pandas infers for strings (``str`` with pandas 3, ``object`` before).
+_STRINGS = pd.Series([""]).dtype
 
 
 def _results_frame(folders: list[Path]) -> pd.DataFrame:
@@ -394,8 +396,13 @@ def _results_frame(folders: list[Path]) -> pd.DataFrame:
 
 def _frame(values: dict[str, list[Any]]) -> pd.DataFrame:
     """A DataFrame of ``values`` (then emptied); each column's dtype inferred as
-    ``pd.DataFrame(records)`` infers it (``str`` with pandas 3)."""
-    frame = pd.DataFrame({c: pd.Series(v, dtype=None if v else object) for c, v in values.items()})
+    ``pd.DataFrame(records)`` infers it (``str`` with pandas 3), ``run`` always a string."""
+    frame = pd.DataFrame(
+        {
+            c: pd.Series(v, dtype=_STRINGS if c == "run" else None if v else object)
+            for c, v in values.items()
+        }
+    )
     for v in values.values():
         v.clear()
     return frame

@@ -68,6 +68,9 @@ def test_read_evidence_gives_the_rows_of_each_folder_in_folder_order(demo_run, t
     pd.testing.assert_frame_equal(df, expected)
     # string columns even when a folder without rows is among them
     assert all(pd.api.types.is_string_dtype(df[c]) for c in df.columns)
+    empty = read_evidence(tmp_path / "c")
+    assert empty.empty and list(empty.columns) == [*RESULT_COLUMNS, "run"]
+    assert pd.api.types.is_string_dtype(empty["run"])
 
 
 def test_read_evidence_rejects_results_that_are_not_a_list_of_rows(tmp_path):
