@@ -359,10 +359,10 @@ def read_evidence(path_or_glob: str | Path) -> pd.DataFrame:
     folders = evidence_folders(path_or_glob)
     if not folders:
         raise FileNotFoundError(f"no evidence folder matches {str(path_or_glob)!r}")
-    # Rows are gathered column by column into chunks of about CHUNK_ROWS, each turned into
-    # one DataFrame: a frame per folder costs more than its rows when a batch left thousands
-    # of small folders, and one frame of every row would keep millions of Python strings
-    # alive at once (200,000 rows: +180 MB).
+    # Rows are gathered into chunks of about CHUNK_ROWS, each turned into one DataFrame: a
+    # frame per folder costs more than its rows when a batch left thousands of small
+    # folders, and one frame of every row would keep millions of Python objects alive at
+    # once (200,000 rows: +180 MB).
     return _results_frame(folders)
 
 
@@ -375,34 +375,28 @@ _STRINGS = pd.Series([""]).dtype
 def _results_frame(folders: list[Path]) -> pd.DataFrame:
     """The rows of every folder's results.json, plus ``run``, as one DataFrame."""
     frames: list[pd.DataFrame] = []
-    values: dict[str, list[Any]] = {c: [] for c in [*RESULT_COLUMNS, "run"]}
+    rows: list[dict[str, Any]] = []
+    runs: list[str] = []
     for folder in folders:
         path = folder / RESULTS_JSON
         if not path.is_file():
             continue
-        rows = json.loads(path.read_text("utf-8"))
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        records = json.loads(path.read_text("utf-8"))
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError(f"{path} is not a list of result rows")
-        for column in RESULT_COLUMNS:
-            values[column] += [r.get(column) for r in rows]
-        values["run"] += [str(folder)] * len(rows)
-        del rows
-        if len(values["run"]) >= CHUNK_ROWS:
-            frames.append(_frame(values))
-    if values["run"] or not frames:
-        frames.append(_frame(values))
+        rows += records
+        runs += [str(folder)] * len(records)
+        if len(rows) >= CHUNK_ROWS:
+            frames.append(_frame(rows, runs))
+    if rows or not frames:
+        frames.append(_frame(rows, runs))
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def _frame(values: dict[str, list[Any]]) -> pd.DataFrame:
-    """A DataFrame of ``values`` (then emptied); each column's dtype inferred as
-    ``pd.DataFrame(records)`` infers it (``str`` with pandas 3), ``run`` always a string."""
-    frame = pd.DataFrame(
-        {
-            c: pd.Series(v, dtype=_STRINGS if c == "run" else None if v else object)
-            for c, v in values.items()
-        }
-    )
-    for v in values.values():
-        v.clear()
+def _frame(rows: list[dict[str, Any]], runs: list[str]) -> pd.DataFrame:
+    """The DataFrame of ``rows`` plus their ``runs`` (both lists are emptied)."""
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    frame["run"] = pd.Series(runs, dtype=_STRINGS)
+    rows.clear()
+    runs.clear()
     return frame
