@@ -347,6 +347,8 @@ def read_evidence(path_or_glob: str | Path) -> pd.DataFrame:
     ------
     FileNotFoundError
         When nothing matches.
+    ValueError
+        When a ``results.json`` is not a list of rows (objects).
 
     Examples
     --------
@@ -357,16 +359,44 @@ def read_evidence(path_or_glob: str | Path) -> pd.DataFrame:
     folders = evidence_folders(path_or_glob)
     if not folders:
         raise FileNotFoundError(f"no evidence folder matches {str(path_or_glob)!r}")
-    frames = []
+    # Rows are gathered into chunks of about CHUNK_ROWS, each turned into one DataFrame: a
+    # frame per folder costs more than its rows when a batch left thousands of small
+    # folders, and one frame of every row would keep millions of Python objects alive at
+    # once (200,000 rows: +180 MB).
+    return _results_frame(folders)
+
+
+#: Rows per DataFrame chunk of :func:`read_evidence`.
+CHUNK_ROWS = 20_000
+#: The dtype pandas infers for strings (``str`` with pandas 3, ``object`` before).
+_STRINGS = pd.Series([""]).dtype
+
+
+def _results_frame(folders: list[Path]) -> pd.DataFrame:
+    """The rows of every folder's results.json, plus ``run``, as one DataFrame."""
+    frames: list[pd.DataFrame] = []
+    rows: list[dict[str, Any]] = []
+    runs: list[str] = []
     for folder in folders:
         path = folder / RESULTS_JSON
         if not path.is_file():
             continue
         records = json.loads(path.read_text("utf-8"))
-        df = pd.DataFrame(records, columns=RESULT_COLUMNS)
-        df["run"] = str(folder)
-        frames.append(df)
-    columns = [*RESULT_COLUMNS, "run"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{path} is not a list of result rows")
+        rows += records
+        runs += [str(folder)] * len(records)
+        if len(rows) >= CHUNK_ROWS:
+            frames.append(_frame(rows, runs))
+    if rows or not frames:
+        frames.append(_frame(rows, runs))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _frame(rows: list[dict[str, Any]], runs: list[str]) -> pd.DataFrame:
+    """The DataFrame of ``rows`` plus their ``runs`` (both lists are emptied)."""
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    frame["run"] = pd.Series(runs, dtype=_STRINGS)
+    rows.clear()
+    runs.clear()
+    return frame

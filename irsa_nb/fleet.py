@@ -2,7 +2,9 @@
 
 Backs ``notebooks/irsa_fleet_scan.ipynb``: counts by check and status, a service account ×
 check pivot of the worst status, the most common failures with a remediation, a chart, and
-the full table as Parquet/CSV for further analysis. All text shown is HTML-escaped.
+the full table as Parquet/CSV for further analysis, of a run or of the rows evidence folders
+hold (:meth:`FleetScan.from_evidence`). All text shown is HTML-escaped; the views stay
+bounded however many rows there are (column-wise work, the pivot's worst ``max_rows``).
 
 Examples
 --------
@@ -24,7 +26,8 @@ from typing import Any
 import pandas as pd
 
 from .checks import STATUS_ORDER, STATUSES
-from .pipeline import Run
+from .evidence import read_evidence, read_manifest
+from .pipeline import Options, Run, Source, Target
 from .report import (
     CELL_STYLE,
     PRE_STYLE,
@@ -48,6 +51,18 @@ def service_account_key(row: Mapping[str, Any]) -> str:
     return f"{ns}/{sa}" if sa else "(cluster)"
 
 
+def service_account_keys(results: pd.DataFrame) -> pd.Series:
+    """:func:`service_account_key` of every row, column-wise (no per-row Python). When the
+    rows come from several clusters (a ``cluster`` column with more than one value), each
+    key starts with its cluster: ``prod: shop/cart``, ``prod: (cluster)``."""
+    ns = results["namespace"].fillna("").astype(str)
+    sa = results["service_account"].fillna("").astype(str)
+    keys = (ns + "/" + sa).where(sa != "", "(cluster)")
+    if "cluster" in results and results["cluster"].nunique() > 1:
+        keys = results["cluster"].fillna("").astype(str) + ": " + keys
+    return keys.astype(str)
+
+
 def worst(statuses: pd.Series) -> str:
     """The worst of ``statuses`` (first in :data:`irsa_nb.checks.STATUS_ORDER`): what a pivot
     cell shows when a service account has several rows for a check."""
@@ -55,29 +70,44 @@ def worst(statuses: pd.Series) -> str:
     return next((s for s in STATUS_ORDER if s in present), "")
 
 
+_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
+
+
 def counts_by_check(results: pd.DataFrame) -> pd.DataFrame:
     """Rows per check (index, in run order) and status (columns :data:`STATUSES`)."""
     order = list(dict.fromkeys(results["check_id"]))
-    return pd.crosstab(results["check_id"], results["status"]).reindex(
-        index=order, columns=list(STATUSES), fill_value=0
-    )
+    table = results.groupby(["check_id", "status"], sort=False).size().unstack(fill_value=0)
+    table = table.reindex(index=order, columns=list(STATUSES), fill_value=0).astype("int64")
+    table.index.name, table.columns.name = "check_id", "status"
+    return table
 
 
 def pivot(results: pd.DataFrame) -> pd.DataFrame:
     """Service account (``ns/name``) × check id → worst status (``""``: no row)."""
     if results.empty:
         return pd.DataFrame()
-    keyed = results.assign(
-        service_account_key=[service_account_key(r) for r in results.to_dict("records")]
+    # the worst status of each cell is the smallest rank: one groupby, no per-group Python
+    ranks = pd.DataFrame(
+        {
+            "key": service_account_keys(results).to_numpy(),
+            "check_id": results["check_id"].to_numpy(),
+            "rank": results["status"].map(_RANK).to_numpy(),
+        }
     )
-    table = keyed.pivot_table(
-        index="service_account_key",
-        columns="check_id",
-        values="status",
-        aggfunc=worst,
-        fill_value="",
+    best = ranks.groupby(["key", "check_id"], sort=True)["rank"].min().unstack("check_id")
+    names = pd.Series([*STATUS_ORDER, ""])
+    columns = list(dict.fromkeys(results["check_id"]))
+    table = pd.DataFrame(
+        {
+            c: names.to_numpy()[best[c].fillna(len(STATUS_ORDER)).astype(int).to_numpy()]
+            if c in best
+            else [""] * len(best)
+            for c in columns
+        },
+        index=best.index,
+        dtype="str",
     )
-    table = table.reindex(columns=list(dict.fromkeys(results["check_id"])), fill_value="")
+    table.index = table.index.astype("str")
     table.index.name = None
     table.columns.name = None
     return table
@@ -92,9 +122,8 @@ def top_failures(results: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     rows = []
     for (check_id, status), group in bad.groupby(["check_id", "status"], sort=False):
-        recs = group.to_dict("records")
-        keys = list(dict.fromkeys(service_account_key(r) for r in recs))
-        first = recs[0]
+        keys = list(dict.fromkeys(service_account_keys(group)))
+        first = group.iloc[0]
         example = "/".join(
             x for x in (first["namespace"], first["pod"] or first["service_account"]) if x
         )
@@ -103,7 +132,7 @@ def top_failures(results: pd.DataFrame, n: int = 10) -> pd.DataFrame:
                 "check_id": check_id,
                 "title": first["title"],
                 "status": status,
-                "count": len(recs),
+                "count": len(group),
                 "service_accounts": ", ".join(keys),
                 "example": example or "(cluster)",
                 "remediation": first["remediation"],
@@ -188,11 +217,86 @@ def _cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
+#: What a view says about the rows or names it does not show (``{shown}`` of ``{total}``).
+#: Kept here until the text catalogue (irsa_nb/text) gains these keys.
+_NOT_SHOWN = {
+    "en": {
+        "rows": "{shown} of {total} service accounts shown, the worst first; the full table: "
+        "scan.pivot_table(), or fleet.parquet / fleet.csv with output_dir.",
+        "names": "… and {more} more",
+    },
+    "zh": {
+        "rows": "显示 {total} 个服务账号中的 {shown} 个（最差的在前）；"
+        "完整表格：scan.pivot_table()，或设置 output_dir 后的 fleet.parquet / fleet.csv。",
+        "names": "……另有 {more} 个",
+    },
+}
+#: How many service accounts the pivot view shows, and names a failure lists, by default.
+MAX_ROWS, MAX_NAMES = 100, 20
+
+
+def not_shown(lang: str, key: str, **params: Any) -> str:
+    """The note of :data:`_NOT_SHOWN` in ``lang`` (English for other languages)."""
+    return _NOT_SHOWN.get(lang, _NOT_SHOWN["en"])[key].format(**params)
+
+
+def worst_first(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """At most ``n`` rows of a :func:`pivot` table: all of them in their order when they fit,
+    else the rows with the most FAIL cells, then ERROR, WARN, ... (ties by name)."""
+    if len(table) <= n:
+        return table
+    counts = pd.DataFrame({s: (table == s).sum(axis=1) for s in STATUS_ORDER})
+    order = counts.sort_values(list(STATUS_ORDER), ascending=False, kind="stable").index
+    return table.loc[order[:n]]
+
+
+def _names(joined: str, lang: str, n: int = MAX_NAMES) -> str:
+    """The first ``n`` of a ``", "``-joined list of names, and how many more there are."""
+    names = joined.split(", ") if joined else []
+    if len(names) <= n:
+        return joined
+    return ", ".join(names[:n]) + " " + not_shown(lang, "names", more=len(names) - n)
+
+
 @dataclass
 class FleetScan:
     """The results of every check over every IRSA service account, and views of them."""
 
     run: Run
+
+    @classmethod
+    def from_evidence(cls, path_or_glob: str | Path, lang: str = "en") -> FleetScan:
+        """The scan of what evidence folders already hold (a batch output folder, a folder,
+        or a glob such as ``"evidence/*"``), read with :func:`irsa_nb.read_evidence`: no
+        check runs again. Each row keeps its ``run`` and gains the ``cluster`` and
+        ``scanned_utc`` its run's manifest records.
+
+        Raises
+        ------
+        FileNotFoundError
+            When no evidence folder matches.
+        """
+        results = read_evidence(path_or_glob)
+        facts = {run: read_manifest(run).get("target", {}) for run in results["run"].unique()}
+        cluster = {run: str(f.get("cluster") or "") for run, f in facts.items()}
+        when = {run: str(f.get("when") or "") for run, f in facts.items()}
+        results = results.assign(
+            cluster=results["run"].map(cluster).astype("str"),
+            scanned_utc=results["run"].map(when).astype("str"),
+        )
+        clusters = sorted(set(cluster.values()) - {""})
+        times = sorted(set(when.values()) - {""})
+        shown = ", ".join(clusters[:5]) + (f", … ({len(clusters)})" if len(clusters) > 5 else "")
+        summary = {
+            "source": str(path_or_glob),
+            "cluster": clusters[0] if len(clusters) == 1 else "",
+            "cluster_text": shown,
+            "when": " – ".join(dict.fromkeys([times[0], times[-1]])) if times else "",
+            "target": {},
+            "runs": len(facts),
+        }
+        options = Options(lang=lang)
+        return cls(Run(Source(), Target(), options, results, summary, None))  # type: ignore[arg-type]
 
     @property
     def results(self) -> pd.DataFrame:
@@ -205,6 +309,8 @@ class FleetScan:
     def table(self) -> pd.DataFrame:
         """The full result table plus ``cluster`` and ``scanned_utc`` (for joins across scans)."""
         facts = self.run.facts
+        if {"cluster", "scanned_utc"} <= set(self.results.columns):  # read from evidence
+            return self.results
         return self.results.assign(
             cluster=facts.get("cluster", ""), scanned_utc=facts.get("when", "")
         )
@@ -213,15 +319,12 @@ class FleetScan:
         return pivot(self.results)
 
     def header(self) -> Html:
-        facts = self.run.facts
-        keys = [service_account_key(r) for r in self.results.to_dict("records")]
-        sas = sorted({k for k in keys if k != "(cluster)"})
-        failing = {
-            service_account_key(r)
-            for r in self.results.to_dict("records")
-            if r["status"] == "FAIL" and r["service_account"]
-        }
-        line = prose(self.lang, "fleet_service_accounts", count=len(sas), failing=len(failing))
+        facts, results = self.run.facts, self.results
+        has_sa = results["service_account"].fillna("") != ""
+        keys = service_account_keys(results)
+        sas = keys[has_sa].nunique()
+        failing = keys[has_sa & (results["status"] == "FAIL")].nunique()
+        line = prose(self.lang, "fleet_service_accounts", count=sas, failing=failing)
         markup = header_html(facts, self.results, self.lang, title_key="fleet_title")
         return Html(markup + f"\n<p>{esc(line)}</p>", facts, line)
 
@@ -230,10 +333,17 @@ class FleetScan:
         title = f"<h2>{esc(prose(self.lang, 'fleet_counts'))}</h2>\n"
         return Html(title + _styled(table, colour=False), plain=table.to_string())
 
-    def pivot(self) -> Html:
+    def pivot(self, max_rows: int = MAX_ROWS) -> Html:
+        """The pivot as a coloured table of at most ``max_rows`` service accounts (the worst
+        first when there are more, with a note of how many are shown)."""
         table = self.pivot_table()
+        shown = worst_first(table, max_rows)
         title = f"<h2>{esc(prose(self.lang, 'fleet_pivot'))}</h2>\n"
-        return Html(title + _styled(table), plain=table.to_string())
+        note = ""
+        if len(shown) < len(table):
+            note = not_shown(self.lang, "rows", shown=len(shown), total=len(table))
+        markup = title + (f"<p>{esc(note)}</p>\n" if note else "") + _styled(shown)
+        return Html(markup, plain="\n".join(x for x in (note, shown.to_string()) if x))
 
     def top_failures(self, n: int = 10) -> Html:
         top = top_failures(self.results, n)
@@ -246,7 +356,7 @@ class FleetScan:
                 f'<h3><span style="color:{fg};background:{bg};padding:1px 6px">{esc(r["status"])}'
                 f"</span> {esc(r['title'])} <code>{esc(r['check_id'])}</code>: {r['count']}</h3>"
             )
-            parts.append(f"<p>{esc(r['service_accounts'])}</p>")
+            parts.append(f"<p>{esc(_names(r['service_accounts'], self.lang))}</p>")
             if r["remediation"]:
                 parts.append(
                     f"<p><strong>{esc(prose(self.lang, 'fix'))} ({esc(r['example'])})</strong></p>"
