@@ -217,27 +217,13 @@ def _cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in installed), None)
 
 
-#: What a view says about the rows or names it does not show (``{shown}`` of ``{total}``).
-#: Kept here until the text catalogue (irsa_nb/text) gains these keys.
-_NOT_SHOWN = {
-    "en": {
-        "rows": "{shown} of {total} service accounts shown, the worst first; the full table: "
-        "scan.pivot_table(), or fleet.parquet / fleet.csv with output_dir.",
-        "names": "… and {more} more",
-    },
-    "zh": {
-        "rows": "显示 {total} 个服务账号中的 {shown} 个（最差的在前）；"
-        "完整表格：scan.pivot_table()，或设置 output_dir 后的 fleet.parquet / fleet.csv。",
-        "names": "……另有 {more} 个",
-    },
-}
 #: How many service accounts the pivot view shows, and names a failure lists, by default.
 MAX_ROWS, MAX_NAMES = 100, 20
 
 
 def not_shown(lang: str, key: str, **params: Any) -> str:
-    """The note of :data:`_NOT_SHOWN` in ``lang`` (English for other languages)."""
-    return _NOT_SHOWN.get(lang, _NOT_SHOWN["en"])[key].format(**params)
+    """What a view says about the ``rows`` or ``names`` it does not show."""
+    return prose(lang, f"not_shown.{key}", **params)
 
 
 def worst_first(table: pd.DataFrame, n: int) -> pd.DataFrame:
