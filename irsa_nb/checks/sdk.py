@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ..exec_facts import DetectedSdk, facts_for
-from ..sdks import SDK_MINIMUMS, version_tuple
+from ..sdks import SDK_MINIMUMS, SdkMinimum, version_tuple
 from ..sdks import minimum as _minimum
 from ..trail import sdk_from_user_agent
 from .registry import Context, Finding, Subject
@@ -20,20 +21,35 @@ def sdk_version_supported(ctx: Context, target: Subject) -> Iterator[Finding]:
     for key, version in ctx.sdk.items():
         have = version_tuple(version)
         m = _minimum(key, have)
-        params = {
-            "sdk": m.label,
-            "version": version,
-            "minimum": m.seed,
-            "current": m.current,
-            "upgrade": m.upgrade,
-        }
         ev = {"sdk": key, "version": version, "seed_minimum": m.seed, "aws_minimum": m.current}
-        if have < version_tuple(m.seed):
-            yield Finding("FAIL", "too_old", params, ev)
-        elif have < version_tuple(m.current):
-            yield Finding("WARN", "raised", params, ev)
-        else:
-            yield Finding("PASS", "pass", params, ev)
+        outcomes = (("FAIL", "too_old"), ("WARN", "raised"), ("PASS", "pass"))
+        yield _judged(have, m, _params(m, version), ev, outcomes)
+
+
+def _params(m: SdkMinimum, version: str, **more: Any) -> dict[str, Any]:
+    """The text parameters of a version judged against minimum ``m``."""
+    return {
+        "sdk": m.label,
+        "version": version,
+        "minimum": m.seed,
+        "current": m.current,
+        "upgrade": m.upgrade,
+        **more,
+    }
+
+
+def _judged(
+    have: tuple[int, ...],
+    m: SdkMinimum,
+    params: dict[str, Any],
+    ev: dict[str, Any],
+    outcomes: tuple[tuple[str, str], ...],
+) -> Finding:
+    """The first of the three (status, key) ``outcomes`` when ``have`` is below the seed
+    article's minimum, the second when below today's, else the third."""
+    below = [have < version_tuple(m.seed), have < version_tuple(m.current), True]
+    row = outcomes[below.index(True)]
+    return Finding(row[0], row[1], params, ev)
 
 
 def _detected(ctx: Context, target: Subject, example_pod: str) -> Iterator[Finding]:
@@ -69,15 +85,7 @@ def _judge_detected(d: DetectedSdk, places: list[str]) -> Finding:
     row = SDK_MINIMUMS[d.sdk]
     have = version_tuple(d.version) if re.match(r"^\s*v?\d", d.version) else None
     m = _minimum(d.sdk, have or (max(row) if isinstance(row, dict) else 0,))
-    params = {
-        "sdk": m.label,
-        "version": d.version or "?",
-        "minimum": m.seed,
-        "current": m.current,
-        "upgrade": m.upgrade,
-        "containers": places,
-        "where": d.where,
-    }
+    params = _params(m, d.version or "?", containers=places, where=d.where)
     ev = {
         "source": "exec",
         "sdk": d.sdk,
@@ -92,11 +100,8 @@ def _judge_detected(d: DetectedSdk, places: list[str]) -> Finding:
         return Finding("FAIL", "no_sts_module", params, ev)
     if have is None:
         return Finding("INFO", "version_unknown", params, ev)
-    if have < version_tuple(m.seed):
-        return Finding("FAIL", "too_old_exec", params, ev)
-    if have < version_tuple(m.current):
-        return Finding("WARN", "raised_exec", params, ev)
-    return Finding("PASS", "pass_exec", params, ev)
+    outcomes = (("FAIL", "too_old_exec"), ("WARN", "raised_exec"), ("PASS", "pass_exec"))
+    return _judged(have, m, params, ev, outcomes)
 
 
 def _from_user_agent(ctx: Context, target: Subject) -> Finding | None:
@@ -113,15 +118,7 @@ def _from_user_agent(ctx: Context, target: Subject) -> Finding | None:
         key, version = found
         have = version_tuple(version)
         m = _minimum(key, have)
-        params = {
-            "sdk": m.label,
-            "version": version,
-            "minimum": m.seed,
-            "current": m.current,
-            "upgrade": m.upgrade,
-            "user_agent": call.user_agent,
-            "when": call.time,
-        }
+        params = _params(m, version, user_agent=call.user_agent, when=call.time)
         ev = {
             "source": "cloudtrail",
             "sdk": key,
@@ -131,9 +128,6 @@ def _from_user_agent(ctx: Context, target: Subject) -> Finding | None:
             "seed_minimum": m.seed,
             "aws_minimum": m.current,
         }
-        if have < version_tuple(m.seed):
-            return Finding("FAIL", "too_old_agent", params, ev)
-        if have < version_tuple(m.current):
-            return Finding("WARN", "raised_agent", params, ev)
-        return Finding("PASS", "pass_agent", params, ev)
+        outcomes = (("FAIL", "too_old_agent"), ("WARN", "raised_agent"), ("PASS", "pass_agent"))
+        return _judged(have, m, params, ev, outcomes)
     return None
