@@ -14,7 +14,7 @@ import urllib.parse
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,16 +93,17 @@ class Role:
         PolicyError
             If it cannot be evaluated.
         """
-        parsed = self.__dict__.get("_trust")
-        if parsed is None:
-            try:
-                parsed = parse_policy(self.trust_policy)
-            except PolicyError as exc:
-                parsed = exc
-            self.__dict__["_trust"] = parsed  # a cache beside the frozen fields
+        parsed = self._parsed_trust
         if isinstance(parsed, PolicyError):
             raise PolicyError(*parsed.args)
         return parsed
+
+    @cached_property
+    def _parsed_trust(self) -> Policy | PolicyError:
+        try:
+            return parse_policy(self.trust_policy)
+        except PolicyError as exc:
+            return exc
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,6 @@ class Inventory:
     _roles: dict[str, Role | Gap] = field(default_factory=dict, repr=False)
     _providers: dict[str, Provider | Gap] = field(default_factory=dict, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    _details: dict[str, Any] | Gap | None = field(default=None, repr=False)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -476,9 +476,9 @@ class Inventory:
     def role_details(self) -> dict[str, Any] | Gap:
         """The roles of ``aws iam get-account-authorization-details`` by name (``{}`` when
         the bundle has none), or the Gap of a failed or unreadable one."""
-        if self._details is None:
-            self._details = _role_details(self)
-        return self._details
+        if bundle.AUTHORIZATION_DETAILS not in self._cache:
+            self._cache[bundle.AUTHORIZATION_DETAILS] = _role_details(self)
+        return self._cache[bundle.AUTHORIZATION_DETAILS]
 
     def iam_roles_read(self) -> str:
         """How the roles were read, an informational fact: ``bulk`` (one
