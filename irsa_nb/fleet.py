@@ -18,7 +18,6 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,16 +44,11 @@ FLEET_PARQUET = "fleet.parquet"
 FLEET_CSV = "fleet.csv"
 
 
-def service_account_key(row: Mapping[str, Any]) -> str:
-    """``namespace/service_account`` of a result row, ``(cluster)`` for cluster-wide rows."""
-    ns, sa = row.get("namespace") or "", row.get("service_account") or ""
-    return f"{ns}/{sa}" if sa else "(cluster)"
-
-
 def service_account_keys(results: pd.DataFrame) -> pd.Series:
-    """:func:`service_account_key` of every row, column-wise (no per-row Python). When the
-    rows come from several clusters (a ``cluster`` column with more than one value), each
-    key starts with its cluster: ``prod: shop/cart``, ``prod: (cluster)``."""
+    """``namespace/service_account`` of every row, ``(cluster)`` for cluster-wide rows,
+    column-wise (no per-row Python). When the rows come from several clusters (a ``cluster``
+    column with more than one value), each key starts with its cluster: ``prod: shop/cart``,
+    ``prod: (cluster)``."""
     ns = results["namespace"].fillna("").astype(str)
     sa = results["service_account"].fillna("").astype(str)
     keys = (ns + "/" + sa).where(sa != "", "(cluster)")
@@ -63,13 +57,7 @@ def service_account_keys(results: pd.DataFrame) -> pd.Series:
     return keys.astype(str)
 
 
-def worst(statuses: pd.Series) -> str:
-    """The worst of ``statuses`` (first in :data:`irsa_nb.checks.STATUS_ORDER`): what a pivot
-    cell shows when a service account has several rows for a check."""
-    present = set(statuses)
-    return next((s for s in STATUS_ORDER if s in present), "")
-
-
+#: A pivot cell shows the worst status of its rows: the first in STATUS_ORDER.
 _RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
 
 
