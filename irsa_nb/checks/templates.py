@@ -37,13 +37,12 @@ _API_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")  # the name Kubernetes 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]*")
 _OWN = {f for f, _ in _SENTINELS} | {"containers", "init_containers", "token_volumes"}
 _FIELDS = tuple(f.name for f in dataclasses.fields(Pod) if f.name not in _OWN)
-_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _frozen(value: Any) -> Any:
-    """``value`` as a hashable, order-preserving key: dicts by item, dataclasses by field;
-    numbers keep their type (``True``, ``1`` and ``1.0`` are equal but read apart)."""
-    if isinstance(value, str) or value is None or type(value) is EnvVar:  # EnvVar: strings
+    """A pod field's value as a hashable, order-preserving key: dicts by item; numbers keep
+    their type (``True``, ``1`` and ``1.0`` are equal but read apart)."""
+    if isinstance(value, str) or value is None:
         return value
     if isinstance(value, int | float):
         return (type(value).__name__, value)
@@ -51,12 +50,7 @@ def _frozen(value: Any) -> Any:
         return ("dict", *((_frozen(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, tuple | list):
         return (type(value).__name__, *(_frozen(v) for v in value))
-    names = _DATACLASS_FIELDS.get(type(value))
-    if names is None:
-        if not dataclasses.is_dataclass(value):
-            raise TypeError(f"no template key for {type(value).__name__}")
-        names = _DATACLASS_FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    return (type(value).__name__, *(_frozen(getattr(value, n)) for n in names))
+    raise TypeError(f"no template key for {type(value).__name__}")
 
 
 def _volumes_renamed(p: Pod, volume: str | None) -> tuple[dict[str, TokenVolume], tuple, tuple]:
@@ -85,9 +79,9 @@ def _typed(value: Any) -> Any:
     return value if value is None or type(value) is str else (type(value).__name__, value)
 
 
-#: The fields :func:`_template_key` reads one by one; when a model class gains a field, the
-#: key falls back to :func:`_frozen` of the whole pod.
-_KEYED = {
+#: The fields of the model's parts :func:`_template_key` reads one by one (a test holds them
+#: equal to the classes' fields).
+KEYED = {
     Container: (
         "name", "image", "init", "env", "env_from", "mounts", "run_as_user", "run_as_group",
         "run_as_non_root",
@@ -95,7 +89,6 @@ _KEYED = {
     TokenVolume: ("name", "audience", "expiration_seconds", "path"),
     EnvVar: ("name", "value", "source"),
 }  # fmt: skip
-_KNOWN = all(tuple(f.name for f in dataclasses.fields(t)) == n for t, n in _KEYED.items())
 
 
 def _template_key(p: Pod, volume: str | None, memo: dict[int, tuple]) -> tuple:
@@ -103,11 +96,6 @@ def _template_key(p: Pod, volume: str | None, memo: dict[int, tuple]) -> tuple:
     the generated token volume ``volume`` renamed, as a hashable key. The model's string
     maps (annotations, node selector, env, mounts) hold strings only. ``memo`` keeps the
     key of each env mapping by ``id``: replicas share one (while the pods live)."""
-    if not _KNOWN:
-        vols, containers, inits = _volumes_renamed(p, volume)
-        return _frozen(
-            dataclasses.replace(p, token_volumes=vols, containers=containers, init_containers=inits)
-        )
 
     def one(name: str) -> str:
         return _VOLUME_SENTINEL if name == volume else name

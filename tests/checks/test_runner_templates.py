@@ -198,3 +198,12 @@ def test_every_spec_beside_every_other_on_one_service_account():
         pd.testing.assert_frame_equal(
             shared, run_checks(inv, "shop", "tpl-a", lang=lang, per_pod=True)
         )
+
+
+def test_template_keys_read_every_field_of_the_pod_model():
+    """A field added to a container, token volume or env entry must enter the template key
+    (irsa_nb/checks/templates.py KEYED), or pods differing in it would share one outcome."""
+    from irsa_nb.checks.templates import KEYED
+
+    for cls, names in KEYED.items():
+        assert tuple(f.name for f in dataclasses.fields(cls)) == names, cls.__name__
